@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { AppError } from '../errors.js';
+import { settings, type Config, type SettingSpec } from './defaults.js';
+
+export type { Config } from './defaults.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function bad(spec: SettingSpec, raw: string): AppError {
+  const source = spec.flag === undefined ? spec.env : `${spec.env} / ${spec.flag}`;
+  return new AppError('InvalidConfiguration', 500, `Setting ${source} is "${raw}" but expects ${spec.expects}.`);
+}
+
+function parseInteger(spec: SettingSpec, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw bad(spec, raw);
+  return value;
+}
+
+function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
+  switch (spec.key) {
+    case 'port':
+    case 'httpsPort':
+      return parseInteger(spec, raw, 0, 65535);
+    case 'bodyLimitBytes':
+    case 'jobConcurrency':
+      return parseInteger(spec, raw, 1, Number.MAX_SAFE_INTEGER);
+    case 'logLevel':
+      if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw bad(spec, raw);
+      return raw as Config['logLevel'];
+    case 'trustProxy':
+      if (raw !== 'true' && raw !== 'false') throw bad(spec, raw);
+      return raw === 'true';
+    case 'databaseUrl':
+      if (!/^postgres(ql)?:\/\//.test(raw)) throw bad(spec, raw);
+      return raw;
+    case 'baseDomain':
+      if (!/^[a-z0-9.-]+$/i.test(raw)) throw bad(spec, raw);
+      return raw.toLowerCase();
+    case 'keys':
+      if (!/^\d+:[A-Za-z0-9+/=]+(,\d+:[A-Za-z0-9+/=]+)*$/.test(raw)) throw bad(spec, raw);
+      return raw;
+    case 'dataDir':
+      return path.resolve(raw);
+    default:
+      return raw;
+  }
+}
+
+/**
+ * Builds the configuration from defaults, then the environment, then flags
+ * (flags win). A bad value throws an `AppError` naming the setting and what it
+ * expects, so the process stops before it serves anything.
+ *
+ * @example
+ * const config = loadConfig(process.env, { port: '8080' });
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: Partial<Record<keyof Config, string | undefined>> = {},
+): Config {
+  const config: Partial<Record<keyof Config, unknown>> = {};
+  for (const spec of settings) {
+    const raw = flags[spec.key] ?? env[spec.env] ?? spec.default;
+    config[spec.key] = raw === undefined || raw === '' ? undefined : parseSetting(spec, raw);
+  }
+  return config as Config;
+}

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+// bigint ids and counts come back as numbers; they stay below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/**
+ * What differs between backends, as capabilities rather than dialect checks
+ * scattered through the code (Kysely's own habit).
+ */
+export interface DatabaseCapabilities {
+  /** `sqlite` or `postgres`, for logs and for choosing the job runner. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Largest number of bound parameters one statement may carry. */
+  readonly maxParameters: number;
+  /** Several processes may share this database (pg-boss, LISTEN/NOTIFY). */
+  readonly sharedAcrossProcesses: boolean;
+}
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** A database handle or a transaction: repos accept either. */
+export type Queryable = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  capabilities: DatabaseCapabilities;
+  /** Set when PostgreSQL; the job queue reuses it. */
+  connectionString: string | undefined;
+  /** Set when SQLite; benchmarks compare against it directly. */
+  sqlite: SQLite.Database | undefined;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolSize?: number;
+}
+
+/**
+ * Opens PostgreSQL when `databaseUrl` is set, else the embedded SQLite
+ * database `riposte.sqlite` in the data directory (WAL, foreign keys on).
+ *
+ * @example
+ * const { db, close } = openDatabase({ databaseUrl: undefined, dataDir: './data' });
+ */
+export function openDatabase(options: DatabaseOptions): DatabaseHandle {
+  if (options.databaseUrl !== undefined) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      capabilities: { kind: 'postgres', maxParameters: 65_000, sharedAcrossProcesses: true },
+      connectionString: options.databaseUrl,
+      sqlite: undefined,
+      close: () => db.destroy(),
+    };
+  }
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const sqlite = new SQLite(path.join(options.dataDir, 'riposte.sqlite'));
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    capabilities: { kind: 'sqlite', maxParameters: 32_000, sharedAcrossProcesses: false },
+    connectionString: undefined,
+    sqlite,
+    close: () => db.destroy(),
+  };
+}

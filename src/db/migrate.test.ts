@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { migrateToLatest } from './migrate.js';
+import { reserveIds } from './sequences.js';
+
+describe.each(backends)('migrations on %s', (backend) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await openTestDatabase(backend, { migrate: false });
+  });
+  afterAll(() => database.dispose());
+
+  it('apply from empty, then have nothing left to do', async () => {
+    expect(await migrateToLatest(database.db)).toEqual(['0001-foundation']);
+    expect(await migrateToLatest(database.db)).toEqual([]);
+    const tables = (await database.db.introspection.getTables()).map((t) => t.name);
+    expect(tables).toEqual(expect.arrayContaining(['accounts', 'users', 'password_credentials', 'audit_events', 'data_keys', 'local_jobs']));
+  });
+
+  it('reserve consecutive id blocks', async () => {
+    const first = await reserveIds(database.db, 'things', 10);
+    const second = await reserveIds(database.db, 'things', 5);
+    expect(first).toBe(1);
+    expect(second).toBe(11);
+  });
+});

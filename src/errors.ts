@@ -1,0 +1,46 @@
+/**
+ * The one error type that crosses module boundaries. `code` is stable and
+ * becomes the Zendesk `error` field; `message` tells the caller what to do
+ * next; `detail` is private (logged, never sent for 5xx).
+ */
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  readonly detail: string | undefined;
+
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    options: { details?: Record<string, unknown>; detail?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = status;
+    this.details = options.details;
+    this.detail = options.detail;
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+/** Zendesk's error body: `{"error": "RecordInvalid", "description": "...", "details": {...}}`. */
+export interface ErrorBody {
+  error: string;
+  description: string;
+  details?: Record<string, unknown>;
+}
+
+export function errorBody(error: AppError): ErrorBody {
+  const body: ErrorBody = { error: error.code, description: error.message };
+  if (error.details !== undefined) body.details = error.details;
+  return body;
+}
+
+export const notFound = (what: string): AppError =>
+  new AppError('RecordNotFound', 404, `${what} was not found. Check the id and the account you are addressing.`);
+
+export const invalid = (message: string, details?: Record<string, unknown>): AppError =>
+  new AppError('RecordInvalid', 422, message, details === undefined ? {} : { details });

@@ -1,0 +1,72 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+
+export type Backend = 'sqlite' | 'postgres';
+
+export const postgresAvailable = (): boolean => process.env.RIPOSTE_TEST_POSTGRES === 'available';
+export const adminUrl = (): string => process.env.RIPOSTE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Backends a conformance suite runs on: both, unless PostgreSQL is absent outside CI. */
+export const backends: Backend[] = postgresAvailable() ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export interface TestDatabase extends DatabaseHandle {
+  backend: Backend;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** Closes the handle and drops the database or removes the directory. */
+  dispose(): Promise<void>;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** Creates an empty PostgreSQL database for one suite; returns its URL. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `riposte_test_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  return {
+    url: withDatabase(adminUrl(), name),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl() });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/** A fresh, migrated database on the given backend, with its own data directory. */
+export async function openTestDatabase(backend: Backend, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-test-'));
+  let databaseUrl: string | undefined;
+  let drop = (): Promise<void> => Promise.resolve();
+  if (backend === 'postgres') {
+    const created = await createPostgresDatabase();
+    databaseUrl = created.url;
+    drop = created.drop;
+  }
+  const handle = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
+  if (options.migrate !== false) await migrateToLatest(handle.db);
+  return {
+    ...handle,
+    backend,
+    dataDir,
+    databaseUrl,
+    dispose: async () => {
+      await handle.close();
+      await drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
