@@ -1,0 +1,75 @@
+import crypto from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyPluginAsync } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { Config } from './config/config.js';
+import type { Db } from './db/database.js';
+import { AppError } from './errors.js';
+import { AccountResolver, tenancyPlugin } from './modules/accounts/tenancy.js';
+import type { Clock } from './platform/clock.js';
+import { installErrorHandler } from './platform/http/error-handler.js';
+import { healthRoutes } from './platform/http/health.routes.js';
+import { loggerOptions } from './platform/http/logging.js';
+import { installMetrics } from './platform/http/metrics.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'baseDomain' | 'bodyLimitBytes' | 'logLevel' | 'trustProxy'>;
+  db: Db;
+  clock: Clock;
+  /** Where logs go; tests pass a stream to read them. */
+  logStream?: DestinationStream;
+  /** Extra route plugins (module routes as they land; tests add probes). */
+  routes?: Array<FastifyPluginCallback | FastifyPluginAsync>;
+}
+
+const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/**
+ * Builds the HTTP application: plugins, then module routes, then the one
+ * error handler. Does not listen; `main.ts` does.
+ *
+ * @example
+ * const app = await buildApp({ config, db, clock: systemClock });
+ * const response = await app.inject({ url: '/healthz' });
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const options = loggerOptions(deps.config.logLevel);
+  const app = Fastify({
+    logger: deps.logStream === undefined ? options : { ...options, stream: deps.logStream },
+    bodyLimit: deps.config.bodyLimitBytes,
+    trustProxy: deps.config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+
+  installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Riposte API', version: '0.1.0', description: 'Identity core and breach-response engine. Zendesk-compatible where Zendesk has the endpoint.' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rateLimit, { global: false });
+  installMetrics(app);
+  await app.register(tenancyPlugin, { resolver: new AccountResolver(deps.db, deps.config.baseDomain) });
+
+  await app.register(healthRoutes(deps.db));
+  for (const routes of deps.routes ?? []) await app.register(routes);
+
+  // A rate-limited 404, so probing for endpoints is slow work.
+  app.setNotFoundHandler({ preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) }, (request) => {
+    throw new AppError('InvalidEndpoint', 404, `Not found: ${request.method} ${request.url.split('?')[0] ?? ''}. See /docs for the endpoints.`);
+  });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,83 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Queryable } from '../../db/database.js';
+import type { Account } from '../../db/schema.js';
+import { AppError } from '../../errors.js';
+import { findAccountByHostMapping, findAccountBySubdomain } from './accounts.repo.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The account the Host header names; null when it names none. */
+    account: Account | null;
+  }
+}
+
+export type HostName = { kind: 'subdomain'; subdomain: string } | { kind: 'mapped'; host: string } | { kind: 'none' };
+
+const IP_HOST = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
+
+/**
+ * Reads which account a Host header names: `{subdomain}.{baseDomain}`, a
+ * host-mapped domain, or none (the bare base domain or an IP address).
+ *
+ * @example
+ * parseHost('acme.localhost:3000', 'localhost') // { kind: 'subdomain', subdomain: 'acme' }
+ */
+export function parseHost(hostHeader: string | undefined, baseDomain: string): HostName {
+  if (hostHeader === undefined || hostHeader === '') return { kind: 'none' };
+  const host = hostHeader.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  if (host === baseDomain || IP_HOST.test(host)) return { kind: 'none' };
+  const suffix = `.${baseDomain}`;
+  if (host.endsWith(suffix)) {
+    const subdomain = host.slice(0, -suffix.length);
+    // Only one label: a.b.localhost names no account.
+    return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(subdomain) ? { kind: 'subdomain', subdomain } : { kind: 'none' };
+  }
+  return /^[a-z0-9.-]+$/.test(host) ? { kind: 'mapped', host } : { kind: 'none' };
+}
+
+const CACHE_MS = 5_000;
+
+/** Host → account, cached briefly so a request costs no lookup on the hot path. */
+export class AccountResolver {
+  private readonly cache = new Map<string, { account: Account | null; expires: number }>();
+  constructor(
+    private readonly db: Queryable,
+    private readonly baseDomain: string,
+  ) {}
+
+  async resolve(hostHeader: string | undefined): Promise<Account | null> {
+    const name = parseHost(hostHeader, this.baseDomain);
+    if (name.kind === 'none') return null;
+    const key = name.kind === 'subdomain' ? `s:${name.subdomain}` : `h:${name.host}`;
+    const cached = this.cache.get(key);
+    if (cached !== undefined && cached.expires > Date.now()) return cached.account;
+    const account = (name.kind === 'subdomain' ? await findAccountBySubdomain(this.db, name.subdomain) : await findAccountByHostMapping(this.db, name.host)) ?? null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { account, expires: Date.now() + CACHE_MS });
+    return account;
+  }
+
+  forget(): void {
+    this.cache.clear();
+  }
+}
+
+/** The account the request's Host names, or a 404 that says which host was not found. */
+export function requireHostAccount(request: FastifyRequest): Account {
+  if (request.account === null) {
+    throw new AppError('AccountNotFound', 404, `No account answers at ${request.headers.host ?? 'this host'}. Use your account's address, {subdomain}.{base domain} or its mapped domain.`);
+  }
+  return request.account;
+}
+
+export const tenancyPlugin = fp(
+  (app: FastifyInstance, options: { resolver: AccountResolver }, done: (error?: Error) => void) => {
+    app.decorateRequest('account', null);
+    app.addHook('onRequest', async (request) => {
+      request.account = await options.resolver.resolve(request.headers.host);
+    });
+    done();
+  },
+  { name: 'riposte-tenancy' },
+);

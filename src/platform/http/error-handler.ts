@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errorBody, isAppError } from '../../errors.js';
+
+/** Fastify's own failures, mapped to Zendesk-style codes that say what to fix. */
+function fromFastifyError(error: FastifyError): AppError {
+  if (error.validation !== undefined) {
+    const details: Record<string, string[]> = {};
+    for (const issue of error.validation) {
+      const field = (issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || String(issue.params.missingProperty ?? issue.params.additionalProperty ?? 'request')) as string;
+      (details[field] ??= []).push(issue.message ?? 'is invalid');
+    }
+    return new AppError('InvalidParameters', 400, `The request's ${error.validationContext ?? 'input'} is invalid: ${error.message}.`, { details });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('PayloadTooLarge', 413, 'The request body is larger than this server accepts; send less data per request.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UnsupportedMediaType', 415, 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('InvalidJSON', 400, 'The request body is not valid JSON.');
+    default:
+      break;
+  }
+  if (error.statusCode === 429) return new AppError('TooManyRequests', 429, error.message);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AppError('BadRequest', error.statusCode, error.message);
+  }
+  return new AppError('InternalError', 500, 'Something went wrong on our side.', { cause: error });
+}
+
+/** The one error boundary: logs the private detail, hides 5xx internals. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = isAppError(error) ? error : fromFastifyError(error);
+    if (appError.status >= 500) {
+      request.log.error({ err: appError.cause ?? error, detail: appError.detail, code: appError.code }, 'request failed');
+      const hidden = new AppError(appError.code === 'InvalidConfiguration' ? 'InternalError' : appError.code, appError.status, `Something went wrong on our side. Quote request id ${request.id} when reporting it.`);
+      return reply.status(appError.status).send(errorBody(hidden));
+    }
+    request.log.info({ code: appError.code, status: appError.status }, appError.message);
+    return reply.status(appError.status).send(errorBody(appError));
+  });
+}

@@ -1,0 +1,124 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { AppError } from '../../src/errors.js';
+import { requireHostAccount } from '../../src/modules/accounts/tenancy.js';
+import { FixedClock } from '../../src/platform/clock.js';
+import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { insertAccount } from '../support/fixtures.js';
+
+const config = { baseDomain: 'localhost', bodyLimitBytes: 1024, logLevel: 'info' as const, trustProxy: false };
+
+describe.each(backends)('HTTP foundation on %s', (backend) => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  const logLines: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(chunk.toString());
+      callback();
+    },
+  });
+
+  beforeAll(async () => {
+    database = await openTestDatabase(backend);
+    await insertAccount(database.db, 'acme', { host_mapping: 'help.acme.test' });
+    await insertAccount(database.db, 'globex');
+    app = await buildApp({
+      config,
+      db: database.db,
+      clock: new FixedClock(),
+      logStream,
+      routes: [
+        (probe, _options, done) => {
+          probe.get('/probe/account', { schema: { hide: true } }, (request) => ({ subdomain: requireHostAccount(request).subdomain }));
+          probe.post(
+            '/probe/echo',
+            { schema: { hide: true, body: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 2 } }, additionalProperties: false } } },
+            (request) => ({ body: request.body }),
+          );
+          probe.get('/probe/crash', { schema: { hide: true } }, () => {
+            throw new Error('database password is hunter2');
+          });
+          probe.get('/probe/refuse', { schema: { hide: true } }, () => {
+            throw new AppError('PasswordChangeRequired', 401, 'Change your password first.');
+          });
+          done();
+        },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.dispose();
+  });
+
+  it('answers /healthz and /readyz', async () => {
+    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', database: 'ok' });
+  });
+
+  it('serves Prometheus metrics and the OpenAPI document', async () => {
+    await app.inject({ url: '/healthz' });
+    const metrics = await app.inject({ url: '/metrics' });
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toContain('riposte_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}');
+    const docs = await app.inject({ url: '/docs/json' });
+    expect(docs.json()).toMatchObject({ openapi: expect.any(String), paths: { '/healthz': expect.any(Object), '/readyz': expect.any(Object) } });
+    expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  it('answers unknown paths with a JSON 404 in the Zendesk shape', async () => {
+    const response = await app.inject({ url: '/api/v2/nothing.json' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: 'InvalidEndpoint', description: expect.stringContaining('/api/v2/nothing.json') });
+  });
+
+  it('names the invalid field, refuses oversized and malformed bodies', async () => {
+    const invalid = await app.inject({ method: 'POST', url: '/probe/echo', payload: { name: 'x' } });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json()).toMatchObject({ error: 'InvalidParameters', details: { name: [expect.stringContaining('2 characters')] } });
+    const tooLarge = await app.inject({ method: 'POST', url: '/probe/echo', payload: { name: 'x'.repeat(2000) } });
+    expect(tooLarge.statusCode).toBe(413);
+    expect(tooLarge.json()).toMatchObject({ error: 'PayloadTooLarge' });
+    const malformed = await app.inject({ method: 'POST', url: '/probe/echo', headers: { 'content-type': 'application/json' }, payload: '{"name":' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ error: 'InvalidJSON' });
+  });
+
+  it('maps AppError to its status and hides 5xx internals', async () => {
+    const refused = await app.inject({ url: '/probe/refuse' });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toEqual({ error: 'PasswordChangeRequired', description: 'Change your password first.' });
+    const crash = await app.inject({ url: '/probe/crash', headers: { 'x-request-id': 'req-crash-0001' } });
+    expect(crash.statusCode).toBe(500);
+    expect(crash.headers['x-request-id']).toBe('req-crash-0001');
+    expect(crash.body).not.toContain('hunter2');
+    expect(crash.json()).toMatchObject({ error: 'InternalError', description: expect.stringContaining('req-crash-0001') });
+  });
+
+  it('gives each request an id and keeps credentials out of the logs', async () => {
+    const response = await app.inject({
+      url: '/healthz?access_token=tok-secret-1',
+      headers: { authorization: 'Basic c2VjcmV0OnNlY3JldA==', cookie: 'riposte_session=sess-secret-2' },
+    });
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    await app.inject({ method: 'POST', url: '/probe/echo', payload: { name: 'x', password: 'pw-secret-3' } });
+    const logs = logLines.join('\n');
+    for (const secret of ['tok-secret-1', 'c2VjcmV0OnNlY3JldA', 'sess-secret-2', 'pw-secret-3']) expect(logs).not.toContain(secret);
+  });
+
+  it('resolves the account from the Host header', async () => {
+    const read = async (host: string) => (await app.inject({ url: '/probe/account', headers: { host } })).json<{ subdomain?: string; error?: string }>();
+    expect(await read('acme.localhost:3000')).toEqual({ subdomain: 'acme' });
+    expect(await read('GLOBEX.localhost')).toEqual({ subdomain: 'globex' });
+    expect(await read('help.acme.test')).toEqual({ subdomain: 'acme' });
+    expect(await read('nobody.localhost')).toMatchObject({ error: 'AccountNotFound' });
+    expect(await read('127.0.0.1:3000')).toMatchObject({ error: 'AccountNotFound' });
+    expect(await read('acme.globex.localhost')).toMatchObject({ error: 'AccountNotFound' });
+    expect(await read('help.unknown.test')).toMatchObject({ error: 'AccountNotFound' });
+  });
+});
