@@ -27,7 +27,7 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
       return parseInteger(spec, raw, 1, Number.MAX_SAFE_INTEGER);
     case 'logLevel':
       if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw bad(spec, raw);
-      return raw as Config['logLevel'];
+      return raw;
     case 'trustProxy':
       if (raw !== 'true' && raw !== 'false') throw bad(spec, raw);
       return raw === 'true';
@@ -55,10 +55,7 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
  * @example
  * const config = loadConfig(process.env, { port: '8080' });
  */
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  flags: Partial<Record<keyof Config, string | undefined>> = {},
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Partial<Record<keyof Config, string | undefined>> = {}): Config {
   const config: Partial<Record<keyof Config, unknown>> = {};
   for (const spec of settings) {
     const raw = flags[spec.key] ?? env[spec.env] ?? spec.default;

@@ -14,7 +14,9 @@ describe.each(backends)('migrations on %s', (backend) => {
     expect(await migrateToLatest(database.db)).toEqual(['0001-foundation']);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);
-    expect(tables).toEqual(expect.arrayContaining(['accounts', 'users', 'password_credentials', 'audit_events', 'data_keys', 'local_jobs']));
+    expect(tables).toEqual(
+      expect.arrayContaining(['accounts', 'users', 'password_credentials', 'audit_events', 'data_keys', 'local_jobs']),
+    );
   });
 
   it('reserve consecutive id blocks', async () => {

@@ -16,7 +16,10 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new AppError('MigrationFailed', 500, `Migration ${failed} failed; the database was left at the previous version.`, { cause: error, detail: String(error) });
+    throw new AppError('MigrationFailed', 500, `Migration ${failed} failed; the database was left at the previous version.`, {
+      cause: error,
+      detail: error instanceof Error ? error.message : JSON.stringify(error),
+    });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

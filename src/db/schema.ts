@@ -99,7 +99,6 @@ export interface LocalJobsTable {
   finished_at: string | null;
 }
 
-
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;

@@ -35,7 +35,17 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
           probe.get('/probe/account', { schema: { hide: true } }, (request) => ({ subdomain: requireHostAccount(request).subdomain }));
           probe.post(
             '/probe/echo',
-            { schema: { hide: true, body: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 2 } }, additionalProperties: false } } },
+            {
+              schema: {
+                hide: true,
+                body: {
+                  type: 'object',
+                  required: ['name'],
+                  properties: { name: { type: 'string', minLength: 2 } },
+                  additionalProperties: false,
+                },
+              },
+            },
             (request) => ({ body: request.body }),
           );
           probe.get('/probe/crash', { schema: { hide: true } }, () => {
@@ -67,7 +77,10 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toContain('riposte_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}');
     const docs = await app.inject({ url: '/docs/json' });
-    expect(docs.json()).toMatchObject({ openapi: expect.any(String), paths: { '/healthz': expect.any(Object), '/readyz': expect.any(Object) } });
+    expect(docs.json()).toMatchObject({
+      openapi: expect.any(String),
+      paths: { '/healthz': expect.any(Object), '/readyz': expect.any(Object) },
+    });
     expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
 
@@ -84,7 +97,12 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
     const tooLarge = await app.inject({ method: 'POST', url: '/probe/echo', payload: { name: 'x'.repeat(2000) } });
     expect(tooLarge.statusCode).toBe(413);
     expect(tooLarge.json()).toMatchObject({ error: 'PayloadTooLarge' });
-    const malformed = await app.inject({ method: 'POST', url: '/probe/echo', headers: { 'content-type': 'application/json' }, payload: '{"name":' });
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/probe/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json()).toMatchObject({ error: 'InvalidJSON' });
   });
@@ -112,7 +130,8 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
   });
 
   it('resolves the account from the Host header', async () => {
-    const read = async (host: string) => (await app.inject({ url: '/probe/account', headers: { host } })).json<{ subdomain?: string; error?: string }>();
+    const read = async (host: string) =>
+      (await app.inject({ url: '/probe/account', headers: { host } })).json<{ subdomain?: string; error?: string }>();
     expect(await read('acme.localhost:3000')).toEqual({ subdomain: 'acme' });
     expect(await read('GLOBEX.localhost')).toEqual({ subdomain: 'globex' });
     expect(await read('help.acme.test')).toEqual({ subdomain: 'acme' });

@@ -12,7 +12,8 @@ export default async function setup(): Promise<void> {
     await client.query('select 1');
     process.env.RIPOSTE_TEST_POSTGRES = 'available';
   } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL is required under CI=true and is unreachable at ${url}: ${String(error)}`);
+    if (process.env.CI === 'true')
+      throw new Error(`PostgreSQL is required under CI=true and is unreachable at ${url}: ${String(error)}`, { cause: error });
     process.env.RIPOSTE_TEST_POSTGRES = 'unavailable';
     console.warn(`\n!! PostgreSQL unreachable at ${url}; PostgreSQL suites are skipped (they fail under CI=true).\n`);
   } finally {

@@ -55,7 +55,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('must_change_reason', 'text')
     .addColumn('must_change_incident_id', 'bigint')
     .addPrimaryKeyConstraint('password_credentials_pk', ['account_id', 'user_id'])
-    .addForeignKeyConstraint('password_credentials_user_fk', ['account_id', 'user_id'], 'users', ['account_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('password_credentials_user_fk', ['account_id', 'user_id'], 'users', ['account_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .execute();
 
   // Append-only: no foreign key, so the trail outlives what it describes.
@@ -116,7 +118,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['local_jobs', 'data_keys', 'audit_heads', 'audit_events', 'password_credentials', 'users', 'accounts', 'id_sequences']) {
+  for (const table of [
+    'local_jobs',
+    'data_keys',
+    'audit_heads',
+    'audit_events',
+    'password_credentials',
+    'users',
+    'accounts',
+    'id_sequences',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -52,7 +52,10 @@ export class AccountResolver {
     const key = name.kind === 'subdomain' ? `s:${name.subdomain}` : `h:${name.host}`;
     const cached = this.cache.get(key);
     if (cached !== undefined && cached.expires > Date.now()) return cached.account;
-    const account = (name.kind === 'subdomain' ? await findAccountBySubdomain(this.db, name.subdomain) : await findAccountByHostMapping(this.db, name.host)) ?? null;
+    const account =
+      (name.kind === 'subdomain'
+        ? await findAccountBySubdomain(this.db, name.subdomain)
+        : await findAccountByHostMapping(this.db, name.host)) ?? null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { account, expires: Date.now() + CACHE_MS });
     return account;
@@ -66,7 +69,11 @@ export class AccountResolver {
 /** The account the request's Host names, or a 404 that says which host was not found. */
 export function requireHostAccount(request: FastifyRequest): Account {
   if (request.account === null) {
-    throw new AppError('AccountNotFound', 404, `No account answers at ${request.headers.host ?? 'this host'}. Use your account's address, {subdomain}.{base domain} or its mapped domain.`);
+    throw new AppError(
+      'AccountNotFound',
+      404,
+      `No account answers at ${request.headers.host ?? 'this host'}. Use your account's address, {subdomain}.{base domain} or its mapped domain.`,
+    );
   }
   return request.account;
 }

@@ -103,9 +103,12 @@ async function verifyAccount(db: Queryable, accountId: number): Promise<{ events
     const page = await readChainPage(db, accountId, expectedSeq - 1, PAGE);
     for (const row of page) {
       const seq = Number(row.seq);
-      if (seq !== expectedSeq) return { events, broken: { accountId, seq: expectedSeq, reason: `event ${expectedSeq} is missing (next present is ${seq})` } };
-      if (row.prev_hash !== previous) return { events, broken: { accountId, seq, reason: `event ${seq} does not link to event ${seq - 1} (removed or reordered)` } };
-      if (hashEvent(row) !== row.hash) return { events, broken: { accountId, seq, reason: `event ${seq} was altered after it was written` } };
+      if (seq !== expectedSeq)
+        return { events, broken: { accountId, seq: expectedSeq, reason: `event ${expectedSeq} is missing (next present is ${seq})` } };
+      if (row.prev_hash !== previous)
+        return { events, broken: { accountId, seq, reason: `event ${seq} does not link to event ${seq - 1} (removed or reordered)` } };
+      if (hashEvent(row) !== row.hash)
+        return { events, broken: { accountId, seq, reason: `event ${seq} was altered after it was written` } };
       previous = row.hash;
       expectedSeq += 1;
       events += 1;
@@ -114,7 +117,14 @@ async function verifyAccount(db: Queryable, accountId: number): Promise<{ events
   }
   const head = await readHead(db, accountId);
   if (head !== undefined && (head.seq !== expectedSeq - 1 || head.hash !== previous)) {
-    return { events, broken: { accountId, seq: expectedSeq, reason: `the chain ends at event ${expectedSeq - 1} but its head records ${head.seq} (events removed from the end)` } };
+    return {
+      events,
+      broken: {
+        accountId,
+        seq: expectedSeq,
+        reason: `the chain ends at event ${expectedSeq - 1} but its head records ${head.seq} (events removed from the end)`,
+      },
+    };
   }
   return { events, broken: undefined };
 }

@@ -10,7 +10,12 @@ describe.each(backends)('audit chain on %s', (backend) => {
     database = await openTestDatabase(backend);
     const actor = { type: 'cli' as const };
     for (let i = 1; i <= 5; i++) await recordAudit(database.db, clock, { accountId: 7, actor, action: 'thing.changed', data: { i } });
-    await recordAudit(database.db, clock, { accountId: 8, actor, action: 'other.changed' }, { accountId: 8, actor, action: 'other.changed' });
+    await recordAudit(
+      database.db,
+      clock,
+      { accountId: 8, actor, action: 'other.changed' },
+      { accountId: 8, actor, action: 'other.changed' },
+    );
   });
   afterEach(() => database.dispose());
 
@@ -40,9 +45,17 @@ describe.each(backends)('audit chain on %s', (backend) => {
 
   it('catches a deleted event, in the middle and at the end', async () => {
     await database.db.deleteFrom('audit_events').where('account_id', '=', 7).where('seq', '=', 2).execute();
-    expect((await verifyAuditChains(database.db)).firstBroken).toMatchObject({ accountId: 7, seq: 2, reason: expect.stringContaining('missing') });
+    expect((await verifyAuditChains(database.db)).firstBroken).toMatchObject({
+      accountId: 7,
+      seq: 2,
+      reason: expect.stringContaining('missing'),
+    });
     await database.db.deleteFrom('audit_events').where('account_id', '=', 8).where('seq', '=', 2).execute();
-    expect((await verifyAuditChains(database.db, 8)).firstBroken).toMatchObject({ accountId: 8, seq: 2, reason: expect.stringContaining('removed from the end') });
+    expect((await verifyAuditChains(database.db, 8)).firstBroken).toMatchObject({
+      accountId: 8,
+      seq: 2,
+      reason: expect.stringContaining('removed from the end'),
+    });
   });
 
   it('catches reordered events', async () => {
@@ -50,6 +63,10 @@ describe.each(backends)('audit chain on %s', (backend) => {
     await database.db.updateTable('audit_events').set({ seq: -1 }).where('account_id', '=', 7).where('seq', '=', 2).execute();
     await database.db.updateTable('audit_events').set({ seq: 2 }).where('account_id', '=', 7).where('seq', '=', 3).execute();
     await database.db.updateTable('audit_events').set({ seq: 3 }).where('account_id', '=', 7).where('seq', '=', -1).execute();
-    expect((await verifyAuditChains(database.db)).firstBroken).toMatchObject({ accountId: 7, seq: 2, reason: expect.stringContaining('does not link') });
+    expect((await verifyAuditChains(database.db)).firstBroken).toMatchObject({
+      accountId: 7,
+      seq: 2,
+      reason: expect.stringContaining('does not link'),
+    });
   });
 });

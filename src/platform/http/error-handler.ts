@@ -6,10 +6,13 @@ function fromFastifyError(error: FastifyError): AppError {
   if (error.validation !== undefined) {
     const details: Record<string, string[]> = {};
     for (const issue of error.validation) {
-      const field = (issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || String(issue.params.missingProperty ?? issue.params.additionalProperty ?? 'request')) as string;
+      const named = issue.params.missingProperty ?? issue.params.additionalProperty;
+      const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || (typeof named === 'string' ? named : 'request');
       (details[field] ??= []).push(issue.message ?? 'is invalid');
     }
-    return new AppError('InvalidParameters', 400, `The request's ${error.validationContext ?? 'input'} is invalid: ${error.message}.`, { details });
+    return new AppError('InvalidParameters', 400, `The request's ${error.validationContext ?? 'input'} is invalid: ${error.message}.`, {
+      details,
+    });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -35,7 +38,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     const appError = isAppError(error) ? error : fromFastifyError(error);
     if (appError.status >= 500) {
       request.log.error({ err: appError.cause ?? error, detail: appError.detail, code: appError.code }, 'request failed');
-      const hidden = new AppError(appError.code === 'InvalidConfiguration' ? 'InternalError' : appError.code, appError.status, `Something went wrong on our side. Quote request id ${request.id} when reporting it.`);
+      const hidden = new AppError(
+        appError.code === 'InvalidConfiguration' ? 'InternalError' : appError.code,
+        appError.status,
+        `Something went wrong on our side. Quote request id ${request.id} when reporting it.`,
+      );
       return reply.status(appError.status).send(errorBody(hidden));
     }
     request.log.info({ code: appError.code, status: appError.status }, appError.message);

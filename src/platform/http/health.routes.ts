@@ -11,10 +11,17 @@ const statusSchema = {
 /** Liveness (the process answers) and readiness (the database answers). */
 export function healthRoutes(db: Db) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
-    app.get('/healthz', { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Liveness', response: { 200: statusSchema } } }, () => ({ status: 'ok' }));
+    app.get(
+      '/healthz',
+      { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Liveness', response: { 200: statusSchema } } },
+      () => ({ status: 'ok' }),
+    );
     app.get(
       '/readyz',
-      { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Readiness: the database answers', response: { 200: statusSchema, 503: statusSchema } } },
+      {
+        logLevel: 'warn',
+        schema: { tags: ['operations'], summary: 'Readiness: the database answers', response: { 200: statusSchema, 503: statusSchema } },
+      },
       async (_request, reply) => {
         try {
           await sql`select 1`.execute(db);
