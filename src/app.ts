@@ -55,7 +55,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Riposte API', version: '0.1.0', description: 'Identity core and breach-response engine. Zendesk-compatible where Zendesk has the endpoint.' },
+      info: {
+        title: 'Riposte API',
+        version: '0.1.0',
+        description: 'Identity core and breach-response engine. Zendesk-compatible where Zendesk has the endpoint.',
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -68,7 +72,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // A rate-limited 404, so probing for endpoints is slow work.
   app.setNotFoundHandler({ preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) }, (request) => {
-    throw new AppError('InvalidEndpoint', 404, `Not found: ${request.method} ${request.url.split('?')[0] ?? ''}. See /docs for the endpoints.`);
+    throw new AppError(
+      'InvalidEndpoint',
+      404,
+      `Not found: ${request.method} ${request.url.split('?')[0] ?? ''}. See /docs for the endpoints.`,
+    );
   });
   await app.ready();
   return app;

@@ -2,10 +2,12 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import { AppError } from '../errors.js';
 import type { Db } from './database.js';
 import * as foundation from './migrations/0001-foundation.js';
+import * as identity from './migrations/0002-identity.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-identity': identity,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -39,6 +39,7 @@ export interface UsersTable {
   created_at: string;
   updated_at: string;
   last_login_at: string | null;
+  external_id: string | null;
 }
 
 export interface PasswordCredentialsTable {
@@ -99,6 +100,134 @@ export interface LocalJobsTable {
   finished_at: string | null;
 }
 
+export interface PasswordHistoryTable {
+  account_id: number;
+  user_id: number;
+  id: number;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  account_id: number;
+  id: number;
+  user_id: number;
+  token_hash: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+}
+
+export interface PasswordChangeStepsTable {
+  account_id: number;
+  id: number;
+  user_id: number;
+  purpose: 'forced_change' | 'reset';
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface LoginThrottlesTable {
+  account_id: number;
+  subject: string;
+  failures: number;
+  last_failure_at: string;
+  locked_until: string | null;
+}
+
+export interface ApiTokensTable {
+  account_id: number;
+  id: number;
+  token_hash: string;
+  token_hint: string;
+  description: string;
+  created_by: number | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface OauthClientsTable {
+  account_id: number;
+  id: number;
+  identifier: string;
+  name: string;
+  kind: 'public' | 'confidential';
+  secret_hash: string | null;
+  redirect_uris: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OauthTokensTable {
+  account_id: number;
+  id: number;
+  client_id: number;
+  user_id: number;
+  token_hash: string;
+  refresh_token_hash: string | null;
+  scopes: string;
+  created_at: string;
+  expires_at: string | null;
+  refresh_expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface OauthCodesTable {
+  account_id: number;
+  code_hash: string;
+  client_id: number;
+  user_id: number;
+  redirect_uri: string;
+  scopes: string;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface SsoConfigsTable {
+  account_id: number;
+  jwt_enabled: Flag;
+  jwt_secret_sealed: string | null;
+  jwt_remote_login_url: string | null;
+  saml_enabled: Flag;
+  saml_idp_sso_url: string | null;
+  saml_idp_certificate: string | null;
+  saml_idp_entity_id: string | null;
+  updated_at: string;
+}
+
+export interface SsoReplaysTable {
+  account_id: number;
+  assertion_id: string;
+  expires_at: string;
+}
+
+export interface MessagesTable {
+  account_id: number;
+  id: number;
+  idempotency_key: string;
+  purpose: string;
+  recipient: string;
+  locale: string;
+  /** JSON; sealed by the keyring when it carries a secret such as a reset link. */
+  template_data: string;
+  state: 'queued' | 'sending' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -108,6 +237,17 @@ export interface Database {
   data_keys: DataKeysTable;
   id_sequences: IdSequencesTable;
   local_jobs: LocalJobsTable;
+  password_history: PasswordHistoryTable;
+  sessions: SessionsTable;
+  password_change_steps: PasswordChangeStepsTable;
+  login_throttles: LoginThrottlesTable;
+  api_tokens: ApiTokensTable;
+  oauth_clients: OauthClientsTable;
+  oauth_tokens: OauthTokensTable;
+  oauth_codes: OauthCodesTable;
+  sso_configs: SsoConfigsTable;
+  sso_replays: SsoReplaysTable;
+  messages: MessagesTable;
 }
 
 export type Account = Selectable<AccountsTable>;
