@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config/config.js';
 import { openDatabase, type Db, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { systemClock, type Clock } from './platform/clock.js';
+import { loadKeyring, type Keyring } from './platform/crypto/keyring.js';
 
 /** Everything a CLI verb or the server needs, opened once. */
 export interface Runtime {
@@ -11,6 +12,7 @@ export interface Runtime {
   handle: DatabaseHandle;
   db: Db;
   clock: Clock;
+  keyring: Keyring;
   close(): Promise<void>;
 }
 
@@ -25,14 +27,17 @@ export type ConfigFlags = Partial<Record<keyof Config, string | undefined>>;
  */
 export async function openRuntime(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const config = loadConfig(env, flags);
+  const clock = systemClock;
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrateToLatest(handle.db);
+    // The embedded default creates its key file (mode 0600) on first start.
+    const keyring = loadKeyring({ keys: config.keys, dataDir: config.dataDir, clock });
+    return { config, handle, db: handle.db, clock, keyring, close: () => handle.close() };
   } catch (error) {
     await handle.close();
     throw error;
   }
-  return { config, handle, db: handle.db, clock: systemClock, close: () => handle.close() };
 }
 
 export interface RunningServer {

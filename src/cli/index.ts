@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { openRuntime } from '../main.js';
 import { registerAuditCommand } from './audit.js';
+import { registerKeysCommand } from './keys.js';
 import { reportCliError } from './runtime-options.js';
 import { registerServeCommand } from './serve.js';
 
@@ -11,5 +13,6 @@ const program = new Command('riposte')
 
 registerServeCommand(program);
 registerAuditCommand(program);
+registerKeysCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 
 program.parseAsync(process.argv).catch(reportCliError);

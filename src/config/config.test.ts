@@ -44,3 +44,14 @@ describe('configuration', () => {
     }
   });
 });
+
+describe('key material in errors', () => {
+  it('is never echoed', () => {
+    expect(() => loadConfig({ RIPOSTE_KEYS: '1:c2VjcmV0a2V5 bad' })).toThrow(/RIPOSTE_KEYS is set but expects/);
+    try {
+      loadConfig({ RIPOSTE_KEYS: '1:c2VjcmV0a2V5 bad' });
+    } catch (error) {
+      expect(String(error)).not.toContain('c2VjcmV0a2V5');
+    }
+  });
+});

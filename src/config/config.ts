@@ -8,7 +8,9 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 function bad(spec: SettingSpec, raw: string): AppError {
   const source = spec.flag === undefined ? spec.env : `${spec.env} / ${spec.flag}`;
-  return new AppError('InvalidConfiguration', 500, `Setting ${source} is "${raw}" but expects ${spec.expects}.`);
+  // Key material is never echoed, even when malformed.
+  const shown = spec.key === 'keys' ? 'set' : `"${raw}"`;
+  return new AppError('InvalidConfiguration', 500, `Setting ${source} is ${shown} but expects ${spec.expects}.`);
 }
 
 function parseInteger(spec: SettingSpec, raw: string, min: number, max: number): number {
