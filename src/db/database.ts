@@ -40,7 +40,12 @@ export interface DatabaseOptions {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize?: number;
+  onPoolError?: (error: Error) => void;
 }
+
+const defaultPoolError = (error: Error): void => {
+  process.stderr.write(`riposte: an idle PostgreSQL connection failed and will be replaced: ${error.message}\n`);
+};
 
 /**
  * Opens PostgreSQL when `databaseUrl` is set, else the embedded SQLite
@@ -52,6 +57,9 @@ export interface DatabaseOptions {
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.databaseUrl !== undefined) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle connection dropped by the server must not take the process down;
+    // the pool replaces it on the next checkout.
+    pool.on('error', (error) => (options.onPoolError ?? defaultPoolError)(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -28,6 +28,30 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/**
+ * Waits until no session is connected to `databaseUrl`'s database. pg-pool's
+ * `end()` resolves before its clients have said goodbye; dropping the database
+ * `WITH (FORCE)` right after would kill them mid-goodbye.
+ */
+export async function waitUntilDisconnected(databaseUrl: string, deadlineMs = 5000): Promise<void> {
+  const database = new URL(databaseUrl).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    const deadline = Date.now() + deadlineMs;
+    while (Date.now() < deadline) {
+      const { rows } = await admin.query<{ sessions: number }>(
+        'select count(*)::int as sessions from pg_stat_activity where datname = $1',
+        [database],
+      );
+      if (rows[0]?.sessions === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
 /** Creates an empty PostgreSQL database for one suite; returns its URL. */
 export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `riposte_test_${crypto.randomBytes(6).toString('hex')}`;
@@ -38,6 +62,7 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
   return {
     url: withDatabase(adminUrl(), name),
     drop: async () => {
+      await waitUntilDisconnected(withDatabase(adminUrl(), name));
       const client = new pg.Client({ connectionString: adminUrl() });
       await client.connect();
       await client.query(`drop database if exists ${name} with (force)`);
