@@ -4,20 +4,17 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyPluginAsync } from 'fastify';
 import type { DestinationStream } from 'pino';
-import type { Config } from './config/config.js';
-import type { Db } from './db/database.js';
 import { AppError } from './errors.js';
 import { AccountResolver, tenancyPlugin } from './modules/accounts/tenancy.js';
-import type { Clock } from './platform/clock.js';
+import type { ServiceDeps } from './platform/service-deps.js';
+import { authenticationPlugin } from './modules/auth/authenticate.js';
+import { buildAuthenticators } from './modules/auth/authenticators.js';
 import { installErrorHandler } from './platform/http/error-handler.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { loggerOptions } from './platform/http/logging.js';
 import { installMetrics } from './platform/http/metrics.js';
 
-export interface AppDeps {
-  config: Pick<Config, 'baseDomain' | 'bodyLimitBytes' | 'logLevel' | 'trustProxy'>;
-  db: Db;
-  clock: Clock;
+export interface AppDeps extends ServiceDeps {
   /** Where logs go; tests pass a stream to read them. */
   logStream?: DestinationStream;
   /** Extra route plugins (module routes as they land; tests add probes). */
@@ -66,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false });
   installMetrics(app);
   await app.register(tenancyPlugin, { resolver: new AccountResolver(deps.db, deps.config.baseDomain) });
+  await app.register(authenticationPlugin, { authenticators: buildAuthenticators(deps) });
 
   await app.register(healthRoutes(deps.db));
   for (const routes of deps.routes ?? []) await app.register(routes);

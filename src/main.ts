@@ -49,7 +49,7 @@ export interface RunningServer {
 /** Builds the app over a runtime and listens on the configured port. */
 export async function startServer(runtime: Runtime): Promise<RunningServer> {
   const { config } = runtime;
-  const app = await buildApp({ config, db: runtime.db, clock: runtime.clock });
+  const app = await buildApp({ config, db: runtime.db, clock: runtime.clock, keyring: runtime.keyring, handle: runtime.handle });
   const address = await app.listen({ port: config.port, host: config.host });
   const port = new URL(address).port;
   return {

@@ -1,14 +1,11 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
 import { AppError } from '../../src/errors.js';
 import { requireHostAccount } from '../../src/modules/accounts/tenancy.js';
-import { FixedClock } from '../../src/platform/clock.js';
+import { buildTestApp, testDeps } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { insertAccount } from '../support/fixtures.js';
-
-const config = { baseDomain: 'localhost', bodyLimitBytes: 1024, logLevel: 'info' as const, trustProxy: false };
 
 describe.each(backends)('HTTP foundation on %s', (backend) => {
   let database: TestDatabase;
@@ -25,10 +22,9 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
     database = await openTestDatabase(backend);
     await insertAccount(database.db, 'acme', { host_mapping: 'help.acme.test' });
     await insertAccount(database.db, 'globex');
-    app = await buildApp({
-      config,
-      db: database.db,
-      clock: new FixedClock(),
+    const deps = testDeps(database);
+    app = await buildTestApp(deps, {
+      config: { ...deps.config, bodyLimitBytes: 1024, logLevel: 'info' },
       logStream,
       routes: [
         (probe, _options, done) => {

@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Account } from '../../db/schema.js';
+import { AppError } from '../../errors.js';
+import type { Principal } from './principal.js';
+
+/**
+ * Each credential channel verifies its own kind of credential and returns
+ * the principal, or throws a 401 `AppError`. `hostAccount` is the account the
+ * Host header names (null when it names none).
+ */
+export interface Authenticators {
+  /** `Authorization: Basic email:password`. */
+  password(request: FastifyRequest, hostAccount: Account | null, email: string, password: string): Promise<Principal>;
+  /** `Authorization: Basic email/token:TOKEN`. */
+  apiToken(request: FastifyRequest, hostAccount: Account | null, email: string, token: string): Promise<Principal>;
+  /** `Authorization: Bearer TOKEN`. */
+  oauthToken(request: FastifyRequest, hostAccount: Account | null, token: string): Promise<Principal>;
+  /** The session cookie; also checks CSRF on unsafe methods. */
+  session(request: FastifyRequest, hostAccount: Account | null): Promise<Principal | null>;
+}
+
+const malformed = (what: string): AppError =>
+  new AppError(
+    'Unauthorized',
+    401,
+    `The Authorization header is malformed: ${what}. Use "Basic base64(email/token:TOKEN)" or "Bearer TOKEN".`,
+  );
+
+function decodeBasic(encoded: string): { user: string; secret: string } {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) throw malformed('Basic credentials must be "email:secret" in base64');
+  return { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}
+
+/** Resolves `request.principal` from whichever credential the request carries. */
+export async function resolvePrincipal(request: FastifyRequest, authenticators: Authenticators): Promise<Principal | null> {
+  const header = request.headers.authorization;
+  const hostAccount = request.account;
+  if (header !== undefined && header !== '') {
+    const space = header.indexOf(' ');
+    const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+    const value = space < 0 ? '' : header.slice(space + 1).trim();
+    if (scheme === 'basic') {
+      const { user, secret } = decodeBasic(value);
+      if (user.endsWith('/token')) return authenticators.apiToken(request, hostAccount, user.slice(0, -'/token'.length), secret);
+      return authenticators.password(request, hostAccount, user, secret);
+    }
+    if (scheme === 'bearer') {
+      if (value === '') throw malformed('the Bearer token is empty');
+      return authenticators.oauthToken(request, hostAccount, value);
+    }
+    throw malformed(`unsupported scheme "${scheme}"`);
+  }
+  return authenticators.session(request, hostAccount);
+}
+
+/**
+ * Sets `request.principal` before every handler. Requests without a
+ * credential go on with a null principal; routes that need one call
+ * `requirePrincipal`.
+ */
+export const authenticationPlugin = fp(
+  (app: FastifyInstance, options: { authenticators: Authenticators }, done: (error?: Error) => void) => {
+    app.decorateRequest('principal', null);
+    app.addHook('preHandler', async (request) => {
+      request.principal = await resolvePrincipal(request, options.authenticators);
+    });
+    done();
+  },
+  { name: 'riposte-authentication', dependencies: ['riposte-tenancy'] },
+);

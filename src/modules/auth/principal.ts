@@ -1,0 +1,46 @@
+import type { FastifyRequest } from 'fastify';
+import type { Account, User } from '../../db/schema.js';
+import { AppError } from '../../errors.js';
+
+export type Scope = 'read' | 'write';
+export type CredentialChannel = 'session' | 'password' | 'api_token' | 'oauth_token';
+
+/** Who is making a request, through which credential, with what reach. */
+export interface Principal {
+  account: Account;
+  user: User;
+  via: CredentialChannel;
+  scopes: ReadonlySet<Scope>;
+  /** The session, API token or OAuth token id; null for password auth. */
+  credentialId: number | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export const unauthenticated = (): AppError =>
+  new AppError(
+    'Unauthorized',
+    401,
+    "Couldn't authenticate you. Sign in, or send an API token (email/token:TOKEN) or an OAuth token (Bearer).",
+  );
+
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (request.principal === null) throw unauthenticated();
+  return request.principal;
+}
+
+export const ROLE_RANK: Record<User['role'], number> = { 'end-user': 0, agent: 1, admin: 2 };
+
+/** Refuses principals below `role`, and writes through read-only credentials. */
+export function requireRole(principal: Principal, role: User['role'], scope: Scope = 'read'): void {
+  if (ROLE_RANK[principal.user.role] < ROLE_RANK[role]) {
+    throw new AppError('Forbidden', 403, `This needs the ${role} role; you are signed in as ${principal.user.role}.`);
+  }
+  if (!principal.scopes.has(scope)) {
+    throw new AppError('Forbidden', 403, `This credential lacks the "${scope}" scope; ask for a token with it.`);
+  }
+}
