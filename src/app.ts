@@ -9,6 +9,11 @@ import { AccountResolver, tenancyPlugin } from './modules/accounts/tenancy.js';
 import type { ServiceDeps } from './platform/service-deps.js';
 import { authenticationPlugin } from './modules/auth/authenticate.js';
 import { buildAuthenticators } from './modules/auth/authenticators.js';
+import { apiTokenRoutes } from './modules/auth/api-tokens/api-tokens.routes.js';
+import { oauthRoutes } from './modules/auth/oauth/oauth.routes.js';
+import { signInRoutes } from './modules/auth/sessions/sign-in.routes.js';
+import { ssoRoutes } from './modules/auth/sso/sso.routes.js';
+import { userRoutes } from './modules/users/users.routes.js';
 import { installErrorHandler } from './platform/http/error-handler.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { loggerOptions } from './platform/http/logging.js';
@@ -43,6 +48,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // Zendesk clients call `/api/v2/users.json`; routes are declared without the suffix.
+    rewriteUrl: (request) => (request.url ?? '/').replace(/\.json(?=\?|$)/, ''),
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
@@ -64,8 +71,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installMetrics(app);
   await app.register(tenancyPlugin, { resolver: new AccountResolver(deps.db, deps.config.baseDomain) });
   await app.register(authenticationPlugin, { authenticators: buildAuthenticators(deps) });
+  await app.register(apiTokenRoutes(deps));
+  await app.register(oauthRoutes(deps));
 
   await app.register(healthRoutes(deps.db));
+  await app.register(signInRoutes(deps));
+  await app.register(userRoutes(deps));
+  await app.register(ssoRoutes(deps));
   for (const routes of deps.routes ?? []) await app.register(routes);
 
   // A rate-limited 404, so probing for endpoints is slow work.
@@ -73,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     throw new AppError(
       'InvalidEndpoint',
       404,
-      `Not found: ${request.method} ${request.url.split('?')[0] ?? ''}. See /docs for the endpoints.`,
+      `Not found: ${request.method} ${request.originalUrl.split('?')[0] ?? ''}. See /docs for the endpoints.`,
     );
   });
   await app.ready();

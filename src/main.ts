@@ -1,25 +1,31 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config/config.js';
-import { openDatabase, type Db, type DatabaseHandle } from './db/database.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { systemClock, type Clock } from './platform/clock.js';
-import { loadKeyring, type Keyring } from './platform/crypto/keyring.js';
+import { definePasswordResetJobs } from './modules/auth/sessions/sign-in.jobs.js';
+import { systemClock } from './platform/clock.js';
+import { loadKeyring } from './platform/crypto/keyring.js';
+import { createJobQueue } from './platform/jobs/jobs.js';
+import type { ServiceDeps } from './platform/service-deps.js';
 
 /** Everything a CLI verb or the server needs, opened once. */
-export interface Runtime {
+export interface Runtime extends ServiceDeps {
   config: Config;
   handle: DatabaseHandle;
-  db: Db;
-  clock: Clock;
-  keyring: Keyring;
   close(): Promise<void>;
 }
 
 export type ConfigFlags = Partial<Record<keyof Config, string | undefined>>;
 
+/** Every module's job handlers, defined on the queue of `deps`. */
+export function defineJobs(deps: ServiceDeps): void {
+  definePasswordResetJobs(deps);
+}
+
 /**
- * The composition root: configuration → database (migrated) → services.
+ * The composition root: configuration → database (migrated) → keyring →
+ * job queue (defined, not started) → services.
  *
  * @example
  * const runtime = await openRuntime({ dataDir: './data' });
@@ -33,7 +39,21 @@ export async function openRuntime(flags: ConfigFlags = {}, env: NodeJS.ProcessEn
     await migrateToLatest(handle.db);
     // The embedded default creates its key file (mode 0600) on first start.
     const keyring = loadKeyring({ keys: config.keys, dataDir: config.dataDir, clock });
-    return { config, handle, db: handle.db, clock, keyring, close: () => handle.close() };
+    const jobs = createJobQueue(handle, { clock, concurrency: config.jobConcurrency });
+    const runtime: Runtime = {
+      config,
+      handle,
+      db: handle.db,
+      clock,
+      keyring,
+      jobs,
+      close: async () => {
+        await jobs.stop();
+        await handle.close();
+      },
+    };
+    defineJobs(runtime);
+    return runtime;
   } catch (error) {
     await handle.close();
     throw error;
@@ -46,10 +66,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds the app over a runtime and listens on the configured port. */
+/** Builds the app over a runtime, starts its job worker and listens on the configured port. */
 export async function startServer(runtime: Runtime): Promise<RunningServer> {
   const { config } = runtime;
-  const app = await buildApp({ config, db: runtime.db, clock: runtime.clock, keyring: runtime.keyring, handle: runtime.handle });
+  const app = await buildApp(runtime);
+  await runtime.jobs.start();
   const address = await app.listen({ port: config.port, host: config.host });
   const port = new URL(address).port;
   return {

@@ -2,7 +2,10 @@
 import { Command } from 'commander';
 import { openRuntime } from '../main.js';
 import { registerAuditCommand } from './audit.js';
+import { registerDemoCommand } from './demo.js';
+import { registerImportCommand } from './import.js';
 import { registerKeysCommand } from './keys.js';
+import { registerPasswordsCommand } from './passwords.js';
 import { reportCliError } from './runtime-options.js';
 import { registerServeCommand } from './serve.js';
 
@@ -12,7 +15,10 @@ const program = new Command('riposte')
   .configureOutput({ outputError: (text, write) => write(`riposte: ${text}`) });
 
 registerServeCommand(program);
+registerImportCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
+registerDemoCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerAuditCommand(program);
+registerPasswordsCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerKeysCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 
 program.parseAsync(process.argv).catch(reportCliError);

@@ -1,7 +1,7 @@
-import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../platform/clock.js';
+import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput } from './command-io.js';
 import type { Keyring, KeySource } from '../platform/crypto/keyring.js';
 import {
   DEFAULT_REWRAP_BATCH_SIZE,
@@ -26,10 +26,7 @@ export interface KeysRuntimeFlags {
 /** Opens the runtime; a function ignoring its flags (`() => open(config)`) fits too. */
 export type OpenKeysRuntime = (flags: KeysRuntimeFlags) => Promise<KeysRuntime>;
 
-export interface KeysCommandOutput {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
+export type KeysCommandOutput = CommandOutput;
 
 /** The `--json` document of `keys rotate`. */
 export interface KeysRotateReport {
@@ -57,28 +54,6 @@ function parseBatchSize(value: string): number {
   return size;
 }
 
-/** A progress bar on a terminal; nothing when piped or under --json. */
-function progressReporter(output: KeysCommandOutput, enabled: boolean): { update: (progress: RewrapProgress) => void; stop: () => void } {
-  if (!enabled || output.stderr.isTTY !== true) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'Re-wrapping data keys [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}',
-      stream: output.stderr,
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  return {
-    update: ({ done, total }) => {
-      if (total === 0) return;
-      if (!bar.isActive) bar.start(total, done);
-      bar.setTotal(total);
-      bar.update(done);
-    },
-    stop: () => bar.stop(),
-  };
-}
-
 function summary(report: KeysRotateReport, keyring: Keyring): string {
   const lines = [
     report.addedVersion !== null
@@ -94,7 +69,11 @@ function summary(report: KeysRotateReport, keyring: Keyring): string {
 
 async function rotate(openRuntime: OpenKeysRuntime, options: RotateOptions, output: KeysCommandOutput): Promise<void> {
   const runtime = await openRuntime({ dataDir: options.dataDir });
-  const progress = progressReporter(output, options.json !== true);
+  const bar = progressOnTerminal(options.json === true ? { ...output.stderr, isTTY: false } : output.stderr);
+  const progress = {
+    update: ({ done, total }: RewrapProgress) => bar.update('Re-wrapping data keys', done, total),
+    stop: () => bar.stop(),
+  };
   try {
     const { keyring } = runtime;
     // After an interrupted rotation the new version exists already: finish under it rather than add another.
@@ -129,11 +108,7 @@ async function rotate(openRuntime: OpenKeysRuntime, options: RotateOptions, outp
  * registerKeysCommand(program, async () => ({ db, keyring, clock: systemClock, close }));
  * await program.parseAsync(['node', 'riposte', 'keys', 'rotate', '--json']);
  */
-export function registerKeysCommand(
-  program: Command,
-  openRuntime: OpenKeysRuntime,
-  output: KeysCommandOutput = { stdout: process.stdout, stderr: process.stderr },
-): Command {
+export function registerKeysCommand(program: Command, openRuntime: OpenKeysRuntime, output: KeysCommandOutput = processOutput): Command {
   const keys = program.command('keys').description('Manage the key-encryption keys that protect stored secrets');
   keys
     .command('rotate')
@@ -141,7 +116,7 @@ export function registerKeysCommand(
     .option('--batch-size <n>', `data keys per transaction (1-${MAX_REWRAP_BATCH_SIZE})`, parseBatchSize, DEFAULT_REWRAP_BATCH_SIZE)
     .option('--resume', 'finish an interrupted rotation: re-wrap under the newest version without adding one')
     .option('--json', 'print one JSON document instead of text')
-    .option('--data-dir <dir>', 'data directory (the embedded database and key file)')
+    .addOption(dataDirOption())
     .action((options: RotateOptions) => rotate(openRuntime, options, output));
   return keys;
 }

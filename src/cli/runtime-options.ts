@@ -1,10 +1,11 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { dataDirOption } from './command-io.js';
 import { AppError, isAppError } from '../errors.js';
 import { openRuntime, type ConfigFlags, type Runtime } from '../main.js';
 
 /** `--data-dir` on every verb that touches the database (DATABASE_URL overrides it). */
 export function withDataDir(command: Command): Command {
-  return command.addOption(new Option('--data-dir <dir>', 'data directory of the embedded database').env('RIPOSTE_DATA_DIR'));
+  return command.addOption(dataDirOption());
 }
 
 /** Opens the runtime from a verb's options, runs `work`, always closes. */
@@ -26,7 +27,6 @@ export function printJson(value: unknown): void {
 export function reportCliError(error: unknown): void {
   if (isAppError(error)) {
     process.stderr.write(`riposte: ${error.message}\n`);
-    if (error.details !== undefined) process.stderr.write(`${JSON.stringify(error.details, null, 2)}\n`);
     process.exitCode = error.status === 500 && error.code !== 'InvalidConfiguration' ? 1 : 2;
     return;
   }

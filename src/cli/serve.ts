@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
-import { openRuntime, startServer } from '../main.js';
+import { countAccounts } from '../modules/accounts/accounts.repo.js';
+import { runSmallDemo } from '../modules/population/demo.service.js';
+import { openRuntime, startServer, type Runtime } from '../main.js';
 import { withDataDir } from './runtime-options.js';
 
 interface ServeOptions {
@@ -10,6 +12,14 @@ interface ServeOptions {
   baseDomain?: string;
   logLevel?: string;
   demoIfEmpty?: boolean;
+}
+
+const isEmpty = async (runtime: Runtime): Promise<boolean> => (await countAccounts(runtime.db)) === 0;
+
+async function createSmallDemo(runtime: Runtime): Promise<string[]> {
+  const { baseDomain, port } = runtime.config;
+  const report = await runSmallDemo(runtime.handle, runtime.clock, (subdomain) => `http://${subdomain}.${baseDomain}:${port}`);
+  return ['', 'The data directory was empty, so a small demo was created:', ...report.lines];
 }
 
 export function registerServeCommand(program: Command): void {
@@ -23,8 +33,10 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--demo-if-empty', 'create a small demo first when the database holds no account (npm start)').hideHelp())
     .action(async (options: ServeOptions) => {
       const runtime = await openRuntime({ ...options, logLevel: options.logLevel as never });
+      const demoLines = options.demoIfEmpty === true && (await isEmpty(runtime)) ? await createSmallDemo(runtime) : [];
       const server = await startServer(runtime);
       process.stderr.write(`Riposte is listening on ${server.url} (database: ${runtime.handle.capabilities.kind})\n`);
+      for (const line of demoLines) process.stderr.write(`${line}\n`);
       const stop = (): void => {
         void server.close().then(() => runtime.close());
       };

@@ -26,6 +26,7 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
       return parseInteger(spec, raw, 0, 65535);
     case 'bodyLimitBytes':
     case 'jobConcurrency':
+    case 'passwordRateLimit':
       return parseInteger(spec, raw, 1, Number.MAX_SAFE_INTEGER);
     case 'logLevel':
       if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw bad(spec, raw);

@@ -25,6 +25,7 @@ export interface Config {
   keys: string | undefined;
   trustProxy: boolean;
   jobConcurrency: number;
+  passwordRateLimit: number;
 }
 
 export const settings: readonly SettingSpec[] = [

@@ -2,26 +2,39 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/app.js';
 import { FixedClock } from '../../src/platform/clock.js';
 import { loadKeyring } from '../../src/platform/crypto/keyring.js';
+import { createJobQueue } from '../../src/platform/jobs/jobs.js';
+import { defineJobs } from '../../src/main.js';
 import type { ServiceDeps } from '../../src/platform/service-deps.js';
 import type { TestDatabase } from './databases.js';
 
 export const testConfig = {
   baseDomain: 'localhost',
   bodyLimitBytes: 1024 * 1024,
+  passwordRateLimit: 300,
   logLevel: 'silent' as const,
   trustProxy: false,
   port: 3000,
 };
 
-/** The services of a test database: a fixed clock and a key file in its data directory. */
+/**
+ * The services of a test database: a fixed clock, a key file in its data
+ * directory, and a job queue with every handler defined but not started
+ * (call `deps.jobs.start()`, then `drain()` to await the work; the
+ * database's `dispose` stops it).
+ */
 export function testDeps(database: TestDatabase, clock = new FixedClock('2026-06-01T12:00:00.000Z')): ServiceDeps & { clock: FixedClock } {
-  return {
+  const jobs = createJobQueue(database, { clock, pollIntervalMs: 50, pgBoss: { maintenanceIntervalSeconds: 1 } });
+  const deps = {
     db: database.db,
     handle: database,
     clock,
     keyring: loadKeyring({ keys: undefined, dataDir: database.dataDir, clock }),
+    jobs,
     config: testConfig,
   };
+  defineJobs(deps);
+  database.beforeDispose.push(() => jobs.stop());
+  return deps;
 }
 
 /** The real application over a test database. */

@@ -18,6 +18,8 @@ export interface TestDatabase extends DatabaseHandle {
   backend: Backend;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Run first by `dispose` (job queues stop before their database goes). */
+  beforeDispose: Array<() => Promise<void>>;
   /** Closes the handle and drops the database or removes the directory. */
   dispose(): Promise<void>;
 }
@@ -83,12 +85,15 @@ export async function openTestDatabase(backend: Backend, options: { migrate?: bo
   }
   const handle = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
   if (options.migrate !== false) await migrateToLatest(handle.db);
+  const beforeDispose: Array<() => Promise<void>> = [];
   return {
     ...handle,
     backend,
     dataDir,
     databaseUrl,
+    beforeDispose,
     dispose: async () => {
+      for (const step of beforeDispose) await step();
       await handle.close();
       await drop();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
+import { chunks, insertPrepared, rowsPerStatement, type BulkWriteTarget } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
-import type { Account } from '../../db/schema.js';
+import type { Account, AccountsTable, NewAccount } from '../../db/schema.js';
 
 export async function findAccountBySubdomain(db: Queryable, subdomain: string): Promise<Account | undefined> {
   return db.selectFrom('accounts').selectAll().where('subdomain', '=', subdomain).executeTakeFirst();
@@ -11,4 +12,80 @@ export async function findAccountByHostMapping(db: Queryable, host: string): Pro
 
 export async function findAccountById(db: Queryable, id: number): Promise<Account | undefined> {
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Accounts take their ids from this sequence (`reserveIds`). */
+export const ACCOUNT_ID_SEQUENCE = 'accounts';
+
+/** The ids of those of `subdomains` that exist, in batches under the parameter limit. */
+export async function findAccountIdsBySubdomains(
+  db: Queryable,
+  subdomains: readonly string[],
+  maxParameters: number,
+): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (const batch of chunks(subdomains, rowsPerStatement(1, maxParameters))) {
+    const rows = await db.selectFrom('accounts').select(['id', 'subdomain']).where('subdomain', 'in', batch).execute();
+    for (const row of rows) found.set(row.subdomain, Number(row.id));
+  }
+  return found;
+}
+
+/** Which of `hosts` are mapped already, and to which subdomain. */
+export async function findSubdomainsByHostMappings(
+  db: Queryable,
+  hosts: readonly string[],
+  maxParameters: number,
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const batch of chunks(hosts, rowsPerStatement(1, maxParameters))) {
+    const rows = await db.selectFrom('accounts').select(['host_mapping', 'subdomain']).where('host_mapping', 'in', batch).execute();
+    for (const row of rows) if (row.host_mapping !== null) found.set(row.host_mapping, row.subdomain);
+  }
+  return found;
+}
+
+const ACCOUNT_COLUMNS = [
+  'id',
+  'subdomain',
+  'name',
+  'status',
+  'activated_at',
+  'host_mapping',
+  'owner_email',
+  'security_contact_email',
+  'locale',
+  'products_mask',
+  'password_api_access',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<keyof NewAccount>;
+
+// A column added by a later migration must be added to the list above: this fails to compile until it is.
+const everyAccountColumn: Record<Exclude<keyof AccountsTable, (typeof ACCOUNT_COLUMNS)[number]>, never> = {};
+void everyAccountColumn;
+
+/** Inserts accounts in multi-row statements; the caller owns the transaction and the ids. */
+export async function insertAccounts(target: BulkWriteTarget, rows: readonly Required<NewAccount>[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (target.preparedStatements !== undefined) {
+    insertPrepared(
+      { preparedStatements: target.preparedStatements, maxParameters: target.maxParameters },
+      'accounts',
+      ACCOUNT_COLUMNS,
+      rows.map((row) => ACCOUNT_COLUMNS.map((column) => row[column])),
+    );
+    return;
+  }
+  for (const batch of chunks(rows, rowsPerStatement(ACCOUNT_COLUMNS.length, target.maxParameters))) {
+    await target.db.insertInto('accounts').values(batch).execute();
+  }
+}
+
+export async function countAccounts(db: Queryable): Promise<number> {
+  const row = await db
+    .selectFrom('accounts')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }

@@ -20,6 +20,13 @@ export interface Authenticators {
   session(request: FastifyRequest, hostAccount: Account | null): Promise<Principal | null>;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The raw session secret when the request authenticated by cookie; for CSRF tokens. */
+    sessionToken: string | null;
+  }
+}
+
 const malformed = (what: string): AppError =>
   new AppError(
     'Unauthorized',
@@ -64,6 +71,8 @@ export async function resolvePrincipal(request: FastifyRequest, authenticators: 
 export const authenticationPlugin = fp(
   (app: FastifyInstance, options: { authenticators: Authenticators }, done: (error?: Error) => void) => {
     app.decorateRequest('principal', null);
+    app.decorateRequest('sessionToken', null);
+    app.decorateRequest('csrfRejected', false);
     app.addHook('preHandler', async (request) => {
       request.principal = await resolvePrincipal(request, options.authenticators);
     });

@@ -1,16 +1,16 @@
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import type { Authenticators } from './authenticate.js';
-import { AppError } from '../../errors.js';
-
-const unavailable = (channel: string): AppError =>
-  new AppError('Unauthorized', 401, `${channel} authentication is not available on this server.`);
+import { authenticateApiToken } from './api-tokens/api-tokens.service.js';
+import { authenticateOauthToken } from './oauth/oauth-tokens.service.js';
+import { passwordAuthenticator } from './password-basic.authenticator.js';
+import { sessionAuthenticator } from './sessions/sessions.service.js';
 
 /** Assembles each channel's authenticator from its module. */
-export function buildAuthenticators(_deps: ServiceDeps): Authenticators {
+export function buildAuthenticators(deps: ServiceDeps): Authenticators {
   return {
-    password: () => Promise.reject(unavailable('Password')),
-    apiToken: () => Promise.reject(unavailable('API token')),
-    oauthToken: () => Promise.reject(unavailable('OAuth token')),
-    session: () => Promise.resolve(null),
+    password: passwordAuthenticator(deps),
+    apiToken: authenticateApiToken(deps),
+    oauthToken: authenticateOauthToken(deps),
+    session: sessionAuthenticator(deps),
   };
 }

@@ -18,6 +18,8 @@ export interface Principal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** A session cookie came with an unsafe method but without its CSRF token. */
+    csrfRejected: boolean;
   }
 }
 
@@ -28,8 +30,15 @@ export const unauthenticated = (): AppError =>
     "Couldn't authenticate you. Sign in, or send an API token (email/token:TOKEN) or an OAuth token (Bearer).",
   );
 
+export const csrfRefused = (): AppError =>
+  new AppError(
+    'InvalidCsrfToken',
+    403,
+    'This write needs the X-CSRF-Token header of your session (the authenticity_token from /api/v2/users/me.json).',
+  );
+
 export function requirePrincipal(request: FastifyRequest): Principal {
-  if (request.principal === null) throw unauthenticated();
+  if (request.principal === null) throw request.csrfRejected ? csrfRefused() : unauthenticated();
   return request.principal;
 }
 

@@ -1,0 +1,70 @@
+/** The population `bench:auth` signs in with: one account, one admin with a password and an API token. */
+import { openRuntime } from '../src/main.js';
+import { createApiToken } from '../src/modules/auth/api-tokens/api-tokens.service.js';
+import { hashPassword } from '../src/modules/auth/passwords/password-hashing.js';
+import { reserveIds } from '../src/db/sequences.js';
+import { productsToMask } from '../src/platform/products.js';
+
+const PASSWORD = 'Bench-Lighthouse-Password-42';
+
+export async function prepareAuthBench(dataDir: string): Promise<{ token: string; signInBody: string }> {
+  const runtime = await openRuntime({ dataDir, logLevel: 'silent' });
+  try {
+    const now = '2020-01-01T00:00:00.000Z';
+    const accountId = await reserveIds(runtime.db, 'accounts', 1);
+    const account = {
+      id: accountId,
+      subdomain: 'acme',
+      name: 'Acme',
+      status: 'active' as const,
+      activated_at: now,
+      host_mapping: null,
+      owner_email: 'owner@acme.test',
+      security_contact_email: null,
+      locale: 'en',
+      products_mask: productsToMask(['support', 'chat']),
+      password_api_access: 1 as const,
+      created_at: now,
+      updated_at: now,
+    };
+    await runtime.db.insertInto('accounts').values(account).execute();
+    const user = {
+      account_id: accountId,
+      id: await reserveIds(runtime.db, 'users', 1),
+      realm: 'core',
+      role: 'admin' as const,
+      name: 'Ada',
+      email: 'ada@acme.test',
+      phone: null,
+      locale: null,
+      active: 1 as const,
+      sso: 0 as const,
+      products_mask: account.products_mask,
+      created_at: now,
+      updated_at: now,
+      last_login_at: null,
+      external_id: null,
+    };
+    await runtime.db.insertInto('users').values(user).execute();
+    await runtime.db
+      .insertInto('password_credentials')
+      .values({
+        account_id: accountId,
+        user_id: user.id,
+        password_hash: await hashPassword(PASSWORD),
+        password_changed_at: now,
+        must_change: 0,
+        must_change_reason: null,
+        must_change_incident_id: null,
+      })
+      .execute();
+    const { token } = await createApiToken(
+      runtime,
+      { account, user, via: 'session', scopes: new Set(['read', 'write']), credentialId: null },
+      { description: 'bench' },
+    );
+    return { token, signInBody: JSON.stringify({ email: user.email, password: PASSWORD }) };
+  } finally {
+    await runtime.close();
+  }
+}

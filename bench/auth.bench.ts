@@ -1,0 +1,112 @@
+/**
+ * Authentication benchmark: `npm run bench:auth [-- --seconds 10]`.
+ *
+ * Each figure is printed next to a baseline measured in the same run on the
+ * same machine, as a ratio:
+ * 1. API-token requests a second (`GET /api/v2/users/me`, `email/token:TOKEN`)
+ *    against a bare Fastify hello world;
+ * 2. password sign-ins a second (`POST /access/sign_in`) against raw argon2id
+ *    hashes a second with the same parameters, in a process of its own with as
+ *    many hashes in flight as the thread pool has threads;
+ * 3. the server's event-loop delay (p50, p99, max) during the sign-in storm:
+ *    hashing runs on the thread pool, so the loop keeps answering.
+ * Servers run in child processes; the load comes from autocannon here.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { prepareAuthBench } from './auth-fixture.js';
+
+const secondsArgument = process.argv.indexOf('--seconds');
+const SECONDS = secondsArgument < 0 ? 10 : Number(process.argv[secondsArgument + 1]);
+const THREADPOOL = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+const HOST = 'acme.localhost';
+
+interface Child {
+  process: ChildProcess;
+  port: number;
+  request<T>(message: object, reply: string): Promise<T>;
+}
+
+async function startChild(mode: string, dataDir: string): Promise<Child> {
+  const child = fork(path.join(import.meta.dirname, 'auth-server.ts'), [mode, dataDir], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [ready] = (await once(child, 'message')) as [{ port: number }];
+  return {
+    process: child,
+    port: ready.port,
+    request: async <T>(message: object, reply: string): Promise<T> => {
+      child.send(message);
+      for (;;) {
+        const [answer] = (await once(child, 'message')) as [{ type: string } & T];
+        if (answer.type === reply) return answer;
+      }
+    },
+  };
+}
+
+async function stop(child: Child): Promise<void> {
+  child.process.kill('SIGTERM');
+  await once(child.process, 'exit');
+}
+
+async function load(options: autocannon.Options): Promise<autocannon.Result> {
+  return autocannon({ duration: SECONDS, connections: 32, pipelining: 1, ...options });
+}
+
+const perSecond = (result: autocannon.Result): number => result.requests.average;
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-bench-auth-'));
+  const { token, signInBody } = await prepareAuthBench(dataDir);
+  console.log(`bench:auth on ${os.cpus().length} CPUs, ${SECONDS}s per measurement, 32 connections; thread pool ${THREADPOOL}\n`);
+
+  const hello = await startChild('hello', dataDir);
+  const helloResult = await load({ url: `http://127.0.0.1:${hello.port}/hello` });
+  await stop(hello);
+
+  const riposte = await startChild('riposte', dataDir);
+  const authorization = `Basic ${Buffer.from(`ada@acme.test/token:${token}`).toString('base64')}`;
+  const tokenResult = await load({ url: `http://127.0.0.1:${riposte.port}/api/v2/users/me.json`, headers: { host: HOST, authorization } });
+  if (tokenResult.non2xx > 0) throw new Error(`API-token requests failed: ${tokenResult.non2xx} non-2xx answers`);
+
+  riposte.process.send({ type: 'reset-delay' });
+  const signInResult = await load({
+    url: `http://127.0.0.1:${riposte.port}/access/sign_in`,
+    method: 'POST',
+    headers: { host: HOST, 'content-type': 'application/json' },
+    body: signInBody,
+    connections: THREADPOOL * 2,
+  });
+  if (signInResult.non2xx > 0) throw new Error(`sign-ins failed: ${signInResult.non2xx} non-2xx answers`);
+  const delay = await riposte.request<{ p50: number; p99: number; max: number }>({ type: 'report-delay' }, 'delay');
+  await stop(riposte);
+
+  const argon2 = await startChild('argon2', dataDir);
+  const { rate: argon2Rate } = await argon2.request<{ rate: number }>(
+    { type: 'argon2', seconds: SECONDS, concurrency: THREADPOOL },
+    'argon2',
+  );
+  await stop(argon2);
+
+  console.log('measure                                   rate/s      baseline/s   ratio');
+  console.log(
+    `API-token GET /api/v2/users/me           ${fmt(perSecond(tokenResult)).padStart(8)}    ${fmt(perSecond(helloResult)).padStart(8)} (Fastify hello world)   ${ratio(perSecond(tokenResult), perSecond(helloResult))}`,
+  );
+  console.log(
+    `password sign-in POST /access/sign_in    ${fmt(perSecond(signInResult)).padStart(8)}    ${fmt(argon2Rate).padStart(8)} (raw argon2id m=19456,t=2,p=1)   ${ratio(perSecond(signInResult), argon2Rate)}`,
+  );
+  console.log(
+    `event-loop delay during the sign-in storm: p50 ${delay.p50.toFixed(1)} ms, p99 ${delay.p99.toFixed(1)} ms, max ${delay.max.toFixed(1)} ms`,
+  );
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+await main();

@@ -1,0 +1,51 @@
+import cliProgress from 'cli-progress';
+import { Option } from 'commander';
+
+/** Where a verb writes: the process's streams, or a test's. */
+export interface CommandOutput {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export const processOutput: CommandOutput = { stdout: process.stdout, stderr: process.stderr };
+
+/**
+ * `--data-dir`, as `withDataDir` in runtime-options.ts declares it, without
+ * loading the server's composition root just to register a verb.
+ */
+export const dataDirOption = (): Option =>
+  new Option('--data-dir <dir>', 'data directory of the embedded database').env('RIPOSTE_DATA_DIR');
+
+export interface Progress {
+  update(phase: string, done: number, total: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on stderr when it is a terminal (people); nothing otherwise
+ * (pipes, CI), and never on stdout, which `--json` keeps for its document.
+ */
+export function progressOnTerminal(stderr: CommandOutput['stderr']): Progress {
+  if (stderr.isTTY !== true) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { stream: stderr, format: '{phase} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  let phase: string | undefined;
+  return {
+    update(next, done, total) {
+      if (next !== phase) {
+        if (phase !== undefined) bar.stop();
+        phase = next;
+        bar.start(total, done, { phase: next });
+        return;
+      }
+      bar.setTotal(total);
+      bar.update(done, { phase: next });
+    },
+    stop() {
+      if (phase !== undefined) bar.stop();
+      phase = undefined;
+    },
+  };
+}

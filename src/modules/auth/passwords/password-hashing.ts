@@ -1,0 +1,150 @@
+import crypto from 'node:crypto';
+import { argon2id, hash, needsRehash, verify } from 'argon2';
+import {
+  computeLegacyDigest,
+  digestsEqual,
+  formatWrappedHash,
+  parseLegacyHash,
+  parseWrappedHash,
+  WRAPPED_PREFIX,
+  type LegacyScheme,
+} from './wrapped-hash-format.js';
+
+/**
+ * argon2id at OWASP's recommended minimum (Password Storage Cheat Sheet):
+ * 19 MiB of memory, 2 passes, 1 lane. Hashing runs on libuv's thread pool,
+ * never on the event loop.
+ */
+export const ARGON2ID_PARAMETERS = Object.freeze({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+
+export interface PasswordVerification {
+  ok: boolean;
+  /** The password is right and its stored hash is not argon2id at current parameters: re-hash it. */
+  needsUpgrade: boolean;
+}
+
+/** How a stored hash is kept: argon2id, one of the legacy schemes, or a legacy scheme wrapped in argon2id. */
+export type StoredHashKind = { kind: 'argon2id' } | { kind: 'legacy'; scheme: LegacyScheme } | { kind: 'wrapped'; scheme: LegacyScheme };
+
+/**
+ * Hashes a new password: an argon2id PHC string at `ARGON2ID_PARAMETERS`
+ * with a fresh 16-byte salt.
+ *
+ * @example
+ * const stored = await hashPassword('correct horse battery staple');
+ * // '$argon2id$v=19$m=19456,p=1,t=2$...$...'
+ */
+export async function hashPassword(password: string): Promise<string> {
+  return hash(password, { type: argon2id, ...ARGON2ID_PARAMETERS });
+}
+
+/** The kind of a stored hash; `undefined` when it is in no format Riposte accepts. */
+export function storedHashKind(stored: string): StoredHashKind | undefined {
+  if (stored.startsWith('$argon2id$')) return { kind: 'argon2id' };
+  if (stored.startsWith(WRAPPED_PREFIX)) {
+    const wrapped = parseWrappedHash(stored);
+    return wrapped === undefined ? undefined : { kind: 'wrapped', scheme: wrapped.parameters.scheme };
+  }
+  const legacy = parseLegacyHash(stored);
+  return legacy === undefined ? undefined : { kind: 'legacy', scheme: legacy.parameters.scheme };
+}
+
+/** argon2's verify, with a malformed PHC string read as a wrong password rather than a crash. */
+async function verifyArgon2(stored: string, password: string): Promise<boolean> {
+  try {
+    return await verify(stored, password);
+  } catch {
+    return false;
+  }
+}
+
+const isCurrentArgon2 = (stored: string): boolean => {
+  try {
+    return !needsRehash(stored, ARGON2ID_PARAMETERS);
+  } catch {
+    return false;
+  }
+};
+
+let dummyHash: Promise<string> | undefined;
+
+/** An argon2id hash of a random password nobody knows, made once per process. */
+function dummy(): Promise<string> {
+  dummyHash ??= hashPassword(crypto.randomBytes(32).toString('base64')).catch((error: unknown) => {
+    dummyHash = undefined;
+    throw error;
+  });
+  return dummyHash;
+}
+
+/**
+ * Spends one argon2id verification at current parameters and fails: what a
+ * sign-in does for an unknown email, an SSO-only or inactive user, or a
+ * throttled subject, so that its timing matches a wrong password.
+ *
+ * @example
+ * if (credential === undefined) return { ok: await verifyAgainstDummy(password), needsUpgrade: false };
+ */
+export async function verifyAgainstDummy(password: string): Promise<false> {
+  await verifyArgon2(await dummy(), password);
+  return false;
+}
+
+async function verifyKnownFormat(stored: string, kind: StoredHashKind, password: string): Promise<PasswordVerification> {
+  switch (kind.kind) {
+    case 'argon2id': {
+      const ok = await verifyArgon2(stored, password);
+      return { ok, needsUpgrade: ok && !isCurrentArgon2(stored) };
+    }
+    case 'wrapped': {
+      const wrapped = parseWrappedHash(stored);
+      if (wrapped === undefined) return { ok: false, needsUpgrade: false };
+      const ok = await verifyArgon2(wrapped.inner, await computeLegacyDigest(wrapped.parameters, password));
+      return { ok, needsUpgrade: ok };
+    }
+    case 'legacy': {
+      const legacy = parseLegacyHash(stored);
+      if (legacy === undefined) return { ok: false, needsUpgrade: false };
+      const ok = digestsEqual(await computeLegacyDigest(legacy.parameters, password), legacy.digest);
+      return { ok, needsUpgrade: ok };
+    }
+  }
+}
+
+/**
+ * Checks `password` against a stored hash in any accepted scheme: argon2id,
+ * bcrypt, PBKDF2-SHA256, salted SHA-1 or SHA-256 (digests compared in
+ * constant time), or a legacy hash wrapped in argon2id. `needsUpgrade` is
+ * set when the password is right and the hash is anything but argon2id at
+ * current parameters.
+ *
+ * It never answers faster than one argon2id verification at current
+ * parameters: a cheap legacy hash (or an unrecognised one) is checked while a
+ * dummy argon2id verification runs beside it, so that timing tells nothing
+ * about which users still have legacy hashes.
+ *
+ * @example
+ * const { ok, needsUpgrade } = await verifyStoredPassword('$sha1$x7$...', 'hunter2hunter2');
+ * if (ok && needsUpgrade) await storeNewHash(await hashPassword('hunter2hunter2'));
+ */
+export async function verifyStoredPassword(stored: string, password: string): Promise<PasswordVerification> {
+  const kind = storedHashKind(stored);
+  if (kind === undefined) return { ok: await verifyAgainstDummy(password), needsUpgrade: false };
+  if ((kind.kind === 'argon2id' && isCurrentArgon2(stored)) || kind.kind === 'wrapped') return verifyKnownFormat(stored, kind, password);
+  const [verification] = await Promise.all([verifyKnownFormat(stored, kind, password), verifyAgainstDummy(password)]);
+  return verification;
+}
+
+/**
+ * Wraps a legacy hash inside argon2id without the password (see
+ * `wrapped-hash-format.ts` for the stored format); `undefined` when `stored`
+ * is not a legacy hash (argon2id, already wrapped, or unrecognised).
+ *
+ * @example
+ * await wrapLegacyHash('$sha1$x7$' + hex); // '$wrapped$sha1$s=x7$argon2id$v=19$...'
+ */
+export async function wrapLegacyHash(stored: string): Promise<string | undefined> {
+  const legacy = parseLegacyHash(stored);
+  if (legacy === undefined) return undefined;
+  return formatWrappedHash({ parameters: legacy.parameters, inner: await hashPassword(legacy.digest) });
+}

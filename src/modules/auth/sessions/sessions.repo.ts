@@ -1,0 +1,95 @@
+import type { Selectable } from 'kysely';
+import type { Queryable } from '../../../db/database.js';
+import type { PasswordChangeStepsTable, SessionsTable } from '../../../db/schema.js';
+
+export type SessionRow = Selectable<SessionsTable>;
+export type ChangeStepRow = Selectable<PasswordChangeStepsTable>;
+
+export async function insertSession(db: Queryable, session: SessionRow): Promise<void> {
+  await db.insertInto('sessions').values(session).execute();
+}
+
+export async function findLiveSessionByTokenHash(db: Queryable, tokenHash: string, now: string): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+export async function touchSession(db: Queryable, accountId: number, sessionId: number, now: string): Promise<void> {
+  await db.updateTable('sessions').set({ last_seen_at: now }).where('account_id', '=', accountId).where('id', '=', sessionId).execute();
+}
+
+export async function listLiveSessions(db: Queryable, accountId: number, userId: number, now: string): Promise<SessionRow[]> {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Revokes one session of a user, or all when `sessionId` is omitted; returns how many. */
+export async function revokeSessions(
+  db: Queryable,
+  where: { accountId: number; userId: number; sessionId?: number },
+  now: string,
+  reason: string,
+): Promise<number> {
+  let query = db
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('account_id', '=', where.accountId)
+    .where('user_id', '=', where.userId)
+    .where('revoked_at', 'is', null);
+  if (where.sessionId !== undefined) query = query.where('id', '=', where.sessionId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function insertChangeStep(db: Queryable, step: ChangeStepRow): Promise<void> {
+  await db.insertInto('password_change_steps').values(step).execute();
+}
+
+/**
+ * Marks an unused, unexpired step used and returns it: one statement, so two
+ * requests racing with the same token cannot both succeed.
+ */
+export async function consumeChangeStep(
+  db: Queryable,
+  tokenHash: string,
+  purpose: ChangeStepRow['purpose'],
+  now: string,
+): Promise<ChangeStepRow | undefined> {
+  return db
+    .updateTable('password_change_steps')
+    .set({ used_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function findUsableChangeStep(
+  db: Queryable,
+  tokenHash: string,
+  purpose: ChangeStepRow['purpose'],
+  now: string,
+): Promise<ChangeStepRow | undefined> {
+  return db
+    .selectFrom('password_change_steps')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}

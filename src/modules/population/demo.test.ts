@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
+import { dumpPopulation } from '../../../test/support/population-dump.js';
+import { FixedClock } from '../../platform/clock.js';
+import { maskToProducts } from '../../platform/products.js';
+import { parsePasswordHash, verifyLegacyPassword } from '../auth/password-formats.js';
+import { DemoPopulation } from './demo.generator.js';
+import { runDemo, runSmallDemo, SMALL_DEMO, type DemoResult } from './demo.service.js';
+
+const options = { accounts: 40, users: 2_000, seed: 'test-seed' };
+
+describe('demo generator', () => {
+  it('spreads exactly the users asked for, skewed across accounts', () => {
+    const population = new DemoPopulation(options);
+    const sizes = population.accounts.map((a) => a.size).sort((a, b) => b - a);
+    expect(sizes.reduce((sum, n) => sum + n, 0)).toBe(options.users);
+    // Pareto: the largest fifth of the accounts hold most of the users.
+    expect(sizes.slice(0, 8).reduce((sum, n) => sum + n, 0)).toBeGreaterThan(options.users / 2);
+  });
+
+  it('refuses too few users for the accounts', () => {
+    expect(() => new DemoPopulation({ accounts: 10, users: 10, seed: 's' })).toThrow(/--users must be at least 15/);
+  });
+});
+
+describe.each(backends)('demo population on %s', (backend) => {
+  let first: TestDatabase;
+  let second: TestDatabase;
+  let result: DemoResult;
+  const clock = new FixedClock('2026-01-01T00:00:00.000Z');
+  beforeAll(async () => {
+    first = await openTestDatabase(backend);
+    second = await openTestDatabase(backend);
+    result = await runDemo(first, { ...options, clock });
+  });
+  afterAll(async () => {
+    await first.dispose();
+    await second.dispose();
+  });
+
+  it('is the same population for the same seed, ids included', async () => {
+    const again = await runDemo(second, { ...options, clock });
+    expect(again.summary).toEqual(result.summary);
+    expect(await dumpPopulation(second)).toEqual(await dumpPopulation(first));
+  });
+
+  it('has the shapes of a real platform history', async () => {
+    const { db } = first;
+    const accounts = await db.selectFrom('accounts').selectAll().execute();
+    expect(accounts).toHaveLength(options.accounts);
+    expect(new Set(accounts.map((a) => a.status))).toEqual(new Set(['trial', 'active', 'trial_expired', 'inactive']));
+    const years = accounts.map((a) => Number(a.activated_at?.slice(0, 4)));
+    expect(Math.min(...years)).toBeGreaterThanOrEqual(2009);
+    expect(Math.max(...years)).toBeLessThanOrEqual(2020);
+    expect(accounts.some((a) => maskToProducts(a.products_mask).join() === 'sell')).toBe(true);
+
+    const users = await db.selectFrom('users').selectAll().execute();
+    expect(users).toHaveLength(options.users);
+    expect(new Set(users.map((u) => u.realm))).toContain('sell');
+    for (const account of accounts) {
+      expect(
+        users.some((u) => u.account_id === account.id && u.role === 'admin'),
+        account.subdomain,
+      ).toBe(true);
+    }
+    const ssoAgents = users.filter((u) => u.sso === 1);
+    expect(ssoAgents.length).toBeGreaterThan(0);
+    expect(ssoAgents.every((u) => u.role !== 'end-user')).toBe(true);
+    expect(users.filter((u) => u.role === 'end-user').length).toBeGreaterThan(users.length / 2);
+
+    const credentials = await db.selectFrom('password_credentials').selectAll().execute();
+    const schemes = new Set(credentials.map((c) => parsePasswordHash(c.password_hash)));
+    expect(schemes).toEqual(new Set(['sha1', 'sha256', 'pbkdf2-sha256', 'bcrypt']));
+    const changeYears = new Set(credentials.map((c) => c.password_changed_at.slice(0, 4)));
+    expect(changeYears.size).toBeGreaterThan(10);
+  });
+
+  it('names demo users whose printed passwords match their stored hashes', async () => {
+    expect(result.namedUsers.map((u) => u.email)).toEqual([
+      'ana.admin@acme.test',
+      'alex.agent@acme.test',
+      'eve.enduser@acme.test',
+      'sam.seller@acme.test',
+    ]);
+    for (const named of result.namedUsers) {
+      const row = await first.db
+        .selectFrom('users')
+        .innerJoin('password_credentials', (join) =>
+          join.onRef('password_credentials.account_id', '=', 'users.account_id').onRef('password_credentials.user_id', '=', 'users.id'),
+        )
+        .select('password_hash')
+        .where('users.email', '=', named.email)
+        .where('users.realm', '=', named.realm)
+        .executeTakeFirstOrThrow();
+      expect(parsePasswordHash(row.password_hash)).toBe(named.scheme);
+      expect(verifyLegacyPassword(named.password, row.password_hash)).toBe(true);
+    }
+  });
+
+  it('changes nothing when run again', async () => {
+    const before = await dumpPopulation(first);
+    const again = await runDemo(first, { ...options, clock });
+    expect(again.summary).toMatchObject({
+      accounts: { created: 0, unchanged: options.accounts },
+      users: { created: 0, unchanged: options.users },
+      auditEvents: 0,
+    });
+    expect(await dumpPopulation(first)).toEqual(before);
+  });
+
+  it('creates the small start-up demo and returns what to print', async () => {
+    const database = await openTestDatabase(backend);
+    try {
+      const report = await runSmallDemo(database, clock, (subdomain) => `http://${subdomain}.localhost:3000`);
+      expect(report.summary).toMatchObject({ accounts: { created: SMALL_DEMO.accounts }, users: { created: SMALL_DEMO.users } });
+      expect(report.lines.join('\n')).toContain(`http://acme.localhost:3000  ana.admin@acme.test  ${report.namedUsers[0]!.password}`);
+      const statuses = await database.db.selectFrom('accounts').select('status').distinct().execute();
+      expect(statuses).toHaveLength(4);
+    } finally {
+      await database.dispose();
+    }
+  });
+});
