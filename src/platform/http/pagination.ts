@@ -9,18 +9,29 @@ export type PageRequest = { style: 'cursor'; size: number; afterId: number | nul
 
 export const MAX_PAGE_SIZE = 100;
 
+// Numbers arrive as digit strings: Ajv's coercion would turn "1e400" into Infinity.
+const positiveCount = { type: 'string', pattern: '^[1-9][0-9]{0,5}$' } as const;
+
 export const paginationQuerySchema = {
-  'page[size]': { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
+  'page[size]': positiveCount,
   'page[after]': { type: 'string', maxLength: 64 },
-  page: { type: 'integer', minimum: 1, maximum: 100_000 },
-  per_page: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
+  page: positiveCount,
+  per_page: positiveCount,
 } as const;
 
 export interface PaginationQuery {
-  'page[size]'?: number;
+  'page[size]'?: string;
   'page[after]'?: string;
-  page?: number;
-  per_page?: number;
+  page?: string;
+  per_page?: string;
+}
+
+function boundedCount(raw: string | undefined, name: string, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (value > max)
+    throw new AppError('InvalidParameters', 400, `${name} may be at most ${max}.`, { details: { [name]: [`must be at most ${max}`] } });
+  return value;
 }
 
 const encodeCursor = (id: number): string => Buffer.from(`id:${id}`).toString('base64url');
@@ -37,11 +48,15 @@ export function readPageRequest(query: PaginationQuery): PageRequest {
   if (query['page[size]'] !== undefined || query['page[after]'] !== undefined) {
     return {
       style: 'cursor',
-      size: query['page[size]'] ?? MAX_PAGE_SIZE,
+      size: boundedCount(query['page[size]'], 'page[size]', MAX_PAGE_SIZE, MAX_PAGE_SIZE),
       afterId: query['page[after]'] === undefined ? null : decodeCursor(query['page[after]']),
     };
   }
-  return { style: 'offset', page: query.page ?? 1, perPage: query.per_page ?? MAX_PAGE_SIZE };
+  return {
+    style: 'offset',
+    page: boundedCount(query.page, 'page', 1, 100_000),
+    perPage: boundedCount(query.per_page, 'per_page', MAX_PAGE_SIZE, MAX_PAGE_SIZE),
+  };
 }
 
 /** The rows to fetch: one more than the page, to know whether another follows. */
