@@ -14,6 +14,7 @@ import { oauthRoutes } from './modules/auth/oauth/oauth.routes.js';
 import { signInRoutes } from './modules/auth/sessions/sign-in.routes.js';
 import { ssoRoutes } from './modules/auth/sso/sso.routes.js';
 import { userRoutes } from './modules/users/users.routes.js';
+import { accountSettingsRoutes } from './modules/accounts/account-settings.routes.js';
 import { installErrorHandler } from './platform/http/error-handler.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { loggerOptions } from './platform/http/logging.js';
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps.db));
   await app.register(signInRoutes(deps));
   await app.register(userRoutes(deps));
+  await app.register(accountSettingsRoutes(deps));
   await app.register(ssoRoutes(deps));
   for (const routes of deps.routes ?? []) await app.register(routes);
 

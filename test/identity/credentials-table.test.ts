@@ -169,19 +169,32 @@ describe.each(backends)('credential channels on %s', (backend) => {
       expect(response.json()).toMatchObject({ user: { email: 'nora@acme.test' } });
     });
 
-    it('normal: refused when the account turned password access off', async () => {
-      await database.db.updateTable('accounts').set({ password_api_access: 0 }).where('id', '=', acme.id).execute();
-      const isolated = await buildTestApp(deps);
+    it('normal: refused once an admin turns password access off, allowed again when turned on', async () => {
+      const turn = (allowed: boolean) =>
+        app.inject({
+          method: 'PUT',
+          url: '/api/v2/account/settings.json',
+          headers: adminSession.headers,
+          payload: { settings: { api: { api_password_access: allowed } } },
+        });
+      expect((await turn(false)).json()).toEqual({ settings: { api: { api_password_access: false, api_token_access: true } } });
+      // A fresh app: the Host-to-account cache of the first holds the account for a few seconds.
+      const fresh = await buildTestApp(deps);
       try {
-        const response = await isolated.inject({
+        const response = await fresh.inject({
           url: '/api/v2/users/me.json',
           headers: { host: hostOf(acme), authorization: basic('nora@acme.test', PASSWORD) },
         });
         expect(response.statusCode).toBe(401);
         expect(response.json()).toMatchObject({ error: 'PasswordAccessDisabled' });
+        const byToken = await fresh.inject({
+          url: '/api/v2/users/me.json',
+          headers: { host: hostOf(acme), authorization: apiTokenAuthorization('nora@acme.test', apiToken) },
+        });
+        expect(byToken.statusCode).toBe(200);
       } finally {
-        await isolated.close();
-        await database.db.updateTable('accounts').set({ password_api_access: 1 }).where('id', '=', acme.id).execute();
+        await fresh.close();
+        await turn(true);
       }
     });
 

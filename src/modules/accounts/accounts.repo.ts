@@ -89,3 +89,11 @@ export async function countAccounts(db: Queryable): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
+
+export async function setPasswordApiAccess(db: Queryable, accountId: number, allowed: boolean, at: string): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ password_api_access: allowed ? 1 : 0, updated_at: at })
+    .where('id', '=', accountId)
+    .execute();
+}
