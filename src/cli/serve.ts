@@ -19,7 +19,8 @@ const isEmpty = async (runtime: Runtime): Promise<boolean> => (await countAccoun
 async function createSmallDemo(runtime: Runtime): Promise<string[]> {
   const { baseDomain, port } = runtime.config;
   const report = await runSmallDemo(runtime.handle, runtime.clock, (subdomain) => `http://${subdomain}.${baseDomain}:${port}`);
-  return ['', 'The data directory was empty, so a small demo was created:', ...report.lines];
+  const signIn = `Sign in: curl -u EMAIL:PASSWORD -H 'Host: SUBDOMAIN.${baseDomain}' http://127.0.0.1:${port}/api/v2/users/me.json (or POST /access/sign_in)`;
+  return ['', 'The data directory was empty, so a small demo was created:', ...report.lines, signIn];
 }
 
 export function registerServeCommand(program: Command): void {
