@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config/config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { definePasswordResetJobs } from './modules/auth/sessions/sign-in.jobs.js';
+import { startHttpsServer } from './modules/certificates/https-server.js';
 import { systemClock } from './platform/clock.js';
 import { loadKeyring } from './platform/crypto/keyring.js';
 import { createJobQueue } from './platform/jobs/jobs.js';
@@ -66,16 +67,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds the app over a runtime, starts its job worker and listens on the configured port. */
+/** Builds the app over a runtime, starts its job worker and listens on the configured port, and for TLS on the HTTPS port. */
 export async function startServer(runtime: Runtime): Promise<RunningServer> {
   const { config } = runtime;
   const app = await buildApp(runtime);
   await runtime.jobs.start();
   const address = await app.listen({ port: config.port, host: config.host });
+  const httpsServer = await startHttpsServer(runtime, app).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
   const port = new URL(address).port;
   return {
     app,
     url: `http://${config.baseDomain}:${port}`,
-    close: () => app.close(),
+    close: () => httpsServer.close().then(() => app.close()),
   };
 }

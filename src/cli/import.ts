@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Clock } from '../platform/clock.js';
+import type { Keyring } from '../platform/crypto/keyring.js';
 import { importPopulation, type ImportSummary } from '../modules/population/import.service.js';
 import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput } from './command-io.js';
 
@@ -11,6 +12,8 @@ export interface PopulationRuntime {
   clock: Clock;
   /** Where accounts answer, for the demo's sign-in addresses; `localhost:3000` when absent. */
   config?: { baseDomain: string; port: number };
+  /** Seals imported secrets (installation keys, certificate private keys). */
+  keyring?: Keyring;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,8 @@ export function describeImport(summary: ImportSummary, seconds: number): string 
     `  accounts   ${count(summary.accounts.created)} created, ${count(summary.accounts.unchanged)} unchanged`,
     `  users      ${count(summary.users.created)} created, ${count(summary.users.unchanged)} unchanged`,
     `  passwords  ${count(summary.passwords.created)} created`,
+    `  installs   ${count(summary.installations.created)} created, ${count(summary.installations.unchanged)} unchanged`,
+    `  certs      ${count(summary.certificates.created)} created (${count(summary.certificates.active)} active, ${count(summary.certificates.expired)} expired), ${count(summary.certificates.unchanged)} unchanged`,
     `  audit      ${count(summary.auditEvents)} account.imported event(s)`,
   ].join('\n');
 }
@@ -48,6 +53,7 @@ export function registerImportCommand(program: Command, open: OpenPopulationRunt
       try {
         const summary = await importPopulation(runtime.handle, path.resolve(dir), {
           clock: runtime.clock,
+          keyring: runtime.keyring,
           actor: { type: 'cli' },
           onProgress: (p) => progress.update(p.phase === 'validating' ? 'Validating (bytes)' : 'Writing users', p.done, p.total),
         });

@@ -3,11 +3,15 @@ import { AppError } from '../errors.js';
 import type { Db } from './database.js';
 import * as foundation from './migrations/0001-foundation.js';
 import * as identity from './migrations/0002-identity.js';
+import * as certificates from './migrations/0003-certificates.js';
+import * as apps from './migrations/0004-apps.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-identity': identity,
+  '0003-certificates': certificates,
+  '0004-apps': apps,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

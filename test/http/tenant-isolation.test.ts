@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Account, User } from '../../src/db/schema.js';
 import { buildTestApp, testDeps } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { makeCertificateSet, type CertificateSet } from '../support/test-certificates.js';
 import { insertAccount } from '../support/fixtures.js';
 import { apiTokenAuthorization, hostOf, insertUser, signIn, type TestSession } from '../support/identity-fixtures.js';
 
@@ -20,7 +21,11 @@ interface Operation {
 }
 
 /** Which of account A's records stands in for `{id}` in each templated path. */
-const RECORD_OF: Record<string, 'user' | 'apiToken' | 'oauthClient' | 'oauthToken' | 'session'> = {
+const RECORD_OF: Record<string, 'user' | 'apiToken' | 'oauthClient' | 'oauthToken' | 'session' | 'installation' | 'certificate'> = {
+  '/api/v2/certificates/{id}': 'certificate',
+  '/api/v2/certificates/{id}/activate': 'certificate',
+  '/api/v2/certificates/{id}/revoke': 'certificate',
+  '/api/v2/apps/installations/{id}': 'installation',
   '/api/v2/users/{id}': 'user',
   '/api/v2/users/{id}/password': 'user',
   '/api/v2/users/me/sessions/{id}': 'session',
@@ -31,6 +36,12 @@ const RECORD_OF: Record<string, 'user' | 'apiToken' | 'oauthClient' | 'oauthToke
 };
 
 const BODY: Partial<Record<Method, object>> = { POST: {}, PUT: {} };
+
+let certificates: CertificateSet;
+beforeAll(() => {
+  certificates = makeCertificateSet();
+});
+afterAll(() => certificates.workbench.dispose());
 
 describe.each(backends)('tenant isolation of every API route on %s', (backend) => {
   let database: TestDatabase;
@@ -48,7 +59,7 @@ describe.each(backends)('tenant isolation of every API route on %s', (backend) =
     database = await openTestDatabase(backend);
     const deps = testDeps(database);
     app = await buildTestApp(deps);
-    acme = await insertAccount(database.db, 'acme');
+    acme = await insertAccount(database.db, 'acme', { host_mapping: 'help.acme.test' });
     globex = await insertAccount(database.db, 'globex');
     acmeAdmin = await insertUser(database.db, acme, 'ada@acme.test', { role: 'admin' });
     const globexAdmin = await insertUser(database.db, globex, 'gil@globex.test', { role: 'admin' });
@@ -81,6 +92,22 @@ describe.each(backends)('tenant isolation of every API route on %s', (backend) =
       payload: { token: { client_id: acmeRecords.oauthClient, user_id: acmeAdmin.id, scopes: ['read', 'write'] } },
     });
     acmeRecords.oauthToken = oauthToken.json<{ token: { id: number } }>().token.id;
+    const installation = await app.inject({
+      method: 'POST',
+      url: '/api/v2/apps/installations',
+      headers: acmeSession.headers,
+      payload: { app_id: 1001, settings: { channel: '#help', api_token: 'xoxb-sweep' } },
+    });
+    acmeRecords.installation = installation.json<{ installation: { id: number } }>().installation.id;
+    const certificate = await app.inject({
+      method: 'POST',
+      url: '/api/v2/certificates',
+      headers: acmeSession.headers,
+      payload: {
+        certificate: { certificate_pem: certificates.chainOf(certificates.rsaLeaf), private_key_pem: certificates.rsaLeaf.keyPem },
+      },
+    });
+    acmeRecords.certificate = certificate.json<{ certificate: { id: number } }>().certificate.id;
 
     const doc = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
     operations = Object.entries(doc.paths)
@@ -107,8 +134,9 @@ describe.each(backends)('tenant isolation of every API route on %s', (backend) =
       ...(BODY[operation.method] === undefined ? {} : { payload: BODY[operation.method] }),
     } as InjectOptions);
 
-  it('covers the documented API', () => {
+  it('covers the documented API, with a real record of account A behind every id', () => {
     expect(operations.length).toBeGreaterThan(15);
+    for (const record of new Set(Object.values(RECORD_OF))) expect(acmeRecords[record], record).toBeGreaterThan(0);
   });
 
   it('refuses every route without a credential', async () => {

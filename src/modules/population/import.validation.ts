@@ -3,13 +3,14 @@ import path from 'node:path';
 import type { Queryable } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import { findAccountIdsBySubdomains, findSubdomainsByHostMappings } from '../accounts/accounts.repo.js';
+import { INSTALLATIONS_FILE, validateInstallationsFile } from '../apps/installations.import.js';
 import { normaliseAccountLine, normaliseUserLine, type ImportedAccount } from './import.schema.js';
 import { readJsonLines } from './json-lines.js';
 
 export const ACCOUNTS_FILE = 'accounts.jsonl';
 export const USERS_FILE = 'users.jsonl';
-/** Files of the import format whose capability has not landed yet: noticed, not read. */
-const LATER_FILES = ['installations.jsonl', 'certificates.jsonl'] as const;
+/** Files of the import format that carry secrets. */
+const SEALED_FILES = ['installations.jsonl', 'certificates.jsonl'] as const;
 
 /** Problems listed in the error message; the rest are counted. */
 export const LISTED_PROBLEMS = 20;
@@ -40,6 +41,9 @@ export interface ImportPlan {
   /** Lines of `users.jsonl` after which no account has users both before and after: safe commit points. */
   boundaries: Set<number>;
   notices: string[];
+  /** installations.jsonl when it is to be imported (the caller can seal secrets), and its line count. */
+  installationsFile: string | undefined;
+  installations: number;
 }
 
 class ProblemList {
@@ -61,7 +65,7 @@ export function describeProblem(problem: ImportProblem): string {
 }
 
 function refusal(problems: ProblemList, dir: string): AppError {
-  const order = (p: ImportProblem): number => (p.file === ACCOUNTS_FILE ? 0 : 1);
+  const order = (p: ImportProblem): number => (p.file === ACCOUNTS_FILE ? 0 : p.file === INSTALLATIONS_FILE ? 2 : 1);
   const sorted = [...problems.kept].sort((a, b) => order(a) - order(b) || a.line - b.line);
   const listed = sorted.slice(0, LISTED_PROBLEMS);
   const more = problems.total - listed.length;
@@ -75,7 +79,10 @@ function refusal(problems: ProblemList, dir: string): AppError {
 
 const sizeOf = (file: string | undefined): number => (file === undefined ? 0 : fs.statSync(file).size);
 
-function locateFiles(dir: string): { accountsFile: string | undefined; usersFile: string | undefined; notices: string[] } {
+function locateFiles(
+  dir: string,
+  readInstallations: boolean,
+): { accountsFile: string | undefined; usersFile: string | undefined; installationsFile: string | undefined; notices: string[] } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new AppError(
       'ImportInvalid',
@@ -86,13 +93,15 @@ function locateFiles(dir: string): { accountsFile: string | undefined; usersFile
   const present = (name: string): string | undefined => (fs.existsSync(path.join(dir, name)) ? path.join(dir, name) : undefined);
   const accountsFile = present(ACCOUNTS_FILE);
   const usersFile = present(USERS_FILE);
-  if (accountsFile === undefined && usersFile === undefined) {
+  const installationsFile = readInstallations ? present(INSTALLATIONS_FILE) : undefined;
+  if (accountsFile === undefined && usersFile === undefined && installationsFile === undefined) {
     throw new AppError('ImportInvalid', 422, `${dir} holds neither ${ACCOUNTS_FILE} nor ${USERS_FILE}; there is nothing to import.`);
   }
-  const notices = LATER_FILES.filter((name) => present(name) !== undefined).map(
-    (name) => `${name} was found and left as it is: ${name.replace('.jsonl', '')} will be imported once that capability lands.`,
+  // Both files hold secrets: they are read when the keyring that seals them is given.
+  const notices = SEALED_FILES.filter((name) => present(name) !== undefined && !readInstallations).map(
+    (name) => `${name} was found and left as it is: importing it needs the keyring to seal its secrets, and none was given.`,
   );
-  return { accountsFile, usersFile, notices };
+  return { accountsFile, usersFile, installationsFile, notices };
 }
 
 type LineProgress = (chars: number) => void;
@@ -110,10 +119,11 @@ export async function validateImport(
   maxParameters: number,
   dir: string,
   onProgress?: (progress: ImportProgress) => void,
+  options: { installations?: boolean } = {},
 ): Promise<ImportPlan> {
-  const { accountsFile, usersFile, notices } = locateFiles(dir);
+  const { accountsFile, usersFile, installationsFile, notices } = locateFiles(dir, options.installations === true);
   const problems = new ProblemList();
-  const total = sizeOf(accountsFile) + sizeOf(usersFile);
+  const total = sizeOf(accountsFile) + sizeOf(usersFile) + sizeOf(installationsFile);
   let done = 0;
   let lines = 0;
   const progress: LineProgress = (chars) => {
@@ -126,9 +136,30 @@ export async function validateImport(
   const users = usersFile === undefined ? emptyUsers() : await validateUsers(usersFile, accounts.lines, problems, progress);
   await checkHostMappings(db, maxParameters, accounts.hosts, problems);
   await checkAccountsOutsideFile(db, maxParameters, users.outsideFile, problems);
+  // Installations (the apps module checks them): against the accounts of the file and of the database.
+  const installations =
+    installationsFile === undefined
+      ? 0
+      : await validateInstallationsFile(
+          db,
+          maxParameters,
+          installationsFile,
+          accounts.lines,
+          (p) => problems.add({ file: INSTALLATIONS_FILE, ...p }),
+          progress,
+        );
   if (problems.total > 0) throw refusal(problems, dir);
   onProgress?.({ phase: 'validating', done: total, total });
-  return { accountsFile, usersFile, accounts: accounts.records, users: users.count, boundaries: users.boundaries, notices };
+  return {
+    accountsFile,
+    usersFile,
+    accounts: accounts.records,
+    users: users.count,
+    boundaries: users.boundaries,
+    notices,
+    installationsFile,
+    installations,
+  };
 }
 
 interface AccountsValidation {
