@@ -5,22 +5,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT, type JWTPayload } from 'jose';
 import * as samlify from 'samlify';
-import type { Account, User } from '../../src/db/schema.js';
-import { startSession } from '../../src/modules/auth/sessions/sessions.service.js';
-import type { ServiceDeps } from '../../src/platform/service-deps.js';
+import type { Account } from '../../src/db/schema.js';
 import { hostOf } from './identity-fixtures.js';
-
-/** Headers of a signed-in browser: the session cookie, and the CSRF token writes need. */
-export interface BrowserSession {
-  cookie: string;
-  csrfToken: string;
-}
-
-/** Signs `user` in directly (as any sign-in method would) and returns what a browser would send. */
-export async function signedIn(deps: ServiceDeps, account: Account, user: User): Promise<BrowserSession> {
-  const { token, csrfToken } = await startSession(deps, { account, user, ip: '127.0.0.1', userAgent: 'vitest', method: 'test' });
-  return { cookie: `riposte_session=${token}`, csrfToken };
-}
 
 /** The `riposte_session=...` pair of a response's Set-Cookie, ready to send back. */
 export function sessionCookieOf(setCookie: string | string[] | undefined): string | undefined {

@@ -8,8 +8,8 @@ import { hashPassword } from '../passwords/password-hashing.js';
 import { buildTestApp, testDeps } from '../../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../../test/support/databases.js';
 import { insertAccount } from '../../../../test/support/fixtures.js';
-import { hostOf, insertUser } from '../../../../test/support/identity-fixtures.js';
-import { mintJwt, sessionCookieOf, signedIn, unsignedJwt, whoAmI } from '../../../../test/support/sso-fixtures.js';
+import { hostOf, insertUser, signIn as signInDirectly } from '../../../../test/support/identity-fixtures.js';
+import { mintJwt, sessionCookieOf, unsignedJwt, whoAmI } from '../../../../test/support/sso-fixtures.js';
 
 const ACME_SECRET = 'acme-shared-secret-0123456789-abcdefghijklmnop';
 const GLOBEX_SECRET = 'globex-shared-secret-0123456789-abcdefghijklmno';
@@ -30,7 +30,7 @@ describe.each(backends)('JWT single sign-on on %s', (backend) => {
 
   const enableJwt = async (account: Account, secret: string): Promise<void> => {
     const admin = await insertUser(database.db, account, `admin-${account.subdomain}@example.test`, { role: 'admin' });
-    const session = await signedIn(deps, account, admin);
+    const session = await signInDirectly(deps, account, admin);
     const response = await app.inject({
       method: 'PUT',
       url: '/api/v2/account/sso.json',

@@ -8,14 +8,13 @@ import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { buildTestApp, testDeps } from '../../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../../test/support/databases.js';
 import { insertAccount } from '../../../../test/support/fixtures.js';
-import { hostOf, insertUser } from '../../../../test/support/identity-fixtures.js';
+import { hostOf, insertUser, signIn as signInDirectly } from '../../../../test/support/identity-fixtures.js';
 import {
   generateKeyPair,
   IDP_ENTITY_ID,
   IDP_SSO_URL,
   serviceProviderFromMetadata,
   sessionCookieOf,
-  signedIn,
   signedLoginResponse,
   testIdentityProvider,
   whoAmI,
@@ -61,7 +60,7 @@ describe.each(backends)('SAML single sign-on on %s', (backend) => {
     app = await buildTestApp(deps);
     acme = await insertAccount(database.db, 'acme');
     const admin = await insertUser(database.db, acme, 'admin@acme.test', { role: 'admin' });
-    const session = await signedIn(deps, acme, admin);
+    const session = await signInDirectly(deps, acme, admin);
     const configured = await app.inject({
       method: 'PUT',
       url: '/api/v2/account/sso',

@@ -7,8 +7,8 @@ import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { buildTestApp, testDeps } from '../../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../../test/support/databases.js';
 import { insertAccount } from '../../../../test/support/fixtures.js';
-import { hostOf, insertUser } from '../../../../test/support/identity-fixtures.js';
-import { generateKeyPair, signedIn, type BrowserSession } from '../../../../test/support/sso-fixtures.js';
+import { hostOf, insertUser, signIn, type TestSession } from '../../../../test/support/identity-fixtures.js';
+import { generateKeyPair } from '../../../../test/support/sso-fixtures.js';
 
 const SECRET = 'super-secret-shared-key-0123456789-ABCDEFGHIJ';
 const idpKeys = generateKeyPair('idp.config.test');
@@ -19,8 +19,8 @@ describe.each(backends)('SSO configuration on %s', (backend) => {
   let app: FastifyInstance;
   let acme: Account;
   let globex: Account;
-  let acmeAdmin: BrowserSession;
-  let globexAdmin: BrowserSession;
+  let acmeAdmin: TestSession;
+  let globexAdmin: TestSession;
   const logLines: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -29,17 +29,17 @@ describe.each(backends)('SSO configuration on %s', (backend) => {
     },
   });
 
-  const sessionOf = async (account: Account, role: User['role']): Promise<BrowserSession> =>
-    signedIn(deps, account, await insertUser(database.db, account, `${role}-${account.subdomain}@example.test`, { role }));
+  const sessionOf = async (account: Account, role: User['role']): Promise<TestSession> =>
+    signIn(deps, account, await insertUser(database.db, account, `${role}-${account.subdomain}@example.test`, { role }));
 
-  const read = (account: Account, session: BrowserSession | null) =>
+  const read = (account: Account, session: TestSession | null) =>
     app.inject({
       method: 'GET',
       url: '/api/v2/account/sso.json',
       headers: { host: hostOf(account), ...(session === null ? {} : { cookie: session.cookie }) },
     });
 
-  const write = (account: Account, session: BrowserSession, sso: Record<string, unknown>, csrf = true) =>
+  const write = (account: Account, session: TestSession, sso: Record<string, unknown>, csrf = true) =>
     app.inject({
       method: 'PUT',
       url: '/api/v2/account/sso.json',
