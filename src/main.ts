@@ -64,6 +64,7 @@ export async function openRuntime(flags: ConfigFlags = {}, env: NodeJS.ProcessEn
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  httpsUrl: string;
   close(): Promise<void>;
 }
 
@@ -81,6 +82,7 @@ export async function startServer(runtime: Runtime): Promise<RunningServer> {
   return {
     app,
     url: `http://${config.baseDomain}:${port}`,
+    httpsUrl: `https://${config.baseDomain}:${httpsServer.port}`,
     close: () => httpsServer.close().then(() => app.close()),
   };
 }

@@ -36,7 +36,9 @@ export function registerServeCommand(program: Command): void {
       const runtime = await openRuntime({ ...options, logLevel: options.logLevel as never });
       const demoLines = options.demoIfEmpty === true && (await isEmpty(runtime)) ? await createSmallDemo(runtime) : [];
       const server = await startServer(runtime);
-      process.stderr.write(`Riposte is listening on ${server.url} (database: ${runtime.handle.capabilities.kind})\n`);
+      process.stderr.write(
+        `Riposte is listening on ${server.url} and ${server.httpsUrl} (database: ${runtime.handle.capabilities.kind})\n`,
+      );
       for (const line of demoLines) process.stderr.write(`${line}\n`);
       const stop = (): void => {
         void server.close().then(() => runtime.close());
