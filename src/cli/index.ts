@@ -4,6 +4,7 @@ import { openRuntime } from '../main.js';
 import { registerAuditCommand } from './audit.js';
 import { registerDemoCommand } from './demo.js';
 import { registerImportCommand } from './import.js';
+import { registerIncidentCommand } from './incident.js';
 import { registerKeysCommand } from './keys.js';
 import { registerPasswordsCommand } from './passwords.js';
 import { reportCliError } from './runtime-options.js';
@@ -20,5 +21,6 @@ registerDemoCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerAuditCommand(program);
 registerPasswordsCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerKeysCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
+registerIncidentCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 
 program.parseAsync(process.argv).catch(reportCliError);

@@ -11,7 +11,13 @@ describe.each(backends)('migrations on %s', (backend) => {
   afterAll(() => database.dispose());
 
   it('apply from empty, then have nothing left to do', async () => {
-    expect(await migrateToLatest(database.db)).toEqual(['0001-foundation', '0002-identity', '0003-certificates', '0004-apps']);
+    expect(await migrateToLatest(database.db)).toEqual([
+      '0001-foundation',
+      '0002-identity',
+      '0003-certificates',
+      '0004-apps',
+      '0005-incidents',
+    ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);
     expect(tables).toEqual(

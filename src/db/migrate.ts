@@ -5,6 +5,7 @@ import * as foundation from './migrations/0001-foundation.js';
 import * as identity from './migrations/0002-identity.js';
 import * as certificates from './migrations/0003-certificates.js';
 import * as apps from './migrations/0004-apps.js';
+import * as incidents from './migrations/0005-incidents.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002-identity': identity,
   '0003-certificates': certificates,
   '0004-apps': apps,
+  '0005-incidents': incidents,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -301,6 +301,40 @@ export interface CertificateChangesTable {
   changed_at: string;
 }
 
+export interface IncidentsTable {
+  id: number;
+  title: string;
+  state: 'investigating' | 'identified' | 'remediating' | 'monitoring' | 'closed';
+  became_aware_at: string;
+  exposure_starts_at: string | null;
+  exposure_ends_at: string | null;
+  cutoff: string | null;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+}
+
+export interface IncidentEventsTable {
+  incident_id: number;
+  seq: number;
+  occurred_at: string;
+  kind: string;
+  summary: string;
+  /** JSON object. */
+  data: string;
+  actor: string;
+}
+
+export interface IncidentTasksTable {
+  incident_id: number;
+  id: number;
+  title: string;
+  owner: string | null;
+  due_at: string | null;
+  done_at: string | null;
+  kind: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -326,6 +360,9 @@ export interface Database {
   installation_secrets: InstallationSecretsTable;
   certificates: CertificatesTable;
   certificate_changes: CertificateChangesTable;
+  incidents: IncidentsTable;
+  incident_events: IncidentEventsTable;
+  incident_tasks: IncidentTasksTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -1,0 +1,114 @@
+import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import type { IncidentDetails, IncidentSummary, IncidentTask } from '../modules/incidents/incident.schema.js';
+import { verifyAuditChains } from '../platform/audit/audit.service.js';
+import { FixedClock } from '../platform/clock.js';
+import { registerIncidentCommand } from './incident.js';
+
+describe.each(backends)('riposte incident on %s', (backend) => {
+  let database: TestDatabase;
+  let clock: FixedClock;
+  let closed: number;
+  let opened: { dataDir?: string }[];
+
+  beforeEach(async () => {
+    database = await openTestDatabase(backend);
+    clock = new FixedClock('2026-06-01T12:00:00.000Z');
+    closed = 0;
+    opened = [];
+  });
+  afterEach(() => database.dispose());
+
+  async function run(...args: string[]): Promise<string> {
+    const stdout = new PassThrough();
+    const chunks: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
+    registerIncidentCommand(
+      program,
+      (flags) => {
+        opened.push(flags);
+        return Promise.resolve({
+          db: database.db,
+          clock,
+          close: () => {
+            closed += 1;
+            return Promise.resolve();
+          },
+        });
+      },
+      { stdout, stderr: new PassThrough() },
+    );
+    await program.parseAsync(['incident', ...args], { from: 'user' });
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  const runJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await run(...args, '--json')) as T;
+
+  it('creates, shows, lists and transitions with --json', async () => {
+    const created = await runJson<{ id: number }>(
+      'create',
+      '--title',
+      'Credential store accessed',
+      '--became-aware-at',
+      '2026-05-31T08:00:00Z',
+      '--cutoff',
+      '2026-05-01T00:00:00Z',
+      '--data-dir',
+      database.dataDir,
+    );
+    expect(created).toEqual({ id: expect.any(Number) });
+    expect(opened[0]).toEqual({ dataDir: database.dataDir });
+    const id = String(created.id);
+
+    const shown = await runJson<IncidentDetails>('show', id);
+    expect(shown).toMatchObject({ id: created.id, state: 'investigating', cutoff: '2026-05-01T00:00:00.000Z' });
+    expect(shown.tasks).toEqual([
+      expect.objectContaining({ title: 'Decide on notifying the supervisory authority (GDPR Art. 33)', dueAt: '2026-06-03T08:00:00.000Z' }),
+    ]);
+
+    const moved = await runJson<IncidentDetails>('transition', id, 'identified', '--note', 'entry point found');
+    expect(moved.state).toBe('identified');
+    expect(moved.timeline.map((event) => event.kind)).toEqual(['declared', 'state_changed']);
+
+    const listed = await runJson<IncidentSummary[]>('list');
+    expect(listed).toEqual([expect.objectContaining({ id: created.id, state: 'identified' })]);
+    expect(closed).toBe(opened.length);
+    expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
+  });
+
+  it('adds and completes tasks, and prints text for people', async () => {
+    const { id } = await runJson<{ id: number }>('create', '--title', 'Leak', '--became-aware-at', '2026-06-01T10:00:00Z');
+    const task = await runJson<IncidentTask>(
+      'task',
+      'add',
+      String(id),
+      '--title',
+      'Engage forensics',
+      '--owner',
+      'secops',
+      '--due',
+      '2026-06-01T11:00:00Z',
+    );
+    expect(task).toMatchObject({ title: 'Engage forensics', owner: 'secops', overdue: true, doneAt: null });
+    expect(await run('show', String(id))).toContain(`[${task.id}] Engage forensics (secops): OVERDUE since 2026-06-01T11:00:00.000Z`);
+    expect(await run('task', 'done', String(id), String(task.id))).toBe(`Task ${task.id} of incident ${id} is done.\n`);
+    expect(await run('list')).toBe(`${id}\tinvestigating\t2026-06-01T10:00:00.000Z\tLeak\n`);
+  });
+
+  it('refuses an illegal transition with the allowed states, and a bad id before opening the database', async () => {
+    const { id } = await runJson<{ id: number }>('create', '--title', 'Leak', '--became-aware-at', '2026-06-01T10:00:00Z');
+    await expect(run('transition', String(id), 'investigating')).rejects.toThrow(
+      'allowed next states: identified, remediating, monitoring, closed.',
+    );
+    await run('transition', String(id), 'closed');
+    await expect(run('transition', String(id), 'monitoring')).rejects.toMatchObject({ status: 409 });
+    await expect(run('show', '999')).rejects.toMatchObject({ status: 404 });
+    expect(closed).toBe(opened.length);
+    const before = opened.length;
+    await expect(run('show', 'abc')).rejects.toThrow(/positive whole number/);
+    expect(opened.length).toBe(before);
+  });
+});
