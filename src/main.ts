@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config/config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { definePasswordResetJobs } from './modules/auth/sessions/sign-in.jobs.js';
+import { defineCampaignJobs } from './modules/incidents/campaigns.jobs.js';
 import { startHttpsServer } from './modules/certificates/https-server.js';
 import { systemClock } from './platform/clock.js';
 import { loadKeyring } from './platform/crypto/keyring.js';
@@ -22,6 +23,7 @@ export type ConfigFlags = Partial<Record<keyof Config, string | undefined>>;
 /** Every module's job handlers, defined on the queue of `deps`. */
 export function defineJobs(deps: ServiceDeps): void {
   definePasswordResetJobs(deps);
+  defineCampaignJobs(deps);
 }
 
 /**

@@ -11,6 +11,8 @@ import {
 } from '../modules/incidents/incidents.service.js';
 import type { Clock } from '../platform/clock.js';
 import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { registerIncidentScopeCommands } from './incident-scope.js';
+import { registerIncidentCampaignCommand } from './incident-campaign.js';
 
 /** What the incident verbs need from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
 export interface IncidentRuntime {
@@ -189,5 +191,7 @@ export function registerIncidentCommand(
       });
     });
 
+  registerIncidentCampaignCommand(incident, openRuntime, output);
+  registerIncidentScopeCommands(incident, openRuntime, output);
   return incident;
 }

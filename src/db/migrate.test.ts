@@ -17,6 +17,8 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0003-certificates',
       '0004-apps',
       '0005-incidents',
+      '0006-exposures',
+      '0007-campaigns',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

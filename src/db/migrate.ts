@@ -6,6 +6,8 @@ import * as identity from './migrations/0002-identity.js';
 import * as certificates from './migrations/0003-certificates.js';
 import * as apps from './migrations/0004-apps.js';
 import * as incidents from './migrations/0005-incidents.js';
+import * as exposures from './migrations/0006-exposures.js';
+import * as campaigns from './migrations/0007-campaigns.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -14,6 +16,8 @@ const migrations: Record<string, Migration> = {
   '0003-certificates': certificates,
   '0004-apps': apps,
   '0005-incidents': incidents,
+  '0006-exposures': exposures,
+  '0007-campaigns': campaigns,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

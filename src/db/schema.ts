@@ -335,6 +335,67 @@ export interface IncidentTasksTable {
   kind: string;
 }
 
+export interface IncidentExposuresTable {
+  incident_id: number;
+  id: number;
+  category: string;
+  kind: 'selector' | 'accounts';
+  /** JSON selector (kind `selector`). */
+  selector: string | null;
+  /** JSON array of account ids (kind `accounts`). */
+  account_ids: string | null;
+  added_at: string;
+  removed_at: string | null;
+}
+
+/** One scope snapshot of an incident; written once, never edited. */
+export interface ScopeVersionsTable {
+  incident_id: number;
+  version: number;
+  created_at: string;
+  reason: string;
+}
+
+export interface ScopeAccountsTable {
+  incident_id: number;
+  version: number;
+  account_id: number;
+  /** JSON array of exposure categories. */
+  categories: string;
+  people_agents: number;
+  people_end_users: number;
+  /** JSON object: category -> approximate number of records. */
+  records: string;
+}
+
+/** A rotation campaign: a persisted flow over a frozen target set (DESIGN.md, "Rotation campaign"). */
+export interface RotationCampaignsTable {
+  id: number;
+  incident_id: number;
+  /** JSON: the selector, normalised by `parseSelector`. */
+  selector: string;
+  cutoff: string;
+  revoke_sessions: Flag;
+  state: 'draft' | 'running' | 'paused' | 'cancelled' | 'done';
+  batch_size: number;
+  batches: number;
+  run_generation: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  total: number;
+  done: number;
+}
+
+/** One user of a campaign's frozen target set; `flagged_at` is set when its batch is applied. */
+export interface CampaignTargetsTable {
+  campaign_id: number;
+  account_id: number;
+  user_id: number;
+  batch: number;
+  flagged_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -363,6 +424,11 @@ export interface Database {
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
   incident_tasks: IncidentTasksTable;
+  rotation_campaigns: RotationCampaignsTable;
+  campaign_targets: CampaignTargetsTable;
+  incident_exposures: IncidentExposuresTable;
+  scope_versions: ScopeVersionsTable;
+  scope_accounts: ScopeAccountsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

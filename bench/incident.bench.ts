@@ -1,0 +1,238 @@
+/**
+ * Incident benchmark: `npm run bench:incident [-- --users N]` (default 1,000,000).
+ *
+ * 1. Generates N users over N/100 accounts with the demo generator (hashes
+ *    well-formed, not computed) and imports them with the real import service
+ *    into a fresh SQLite data directory, or, with DATABASE_URL set, into a
+ *    fresh PostgreSQL database on that server (not measured).
+ * 2. Scope: `count(*)` over the seed selector's users (DESIGN.md's example).
+ * 3. Rotation: a campaign over the seed selector, drafted (dry run), started
+ *    (target set frozen) and run batch by batch through the job queue, as
+ *    `riposte incident campaign run` does.
+ * 4. Baseline, same run: ONE raw `UPDATE password_credentials SET must_change = 1`
+ *    over the same targets, on a fresh copy of the data (SQLite: a copy of the
+ *    database file taken before the campaign; PostgreSQL: inside a transaction
+ *    rolled back, before the campaign).
+ *
+ * Prints each time, users flagged a second, the ratio of the campaign rate to the raw UPDATE rate, and the peak RSS.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { rotationBatchJob } from '../src/modules/incidents/campaigns.jobs.js';
+import { applyCampaignBatch, createCampaign, getCampaign, startCampaign } from '../src/modules/incidents/campaigns.service.js';
+import { declareIncident } from '../src/modules/incidents/incidents.service.js';
+import { compileUserSelector, selectUsersMatching } from '../src/modules/incidents/selectors/selector.compile.js';
+import { parseSelector } from '../src/modules/incidents/selectors/selector.schema.js';
+import { DemoPopulation } from '../src/modules/population/demo.generator.js';
+import { importPopulation } from '../src/modules/population/import.service.js';
+import { systemClock } from '../src/platform/clock.js';
+import { createJobQueue } from '../src/platform/jobs/jobs.js';
+
+function argument(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const raw = index < 0 ? undefined : process.argv[index + 1];
+  if (raw === undefined) return fallback;
+  const value = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} expects a positive integer; got ${raw}`);
+  return value;
+}
+
+const users = argument('users', 1_000_000);
+const accounts = argument('accounts', Math.max(6, Math.round(users / 100)));
+const batchSize = argument('batch-size', 10_000);
+const databaseUrl = process.env.DATABASE_URL === '' ? undefined : process.env.DATABASE_URL;
+const seconds = (from: number): number => (performance.now() - from) / 1000;
+const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+const CUTOFF = '2016-11-01T00:00:00Z';
+
+/** DESIGN.md's seed selector. */
+const SEED_SELECTOR = parseSelector({
+  all: [
+    { field: 'account.activated_at', op: 'before', value: CUTOFF },
+    { field: 'user.realm', op: 'eq', value: 'core' },
+    {
+      any: [
+        {
+          all: [
+            { field: 'user.role', op: 'in', value: ['agent', 'admin'] },
+            { field: 'user.active', op: 'eq', value: true },
+            { field: 'user.products', op: 'overlaps', value: ['support', 'chat'] },
+          ],
+        },
+        {
+          all: [
+            { field: 'user.role', op: 'eq', value: 'end-user' },
+            { field: 'user.created_at', op: 'before', value: CUTOFF },
+          ],
+        },
+      ],
+    },
+    { field: 'user.password_changed_at', op: 'before', value: CUTOFF },
+    { field: 'user.sso', op: 'eq', value: false },
+  ],
+});
+
+async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
+  const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
+  for (const line of lines) {
+    if (!out.write(`${line}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+async function generate(dir: string): Promise<void> {
+  const population = new DemoPopulation({ accounts, users, seed: 'bench', hashes: 'format-only' });
+  const accountLines: string[] = [];
+  function* userLines(): Generator<string> {
+    for (const item of population.lines()) {
+      if (item.kind === 'account') accountLines.push(JSON.stringify(item.line));
+      else if (item.kind === 'user') yield JSON.stringify(item.line);
+    }
+  }
+  await writeLines(path.join(dir, 'users.jsonl'), userLines());
+  await writeLines(path.join(dir, 'accounts.jsonl'), accountLines);
+}
+
+/** The same rows as the campaign's targets: the selector, with a password, not SSO, set before the cutoff. */
+function rawTargets(handle: DatabaseHandle) {
+  return compileUserSelector(handle.db, SEED_SELECTOR)
+    .where('password_credentials.user_id', 'is not', null)
+    .where('users.sso', '=', 0)
+    .where('password_credentials.password_changed_at', '<', new Date(CUTOFF).toISOString())
+    .select(['users.account_id', 'users.id']);
+}
+
+async function rawUpdate(handle: DatabaseHandle): Promise<{ rows: number; seconds: number }> {
+  const started = performance.now();
+  const result = await sql`update password_credentials set must_change = 1, must_change_reason = 'incident'
+    where (account_id, user_id) in (${rawTargets(handle)})`.execute(handle.db);
+  return { rows: Number(result.numAffectedRows ?? 0), seconds: seconds(started) };
+}
+
+async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `riposte_bench_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(databaseUrl ?? '');
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-bench-incident-'));
+  const filesDir = path.join(root, 'files');
+  fs.mkdirSync(filesDir);
+  const postgres = databaseUrl === undefined ? undefined : await postgresDatabase();
+  const backend = postgres === undefined ? 'SQLite' : 'PostgreSQL';
+  try {
+    process.stdout.write(
+      `incident bench: ${count(users)} users, ${count(accounts)} accounts, ${backend}, ${os.cpus().length} CPU(s), Node ${process.version}\n`,
+    );
+    let started = performance.now();
+    await generate(filesDir);
+    const dataDir = path.join(root, 'data');
+    let handle = openDatabase({ databaseUrl: postgres?.url, dataDir });
+    await migrateToLatest(handle.db);
+    await importPopulation(handle, filesDir, { clock: systemClock });
+    process.stdout.write(`  generated and imported in ${seconds(started).toFixed(1)} s (not measured)\n`);
+
+    let baseline: { rows: number; seconds: number };
+    if (postgres === undefined) {
+      // A fresh copy of the same data: closing checkpoints the WAL into the file.
+      await handle.close();
+      const copyDir = path.join(root, 'baseline');
+      fs.mkdirSync(copyDir);
+      fs.copyFileSync(path.join(dataDir, 'riposte.sqlite'), path.join(copyDir, 'riposte.sqlite'));
+      const copy = openDatabase({ databaseUrl: undefined, dataDir: copyDir });
+      baseline = await rawUpdate(copy);
+      await copy.close();
+      handle = openDatabase({ databaseUrl: undefined, dataDir });
+    } else {
+      baseline = await handle.db
+        .transaction()
+        .execute(async (tx) => {
+          const measured = await rawUpdate({ ...handle, db: tx });
+          throw Object.assign(new Error('rollback'), { measured });
+        })
+        .catch((error: unknown) => (error as { measured: { rows: number; seconds: number } }).measured);
+    }
+
+    started = performance.now();
+    const scoped = await handle.db
+      .selectFrom(selectUsersMatching(handle.db, SEED_SELECTOR).as('matching'))
+      .select((eb) => eb.fn.countAll<number>().as('users'))
+      .executeTakeFirstOrThrow();
+    const scopeSeconds = seconds(started);
+
+    const jobs = createJobQueue(handle, { clock: systemClock, concurrency: 1, pollIntervalMs: 50 });
+    const deps = { db: handle.db, clock: systemClock, jobs };
+    jobs.define(rotationBatchJob, async ({ payload }) => {
+      await applyCampaignBatch(deps, payload.campaignId, payload.batch);
+    });
+    const incident = await declareIncident(deps, {
+      title: 'Bench',
+      becameAwareAt: new Date().toISOString(),
+      cutoff: CUTOFF,
+      actor: { type: 'cli' },
+    });
+    started = performance.now();
+    const draft = await createCampaign(deps, { incidentId: incident.id, selector: SEED_SELECTOR, batchSize });
+    const draftSeconds = seconds(started);
+    started = performance.now();
+    await startCampaign(deps, draft.id);
+    const frozenSeconds = seconds(started);
+    await jobs.start();
+    let view = await getCampaign(deps, draft.id);
+    while (view.state === 'running') {
+      await jobs.drain();
+      view = await getCampaign(deps, draft.id);
+    }
+    const runSeconds = seconds(started);
+    await jobs.stop();
+    const flagged = await handle.db
+      .selectFrom('password_credentials')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('must_change_incident_id', '=', incident.id)
+      .executeTakeFirstOrThrow();
+    await handle.close();
+    if (Number(flagged.n) !== baseline.rows || view.progress.total !== baseline.rows || draft.dryRun.targets !== baseline.rows)
+      throw new Error(`targets differ: campaign ${view.progress.total} (flagged ${flagged.n}), raw UPDATE ${baseline.rows}`);
+
+    const campaignSeconds = draftSeconds + runSeconds;
+    const maxRssMb = process.resourceUsage().maxRSS / 1024;
+    process.stdout.write(
+      [
+        `  scope (seed selector, count): ${count(Number(scoped.users))} users in ${scopeSeconds.toFixed(2)} s`,
+        `  campaign: dry run ${draftSeconds.toFixed(2)} s (${count(draft.dryRun.targets)} targets, exempt ${JSON.stringify(draft.dryRun.exempt)})`,
+        `            start (freeze ${count(view.progress.total)} targets) ${frozenSeconds.toFixed(2)} s, start + ${view.batches} batches ${runSeconds.toFixed(2)} s`,
+        `            total ${campaignSeconds.toFixed(2)} s: ${count(baseline.rows / campaignSeconds)} users/s (run alone ${count(baseline.rows / runSeconds)} users/s)`,
+        `  raw UPDATE of the same ${count(baseline.rows)} rows: ${baseline.seconds.toFixed(2)} s, ${count(baseline.rows / baseline.seconds)} rows/s`,
+        `  ratio campaign rate / raw UPDATE rate: ${(baseline.seconds / campaignSeconds).toFixed(2)} (run alone ${(baseline.seconds / runSeconds).toFixed(2)})`,
+        `  peak RSS: ${maxRssMb.toFixed(0)} MB`,
+      ].join('\n') + '\n',
+    );
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+    await postgres?.drop();
+  }
+}
+
+await main();

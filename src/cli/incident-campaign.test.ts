@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testDeps } from '../../test/support/app.js';
+import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { insertAccount } from '../../test/support/fixtures.js';
+import { insertUser } from '../../test/support/identity-fixtures.js';
+import { FixedClock } from '../platform/clock.js';
+import type { ServiceDeps } from '../platform/service-deps.js';
+import { registerIncidentCommand } from './incident.js';
+
+describe.each(backends)('riposte incident campaign on %s', (backend) => {
+  let database: TestDatabase;
+  let deps: ServiceDeps;
+
+  beforeEach(async () => {
+    database = await openTestDatabase(backend);
+    deps = testDeps(database, new FixedClock('2026-06-01T12:00:00.000Z'));
+    const account = await insertAccount(database.db, 'acme');
+    for (const [email, sso] of [
+      ['ana@acme.test', 0],
+      ['sso@acme.test', 1],
+    ] as const) {
+      const user = await insertUser(database.db, account, email, { sso });
+      await database.db
+        .insertInto('password_credentials')
+        .values({
+          account_id: account.id,
+          user_id: user.id,
+          password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+          password_changed_at: '2015-01-01T00:00:00.000Z',
+          must_change: 0,
+          must_change_reason: null,
+          must_change_incident_id: null,
+        })
+        .execute();
+    }
+  });
+  afterEach(() => database.dispose());
+
+  async function run(...args: string[]): Promise<string> {
+    const stdout = new PassThrough();
+    const chunks: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
+    registerIncidentCommand(program, () => Promise.resolve({ ...deps, close: () => Promise.resolve() }), {
+      stdout,
+      stderr: new PassThrough(),
+    });
+    await program.parseAsync(['incident', ...args], { from: 'user' });
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  it('creates with a dry run, runs to done, and shows completion', async () => {
+    const incident = JSON.parse(
+      await run('create', '--title', 'Breach', '--became-aware-at', '2026-05-30T09:00:00Z', '--cutoff', '2016-11-01T00:00:00Z', '--json'),
+    ) as { id: number };
+    const selectorFile = path.join(database.dataDir, 'selector.json');
+    fs.writeFileSync(selectorFile, JSON.stringify({ field: 'user.realm', op: 'eq', value: 'core' }));
+    const created = JSON.parse(await run('campaign', 'create', String(incident.id), '--selector', selectorFile, '--json')) as {
+      id: number;
+      targets: number;
+      exempt: Record<string, number>;
+    };
+    expect(created).toMatchObject({ targets: 1, exempt: { sso: 1, changed_since_cutoff: 0, other_realm: 0, no_password: 0 } });
+    const finished = JSON.parse(await run('campaign', 'run', String(created.id), '--json')) as {
+      state: string;
+      progress: { done: number };
+    };
+    expect(finished).toMatchObject({ state: 'done', progress: { done: 1 } });
+    const shown = await run('campaign', 'show', String(created.id));
+    expect(shown).toContain('done');
+    expect(shown).toContain('completion: 0/1');
+    await expect(run('campaign', 'pause', String(created.id))).rejects.toThrow(/only a campaign that is running/);
+  });
+});

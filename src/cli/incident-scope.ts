@@ -1,0 +1,196 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { AppError } from '../errors.js';
+import { parseAccountList, type ScopeComparison, type ScopeSnapshot } from '../modules/incidents/exposures.schema.js';
+import { addExposure, removeExposure, type ExposureChange } from '../modules/incidents/exposures.service.js';
+import { compareScopes, explainScope, getScope, type ScopeExplanation } from '../modules/incidents/scope.service.js';
+import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
+
+const CLI_ACTOR = { type: 'cli' as const };
+
+function parseId(value: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(value)) throw new InvalidArgumentError('Expects a positive whole number.');
+  return Number(value);
+}
+
+async function readInput(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new AppError('CommandFailed', 400, `Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function readSelectorFile(file: string): Promise<unknown> {
+  const text = await readInput(file);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new AppError('CommandFailed', 400, `${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const describeChange = (verb: string, change: ExposureChange): string =>
+  `Exposure ${change.exposure.id} (${change.exposure.category}) ${verb}; scope version ${change.scopeVersion} has ${change.accountsInScope} account(s).\n`;
+
+function describeScope(scope: ScopeSnapshot): string {
+  const lines = [`Scope of incident ${scope.incidentId}, version ${scope.version} (${scope.reason}, ${scope.createdAt})`];
+  for (const account of scope.accounts) {
+    const records = Object.entries(account.records).map(([category, count]) => `${category} ${count}`);
+    lines.push(
+      `  ${account.subdomain}: ${account.categories.join(', ')}; people ${account.people} (${account.peopleByRole.agents} agents, ${account.peopleByRole.endUsers} end users); records ${records.join(', ')}`,
+    );
+  }
+  const totals = Object.entries(scope.totals.records).map(([category, count]) => `${category} ${count}`);
+  lines.push(`Totals: ${scope.totals.accounts} account(s), ${scope.totals.people} people; records ${totals.join(', ') || 'none'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function describeComparison(diff: ScopeComparison): string {
+  const lines = [`Scope of incident ${diff.incidentId}, version ${diff.from} → ${diff.to}`];
+  lines.push(
+    `  accounts added: ${diff.accountsAdded.join(', ') || 'none'}`,
+    `  accounts removed: ${diff.accountsRemoved.join(', ') || 'none'}`,
+  );
+  for (const change of diff.categoriesChanged)
+    lines.push(`  ${change.subdomain}: +[${change.added.join(', ')}] -[${change.removed.join(', ')}]`);
+  return `${lines.join('\n')}\n`;
+}
+
+function describeExplanation(why: ScopeExplanation): string {
+  const lines = [
+    `${why.subdomain}${why.email === null ? '' : ` / ${why.email}`}: ${why.inScope ? `in scope (${why.categories.join(', ')})` : 'not in scope'}${why.version === null ? '' : ` at version ${why.version}`}`,
+  ];
+  for (const exposure of why.exposures)
+    lines.push(
+      `  exposure ${exposure.exposureId} (${exposure.category}): ${exposure.matched ? 'matched' : 'no match'}, ${exposure.reason}`,
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Adds `incident exposure add|remove` and `incident scope [diff|explain]` under
+ * the `incident` command. Thin: read the files, call the exposure and scope services, print.
+ *
+ * @example
+ * registerIncidentScopeCommands(registerIncidentCommand(program, open), open);
+ * // riposte incident exposure add 1 --category password_hashes --selector rule.json --json
+ */
+export function registerIncidentScopeCommands(
+  incident: Command,
+  openRuntime: OpenIncidentRuntime,
+  output: CommandOutput = processOutput,
+): void {
+  const write = (text: string): void => {
+    output.stdout.write(text);
+  };
+  const json = (value: unknown): void => write(`${JSON.stringify(value, null, 2)}\n`);
+  async function withRuntime(options: { dataDir?: string }, work: (runtime: IncidentRuntime) => Promise<void>): Promise<void> {
+    const runtime = await openRuntime({ dataDir: options.dataDir });
+    try {
+      await work(runtime);
+    } finally {
+      await runtime.close();
+    }
+  }
+
+  const exposure = incident.command('exposure').description("an incident's exposures: data categories and who they reach");
+  exposure
+    .command('add')
+    .argument('<id>', 'incident id', parseId)
+    .addOption(dataDirOption())
+    .description('add an exposure and compute the next scope version')
+    .requiredOption('--category <category>', 'contact_pii, password_hashes, auth_credentials, tls_keys, app_secrets or ticket_data')
+    .option('--selector <file.json>', 'a selector (DESIGN.md, "Selectors")')
+    .option(
+      '--accounts <file.csv|file.jsonl>',
+      'accounts from forensics: one id or subdomain a line, or {"account_id": N} / {"subdomain": "..."}',
+    )
+    .option('--json', 'print one JSON document instead of text')
+    .action(async (id: number, options: { category: string; selector?: string; accounts?: string; json?: boolean; dataDir?: string }) => {
+      if ((options.selector === undefined) === (options.accounts === undefined))
+        throw new AppError('CommandFailed', 400, 'Give exactly one of --selector FILE.json or --accounts FILE.csv|FILE.jsonl.');
+      const selector = options.selector === undefined ? undefined : await readSelectorFile(options.selector);
+      const accountIds =
+        options.accounts === undefined ? undefined : parseAccountList(await readInput(options.accounts), path.basename(options.accounts));
+      await withRuntime(options, async (runtime) => {
+        const change = await addExposure(runtime, {
+          incidentId: id,
+          category: options.category,
+          ...(selector === undefined ? {} : { selector }),
+          ...(accountIds === undefined ? {} : { accountIds }),
+          actor: CLI_ACTOR,
+        });
+        if (options.json === true) json(change);
+        else write(describeChange('added', change));
+      });
+    });
+  exposure
+    .command('remove')
+    .argument('<id>', 'incident id', parseId)
+    .argument('<exposureId>', 'exposure id', parseId)
+    .addOption(dataDirOption())
+    .description('remove an exposure and compute the next scope version')
+    .option('--json', 'print one JSON document instead of text')
+    .action(async (id: number, exposureId: number, options: { json?: boolean; dataDir?: string }) => {
+      await withRuntime(options, async (runtime) => {
+        const change = await removeExposure(runtime, { incidentId: id, exposureId, actor: CLI_ACTOR });
+        if (options.json === true) json(change);
+        else write(describeChange('removed', change));
+      });
+    });
+
+  const scope = incident
+    .command('scope')
+    .argument('<id>', 'incident id', parseId)
+    .addOption(dataDirOption())
+    .description('affected accounts with categories, people and records (latest version unless --version)')
+    .option('--version <n>', 'a scope version', parseId)
+    .option('--json', 'print one JSON document instead of text')
+    .action(async (id: number, options: { version?: number; json?: boolean; dataDir?: string }) => {
+      await withRuntime(options, async (runtime) => {
+        const snapshot = await getScope(runtime, id, options.version);
+        if (options.json === true) json(snapshot);
+        else write(describeScope(snapshot));
+      });
+    });
+  // `scope` takes --json and --data-dir itself, and commander gives it those written after a subcommand's
+  // arguments too (every ancestor would have to enable positional options), so the subcommands read them with their parent's.
+  scope
+    .command('diff')
+    .argument('<id>', 'incident id', parseId)
+    .argument('<from>', 'scope version', parseId)
+    .argument('<to>', 'scope version', parseId)
+    .addOption(dataDirOption())
+    .description('accounts added and removed, and categories changed, between two scope versions')
+    .option('--json', 'print one JSON document instead of text')
+    .action(async (id: number, from: number, to: number, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<{ json?: boolean; dataDir?: string }>();
+      await withRuntime(options, async (runtime) => {
+        const diff = await compareScopes(runtime, id, from, to);
+        if (options.json === true) json(diff);
+        else write(describeComparison(diff));
+      });
+    });
+  scope
+    .command('explain')
+    .argument('<id>', 'incident id', parseId)
+    .addOption(dataDirOption())
+    .description('why an account (or one of its users) is in scope or not: per exposure, the clauses that matched or failed')
+    .requiredOption('--account <subdomain>', 'the account')
+    .option('--email <email>', 'one of its users')
+    .option('--json', 'print one JSON document instead of text')
+    .action(async (id: number, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<{ account: string; email?: string; json?: boolean; dataDir?: string }>();
+      await withRuntime(options, async (runtime) => {
+        const why = await explainScope(runtime, id, {
+          subdomain: options.account,
+          ...(options.email === undefined ? {} : { email: options.email }),
+        });
+        if (options.json === true) json(why);
+        else write(describeExplanation(why));
+      });
+    });
+}
