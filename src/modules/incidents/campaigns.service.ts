@@ -152,7 +152,8 @@ async function dryRun(db: Tx, selector: Selector, cutoff: string): Promise<DryRu
       account.exempt += row.users;
     }
   }
-  result.byAccount = [...accounts.values()].filter((a) => a.targets > 0).sort((a, b) => a.accountId - b.accountId);
+  // Accounts whose users are all exempt stay listed, so per-account exemptions add up to the total.
+  result.byAccount = [...accounts.values()].sort((a, b) => a.accountId - b.accountId);
   return result;
 }
 
