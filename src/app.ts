@@ -17,6 +17,7 @@ import { userRoutes } from './modules/users/users.routes.js';
 import { accountSettingsRoutes } from './modules/accounts/account-settings.routes.js';
 import { appsRoutes } from './modules/apps/apps.routes.js';
 import { certificateRoutes } from './modules/certificates/certificates.routes.js';
+import { customerViewRoutes } from './modules/incidents/customer-view.routes.js';
 import { installErrorHandler } from './platform/http/error-handler.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { loggerOptions } from './platform/http/logging.js';
@@ -83,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accountSettingsRoutes(deps));
   await app.register(appsRoutes(deps));
   await app.register(certificateRoutes(deps));
+  await app.register(customerViewRoutes(deps));
   await app.register(ssoRoutes(deps));
   for (const routes of deps.routes ?? []) await app.register(routes);
 

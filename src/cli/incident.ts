@@ -13,6 +13,7 @@ import type { Clock } from '../platform/clock.js';
 import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
 import { registerIncidentScopeCommands } from './incident-scope.js';
 import { registerIncidentCampaignCommand } from './incident-campaign.js';
+import { registerIncidentEvidenceCommand } from './incident-evidence.js';
 
 /** What the incident verbs need from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
 export interface IncidentRuntime {
@@ -193,5 +194,6 @@ export function registerIncidentCommand(
 
   registerIncidentCampaignCommand(incident, openRuntime, output);
   registerIncidentScopeCommands(incident, openRuntime, output);
+  registerIncidentEvidenceCommand(incident, openRuntime, output);
   return incident;
 }

@@ -12,6 +12,8 @@ import { buildTestApp, testDeps } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { makeCertificateSet, type CertificateSet } from '../support/test-certificates.js';
 import { insertAccount } from '../support/fixtures.js';
+import { addExposure } from '../../src/modules/incidents/exposures.service.js';
+import { declareIncident } from '../../src/modules/incidents/incidents.service.js';
 import { apiTokenAuthorization, hostOf, insertUser, signIn, type TestSession } from '../support/identity-fixtures.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -21,7 +23,11 @@ interface Operation {
 }
 
 /** Which of account A's records stands in for `{id}` in each templated path. */
-const RECORD_OF: Record<string, 'user' | 'apiToken' | 'oauthClient' | 'oauthToken' | 'session' | 'installation' | 'certificate'> = {
+const RECORD_OF: Record<
+  string,
+  'user' | 'apiToken' | 'oauthClient' | 'oauthToken' | 'session' | 'installation' | 'certificate' | 'incident'
+> = {
+  '/api/v2/security/incidents/{id}/evidence': 'incident',
   '/api/v2/certificates/{id}': 'certificate',
   '/api/v2/certificates/{id}/activate': 'certificate',
   '/api/v2/certificates/{id}/revoke': 'certificate',
@@ -108,6 +114,10 @@ describe.each(backends)('tenant isolation of every API route on %s', (backend) =
       },
     });
     acmeRecords.certificate = certificate.json<{ certificate: { id: number } }>().certificate.id;
+    // An incident whose scope holds account A only: B's admin must get a 404 for its evidence.
+    const incident = await declareIncident(deps, { title: 'Sweep', becameAwareAt: '2026-05-30T09:00:00Z', actor: { type: 'cli' } });
+    await addExposure(deps, { incidentId: incident.id, category: 'contact_pii', accountIds: [acme.id], actor: { type: 'cli' } });
+    acmeRecords.incident = incident.id;
 
     const doc = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
     operations = Object.entries(doc.paths)
