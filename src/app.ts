@@ -18,6 +18,7 @@ import { accountSettingsRoutes } from './modules/accounts/account-settings.route
 import { appsRoutes } from './modules/apps/apps.routes.js';
 import { certificateRoutes } from './modules/certificates/certificates.routes.js';
 import { customerViewRoutes } from './modules/incidents/customer-view.routes.js';
+import { opsRoutes } from './modules/staff/ops.routes.js';
 import { installErrorHandler } from './platform/http/error-handler.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { loggerOptions } from './platform/http/logging.js';
@@ -73,20 +74,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, { global: false });
   installMetrics(app);
-  await app.register(tenancyPlugin, { resolver: new AccountResolver(deps.db, deps.config.baseDomain) });
-  await app.register(authenticationPlugin, { authenticators: buildAuthenticators(deps) });
-  await app.register(apiTokenRoutes(deps));
-  await app.register(oauthRoutes(deps));
+  // The staff realm (/ops/v1) and the customers' side are sibling contexts, so the
+  // customer Host → account and credential hooks never run on operator requests.
+  await app.register(opsRoutes(deps));
+  await app.register(async (customers) => {
+    await customers.register(tenancyPlugin, { resolver: new AccountResolver(deps.db, deps.config.baseDomain) });
+    await customers.register(authenticationPlugin, { authenticators: buildAuthenticators(deps) });
+    await customers.register(apiTokenRoutes(deps));
+    await customers.register(oauthRoutes(deps));
 
-  await app.register(healthRoutes(deps.db));
-  await app.register(signInRoutes(deps));
-  await app.register(userRoutes(deps));
-  await app.register(accountSettingsRoutes(deps));
-  await app.register(appsRoutes(deps));
-  await app.register(certificateRoutes(deps));
-  await app.register(customerViewRoutes(deps));
-  await app.register(ssoRoutes(deps));
-  for (const routes of deps.routes ?? []) await app.register(routes);
+    await customers.register(healthRoutes(deps.db));
+    await customers.register(signInRoutes(deps));
+    await customers.register(userRoutes(deps));
+    await customers.register(accountSettingsRoutes(deps));
+    await customers.register(appsRoutes(deps));
+    await customers.register(certificateRoutes(deps));
+    await customers.register(customerViewRoutes(deps));
+    await customers.register(ssoRoutes(deps));
+    for (const routes of deps.routes ?? []) await customers.register(routes);
+  });
 
   // A rate-limited 404, so probing for endpoints is slow work.
   app.setNotFoundHandler({ preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) }, (request) => {

@@ -9,6 +9,7 @@ import { registerKeysCommand } from './keys.js';
 import { registerPasswordsCommand } from './passwords.js';
 import { reportCliError } from './runtime-options.js';
 import { registerServeCommand } from './serve.js';
+import { registerStaffCommand } from './staff.js';
 
 const program = new Command('riposte')
   .description('Riposte: identity core and breach-response engine')
@@ -22,5 +23,6 @@ registerAuditCommand(program);
 registerPasswordsCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerKeysCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerIncidentCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
+registerStaffCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 
 program.parseAsync(process.argv).catch(reportCliError);

@@ -19,6 +19,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0005-incidents',
       '0006-exposures',
       '0007-campaigns',
+      '0008-staff',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

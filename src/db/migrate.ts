@@ -8,6 +8,7 @@ import * as apps from './migrations/0004-apps.js';
 import * as incidents from './migrations/0005-incidents.js';
 import * as exposures from './migrations/0006-exposures.js';
 import * as campaigns from './migrations/0007-campaigns.js';
+import * as staff from './migrations/0008-staff.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0005-incidents': incidents,
   '0006-exposures': exposures,
   '0007-campaigns': campaigns,
+  '0008-staff': staff,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -396,6 +396,30 @@ export interface CampaignTargetsTable {
   flagged_at: string | null;
 }
 
+/** One of the vendor's staff (DESIGN.md, staff realm); outside every account. */
+export interface StaffUsersTable {
+  id: number;
+  email: string;
+  name: string;
+  role: 'operator' | 'support';
+  password_hash: string;
+  /** Sealed under PLATFORM_ACCOUNT_ID, table `staff_users`, column `totp_secret`. */
+  totp_secret_sealed: string;
+  /** The last TOTP time step accepted; a code is usable once. */
+  totp_last_step: number | null;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface StaffSessionsTable {
+  id: number;
+  staff_id: number;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -429,6 +453,8 @@ export interface Database {
   incident_exposures: IncidentExposuresTable;
   scope_versions: ScopeVersionsTable;
   scope_accounts: ScopeAccountsTable;
+  staff_users: StaffUsersTable;
+  staff_sessions: StaffSessionsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

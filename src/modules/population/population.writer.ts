@@ -1,3 +1,4 @@
+import { refreshPlannerStatistics } from '../../db/statistics.js';
 import type { ControlledTransaction } from 'kysely';
 import { bulkWriteTarget, type BulkWriteTarget } from '../../db/bulk-insert.js';
 import type { DatabaseHandle } from '../../db/database.js';
@@ -65,6 +66,9 @@ interface AccountTally {
  * gains rows gets one `account.imported` audit event (counts only) in the
  * transaction that writes them.
  */
+/** Past this many new rows, planner statistics are refreshed after the load. */
+const BULK_LOAD_ROWS = 10_000;
+
 export async function writePopulation(
   handle: DatabaseHandle,
   items: AsyncIterable<PopulationItem> | Iterable<PopulationItem>,
@@ -77,6 +81,9 @@ export async function writePopulation(
   } catch (error) {
     await writer.abandon();
     throw error;
+  }
+  if (writer.summary.users.created + writer.summary.accounts.created >= BULK_LOAD_ROWS) {
+    await refreshPlannerStatistics(handle.db, ['accounts', 'users', 'password_credentials']);
   }
   return writer.summary;
 }

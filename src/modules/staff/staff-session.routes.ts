@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import { errorResponses } from '../../platform/http/route-shapes.js';
+import type { ServiceDeps } from '../../platform/service-deps.js';
+import { requireStaff, setStaffCookie, staffCookieMaxAge } from './staff-auth.js';
+import { signInStaff, signOutStaff } from './staff.service.js';
+
+const tags = ['operators'];
+
+interface SignInBody {
+  email: string;
+  password: string;
+  totp: string;
+}
+
+const signInResponse = {
+  type: 'object',
+  properties: {
+    csrf_token: { type: 'string' },
+    expires_at: { type: 'string' },
+    staff: {
+      type: 'object',
+      properties: { id: { type: 'integer' }, email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } },
+    },
+  },
+} as const;
+
+/** Staff sign-in (password and TOTP) and sign-out; the session lives in the `riposte_staff` cookie. */
+export function staffSessionRoutes(deps: ServiceDeps) {
+  return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
+    app.post<{ Body: SignInBody }>(
+      '/ops/v1/session',
+      {
+        config: { staffAccess: 'public', rateLimit: { max: deps.config.passwordRateLimit, timeWindow: '1 minute' } },
+        schema: {
+          tags,
+          summary: 'Sign in as staff with email, password and an authenticator (TOTP) code',
+          body: {
+            type: 'object',
+            required: ['email', 'password', 'totp'],
+            additionalProperties: false,
+            properties: {
+              email: { type: 'string', maxLength: 320 },
+              password: { type: 'string', maxLength: 1024 },
+              totp: { type: 'string', maxLength: 16 },
+            },
+          },
+          response: { 200: signInResponse, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const signedIn = await signInStaff(deps, request.body);
+        setStaffCookie(request, reply, signedIn.token, staffCookieMaxAge());
+        return { csrf_token: signedIn.csrfToken, expires_at: signedIn.expiresAt, staff: signedIn.staff };
+      },
+    );
+
+    app.delete(
+      '/ops/v1/session',
+      {
+        config: { staffAccess: 'any-staff' },
+        schema: { tags, summary: 'Sign out: revoke the staff session', response: { 204: { type: 'null' }, ...errorResponses } },
+      },
+      async (request, reply) => {
+        await signOutStaff(deps, requireStaff(request));
+        setStaffCookie(request, reply, '', 0);
+        return reply.code(204).send();
+      },
+    );
+    done();
+  };
+}
