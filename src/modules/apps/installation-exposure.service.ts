@@ -65,7 +65,7 @@ async function describePage(deps: Deps, db: Queryable, before: string, rows: Awa
  * One account's exposed installations, oldest id first.
  *
  * @example
- * const todo = await installationExposureForAccount(deps, account.id, '2016-11-01T00:00:00Z');
+ * const actions = await installationExposureForAccount(deps, account.id, '2016-11-01T00:00:00Z');
  * // [{ appName: 'Slack', installedAt: '2016-02-01T00:00:00.000Z', staleSecrets: [{ field: 'api_token', setAt: '2016-02-01T00:00:00.000Z' }], ... }]
  */
 export async function installationExposureForAccount(deps: Deps, accountId: number, before: string): Promise<InstallationExposure[]> {

@@ -89,8 +89,8 @@ describe.each(backends)('installations.jsonl import on %s', (backend) => {
     expect(await decryptInstallationSecretConfidential(deps, Number(row?.account_id), Number(row?.id), 'api_token')).toBe(
       'xoxb-not-a-real-token',
     );
-    const todo = await installationExposureForAccount(deps, Number(row?.account_id), '2016-11-01T00:00:00Z');
-    expect(todo.map((item) => [item.appName, item.installedAt, item.staleSecrets])).toEqual([
+    const actions = await installationExposureForAccount(deps, Number(row?.account_id), '2016-11-01T00:00:00Z');
+    expect(actions.map((item) => [item.appName, item.installedAt, item.staleSecrets])).toEqual([
       ['Slack', '2016-02-01T00:00:00.000Z', [{ field: 'api_token', setAt: '2016-02-01T00:00:00.000Z' }]],
     ]);
 

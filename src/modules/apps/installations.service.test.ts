@@ -190,8 +190,8 @@ describe.each(backends)('installations service on %s', (backend) => {
       at('2017-01-01T00:00:00.000Z');
       await install(initechAdmin, SLACK, { channel: '#new', api_token: 'xoxb-after-cutoff' });
 
-      const initechTodo = await installationExposureForAccount(inventoryDeps, initech.id, CUTOFF);
-      expect(initechTodo).toEqual([
+      const initechActions = await installationExposureForAccount(inventoryDeps, initech.id, CUTOFF);
+      expect(initechActions).toEqual([
         {
           accountId: initech.id,
           installationId: Number(slackOld.row.id),

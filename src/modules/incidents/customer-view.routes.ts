@@ -9,7 +9,7 @@ import { buildEvidence } from './evidence.service.js';
 const tags = ['security'];
 const openObject = { type: 'object', additionalProperties: true } as const;
 
-const todoItemSchema = {
+const actionItemSchema = {
   type: 'object',
   properties: {
     kind: { type: 'string' },
@@ -35,7 +35,7 @@ const accountIncidentSchema = {
     categories: { type: 'array', items: { type: 'string' } },
     people: { type: 'object', properties: { total: { type: 'integer' }, agents: { type: 'integer' }, end_users: { type: 'integer' } } },
     records: { type: 'object', additionalProperties: { type: 'integer' } },
-    todo: { type: 'array', items: todoItemSchema },
+    action_items: { type: 'array', items: actionItemSchema },
     rotation: {
       type: ['object', 'null'],
       properties: { targets: { type: 'integer' }, changed: { type: 'integer' }, remaining: { type: 'integer' } },
@@ -66,7 +66,7 @@ const evidenceSchema = {
     contact_points: openObject,
     likely_consequences: { type: 'array', items: openObject },
     measures_taken: openObject,
-    measures_proposed: { type: 'array', items: todoItemSchema },
+    measures_proposed: { type: 'array', items: actionItemSchema },
     timeline: { type: 'array', items: openObject },
   },
 } as const;

@@ -14,7 +14,7 @@ export const CLOSED_INCIDENT_VISIBILITY_MS = 90 * 24 * 60 * 60 * 1000;
 
 export const NOT_AFFECTED_DESCRIPTION = 'Your account is not affected by any security incident.';
 
-export type TodoItem =
+export type ActionItem =
   | {
       kind: 'rotate_installation_secrets';
       installation_id: number;
@@ -39,7 +39,7 @@ export interface AccountIncidentView {
   categories: ExposureCategory[];
   people: { total: number; agents: number; end_users: number };
   records: Partial<Record<ExposureCategory, number>>;
-  todo: TodoItem[];
+  action_items: ActionItem[];
   rotation: AccountRotationProgress | null;
 }
 
@@ -52,26 +52,26 @@ export type SecurityIncidentsView =
  * `app_secrets` was exposed), certificates uploaded before it and still
  * usable (when `tls_keys` was).
  */
-export async function accountTodo(
+export async function accountActionItems(
   deps: CustomerViewDeps,
   incident: AffectingIncidentRow,
   accountId: number,
   categories: readonly ExposureCategory[],
-): Promise<TodoItem[]> {
+): Promise<ActionItem[]> {
   const cutoff = inventoryCutoffOf(incident);
   const [installations, certificates] = await Promise.all([
     categories.includes('app_secrets') ? installationExposureForAccount(deps, accountId, cutoff) : Promise.resolve([]),
     categories.includes('tls_keys') ? exposedCertificatesOf(deps, accountId, cutoff) : Promise.resolve([]),
   ]);
   return [
-    ...installations.map((installation): TodoItem => ({
+    ...installations.map((installation): ActionItem => ({
       kind: 'rotate_installation_secrets',
       installation_id: installation.installationId,
       app_name: installation.appName,
       installed_at: installation.installedAt,
       stale_fields: installation.staleSecrets.map((secret) => ({ field: secret.field, set_at: secret.setAt })),
     })),
-    ...certificates.map((certificate): TodoItem => ({
+    ...certificates.map((certificate): ActionItem => ({
       kind: 'replace_certificate',
       certificate_id: certificate.id,
       hostnames: certificate.hostnames,
@@ -113,8 +113,8 @@ export async function accountIncidentView(
   const categories = JSON.parse(row.categories) as ExposureCategory[];
   const agents = Number(row.people_agents);
   const endUsers = Number(row.people_end_users);
-  const [todo, rotation] = await Promise.all([
-    accountTodo(deps, row, accountId, categories),
+  const [action_items, rotation] = await Promise.all([
+    accountActionItems(deps, row, accountId, categories),
     accountRotationProgress(deps, Number(row.id), accountId),
   ]);
   return {
@@ -126,7 +126,7 @@ export async function accountIncidentView(
     categories,
     people: { total: agents + endUsers, agents, end_users: endUsers },
     records: JSON.parse(row.records) as Partial<Record<ExposureCategory, number>>,
-    todo,
+    action_items,
     rotation,
   };
 }
@@ -141,7 +141,7 @@ const closedSince = (deps: CustomerViewDeps): string => new Date(deps.clock.now(
  *
  * @example
  * const view = await securityIncidentsForAccount(deps, principal.account.id);
- * // { incidents: [{ id: 1, categories: ['app_secrets'], todo: [{ kind: 'rotate_installation_secrets', app_name: 'Slack', ... }], ... }] }
+ * // { incidents: [{ id: 1, categories: ['app_secrets'], action_items: [{ kind: 'rotate_installation_secrets', app_name: 'Slack', ... }], ... }] }
  */
 export async function securityIncidentsForAccount(deps: CustomerViewDeps, accountId: number): Promise<SecurityIncidentsView> {
   const rows = await listAffectingIncidents(deps.db, accountId, closedSince(deps));

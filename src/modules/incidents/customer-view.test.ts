@@ -107,7 +107,7 @@ async function buildCustomerViewScenario(deps: ServiceDeps): Promise<CustomerVie
   };
 }
 
-const acmeTodo = [
+const acmeActionItems = [
   {
     kind: 'rotate_installation_secrets',
     installation_id: 1,
@@ -160,7 +160,7 @@ describe.each(backends)("the customer's view of security incidents and the Artic
           categories: ['password_hashes', 'tls_keys', 'app_secrets'],
           people: { total: 2, agents: 1, end_users: 1 },
           records: { password_hashes: 2, tls_keys: 1, app_secrets: 1 },
-          todo: acmeTodo,
+          action_items: acmeActionItems,
           rotation: { targets: 2, changed: 1, remaining: 1 },
         },
       ],
@@ -174,7 +174,7 @@ describe.each(backends)("the customer's view of security incidents and the Artic
       categories: ['tls_keys', 'app_secrets'],
       people: { total: 0, agents: 0, end_users: 0 },
       records: { tls_keys: 0, app_secrets: 1 },
-      todo: [
+      action_items: [
         {
           kind: 'rotate_installation_secrets',
           installation_id: 3,
@@ -228,7 +228,7 @@ describe.each(backends)("the customer's view of security incidents and the Artic
         installations_rotated: 1,
         certificates_revoked: 0,
       },
-      measures_proposed: acmeTodo,
+      measures_proposed: acmeActionItems,
     });
     expect(evidence.nature.description).toContain(INCIDENT_TITLE);
     expect(evidence.likely_consequences.map((item) => item.category)).toEqual(['password_hashes', 'tls_keys', 'app_secrets']);

@@ -54,7 +54,7 @@ export interface Evidence {
     certificates_revoked: number;
   };
   /** Art. 33(3)(d): measures proposed: the account's open to-do list. */
-  measures_proposed: AccountIncidentView['todo'];
+  measures_proposed: AccountIncidentView['action_items'];
   timeline: Array<{ occurred_at: string; kind: string; summary: string }>;
 }
 
@@ -117,7 +117,7 @@ export async function buildEvidence(deps: CustomerViewDeps, incidentId: number, 
       installations_rotated: measures.installationsRotated,
       certificates_revoked: measures.certificatesRevoked,
     },
-    measures_proposed: view.todo,
+    measures_proposed: view.action_items,
     // Operators' actors and event data stay internal; the summaries are written for the record.
     timeline: events.map((event) => ({ occurred_at: event.occurred_at, kind: event.kind, summary: customerSummary(event) })),
   };
