@@ -17,12 +17,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { systemClock } from '../src/platform/clock.js';
 import { productsToMask } from '../src/platform/products.js';
-import { DemoPopulation } from '../src/modules/population/demo.generator.js';
 import {
   normaliseAccountLine,
   normaliseUserLine,
@@ -31,43 +29,13 @@ import {
 } from '../src/modules/population/import.schema.js';
 import { importPopulation } from '../src/modules/population/import.service.js';
 import { readJsonLines } from '../src/modules/population/json-lines.js';
+import { numericArgument, writePopulationFiles } from './bench-population.js';
 
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const raw = index < 0 ? undefined : process.argv[index + 1];
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} expects a positive integer; got ${raw}`);
-  return value;
-}
-
-const users = argument('users', 1_000_000);
-const accounts = argument('accounts', Math.max(6, Math.round(users / 100)));
+const users = numericArgument('users', 1_000_000);
+const accounts = numericArgument('accounts', Math.max(6, Math.round(users / 100)));
 const seconds = (from: number): number => (performance.now() - from) / 1000;
 const rate = (rows: number, s: number): string => `${Math.round(rows / s).toLocaleString('en-US')} rows/s`;
 const count = (n: number): string => n.toLocaleString('en-US');
-
-async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
-  const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
-  for (const line of lines) {
-    if (!out.write(`${line}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
-
-async function generate(dir: string): Promise<void> {
-  const population = new DemoPopulation({ accounts, users, seed: 'bench', hashes: 'format-only' });
-  const accountLines: string[] = [];
-  function* userLines(): Generator<string> {
-    for (const item of population.lines()) {
-      if (item.kind === 'account') accountLines.push(JSON.stringify(item.line));
-      else if (item.kind === 'user') yield JSON.stringify(item.line);
-    }
-  }
-  await writeLines(path.join(dir, 'users.jsonl'), userLines());
-  await writeLines(path.join(dir, 'accounts.jsonl'), accountLines);
-}
 
 async function readRecords<T>(file: string, normalise: (value: unknown) => { ok: true; record: T } | { ok: false }): Promise<T[]> {
   const records: T[] = [];
@@ -166,7 +134,7 @@ async function main(): Promise<void> {
       `import bench: ${count(users)} users, ${count(accounts)} accounts, SQLite, ${os.cpus().length} CPU(s), Node ${process.version}\n`,
     );
     let started = performance.now();
-    await generate(filesDir);
+    await writePopulationFiles(filesDir, accounts, users);
     const megabytes = (fs.statSync(path.join(filesDir, 'users.jsonl')).size / 1e6).toFixed(0);
     process.stdout.write(`  generated JSON Lines (${megabytes} MB of users) in ${seconds(started).toFixed(1)} s (not measured)\n`);
 

@@ -20,7 +20,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
@@ -30,23 +29,14 @@ import { applyCampaignBatch, createCampaign, getCampaign, startCampaign } from '
 import { declareIncident } from '../src/modules/incidents/incidents.service.js';
 import { compileUserSelector, selectUsersMatching } from '../src/modules/incidents/selectors/selector.compile.js';
 import { parseSelector } from '../src/modules/incidents/selectors/selector.schema.js';
-import { DemoPopulation } from '../src/modules/population/demo.generator.js';
 import { importPopulation } from '../src/modules/population/import.service.js';
 import { systemClock } from '../src/platform/clock.js';
 import { createJobQueue } from '../src/platform/jobs/jobs.js';
+import { numericArgument, writePopulationFiles } from './bench-population.js';
 
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const raw = index < 0 ? undefined : process.argv[index + 1];
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} expects a positive integer; got ${raw}`);
-  return value;
-}
-
-const users = argument('users', 1_000_000);
-const accounts = argument('accounts', Math.max(6, Math.round(users / 100)));
-const batchSize = argument('batch-size', 10_000);
+const users = numericArgument('users', 1_000_000);
+const accounts = numericArgument('accounts', Math.max(6, Math.round(users / 100)));
+const batchSize = numericArgument('batch-size', 10_000);
 const databaseUrl = process.env.DATABASE_URL === '' ? undefined : process.env.DATABASE_URL;
 const seconds = (from: number): number => (performance.now() - from) / 1000;
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -78,28 +68,6 @@ const SEED_SELECTOR = parseSelector({
     { field: 'user.sso', op: 'eq', value: false },
   ],
 });
-
-async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
-  const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
-  for (const line of lines) {
-    if (!out.write(`${line}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
-
-async function generate(dir: string): Promise<void> {
-  const population = new DemoPopulation({ accounts, users, seed: 'bench', hashes: 'format-only' });
-  const accountLines: string[] = [];
-  function* userLines(): Generator<string> {
-    for (const item of population.lines()) {
-      if (item.kind === 'account') accountLines.push(JSON.stringify(item.line));
-      else if (item.kind === 'user') yield JSON.stringify(item.line);
-    }
-  }
-  await writeLines(path.join(dir, 'users.jsonl'), userLines());
-  await writeLines(path.join(dir, 'accounts.jsonl'), accountLines);
-}
 
 /** The same rows as the campaign's targets: the selector, with a password, not SSO, set before the cutoff. */
 function rawTargets(handle: DatabaseHandle) {
@@ -147,7 +115,7 @@ async function main(): Promise<void> {
       `incident bench: ${count(users)} users, ${count(accounts)} accounts, ${backend}, ${os.cpus().length} CPU(s), Node ${process.version}\n`,
     );
     let started = performance.now();
-    await generate(filesDir);
+    await writePopulationFiles(filesDir, accounts, users);
     const dataDir = path.join(root, 'data');
     let handle = openDatabase({ databaseUrl: postgres?.url, dataDir });
     await migrateToLatest(handle.db);
