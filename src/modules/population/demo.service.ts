@@ -1,3 +1,4 @@
+import { createSampleIncident } from '../incidents/sample-incident.js';
 import type { DatabaseHandle } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { Actor } from '../../platform/audit/audit.service.js';
@@ -17,6 +18,8 @@ export interface DemoResult {
   summary: PopulationSummary;
   /** Users whose passwords are known: print them for whoever tries the demo. */
   namedUsers: NamedDemoUser[];
+  /** The sample incident, declared when the demo created accounts. */
+  sampleIncidentId: number | null;
 }
 
 export interface RunDemoOptions extends DemoOptions {
@@ -67,7 +70,12 @@ export async function runDemo(handle: DatabaseHandle, options: RunDemoOptions): 
     source: 'demo',
     onProgress: (usersDone) => options.onProgress?.(usersDone, options.users),
   });
-  return { summary, namedUsers: [...population.namedUsers] };
+  // A demo that created accounts gets the sample incident over them; a repeated demo adds none.
+  const sampleIncidentId =
+    summary.accounts.created > 0
+      ? await createSampleIncident({ db: handle.db, clock: options.clock }, options.actor ?? { type: 'cli', id: 'demo' })
+      : null;
+  return { summary, namedUsers: [...population.namedUsers], sampleIncidentId };
 }
 
 export interface SmallDemoReport extends DemoResult {
@@ -99,6 +107,9 @@ export function describeNamedUsers(result: DemoResult, origin: (subdomain: strin
   const lines = [
     `Demo population: ${summary.accounts.created} accounts and ${summary.users.created} users created (${summary.accounts.unchanged} accounts and ${summary.users.unchanged} users were there already).`,
   ];
+  if (result.sampleIncidentId !== null) {
+    lines.push(`Sample incident ${result.sampleIncidentId} declared with its exposure: riposte incident scope ${result.sampleIncidentId}`);
+  }
   if (result.namedUsers.length > 0) lines.push('Demo users (passwords are for this demo only):');
   for (const user of result.namedUsers) {
     lines.push(

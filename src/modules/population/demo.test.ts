@@ -5,6 +5,7 @@ import { FixedClock } from '../../platform/clock.js';
 import { maskToProducts } from '../../platform/products.js';
 import { parsePasswordHash, verifyLegacyPassword } from '../auth/password-formats.js';
 import { DemoPopulation } from './demo.generator.js';
+import { getScope } from '../incidents/scope.service.js';
 import { runDemo, runSmallDemo, SMALL_DEMO, type DemoResult } from './demo.service.js';
 
 const options = { accounts: 40, users: 2_000, seed: 'test-seed' };
@@ -95,6 +96,15 @@ describe.each(backends)('demo population on %s', (backend) => {
       expect(parsePasswordHash(row.password_hash)).toBe(named.scheme);
       expect(verifyLegacyPassword(named.password, row.password_hash)).toBe(true);
     }
+  });
+
+  it('declares the sample incident with the seed exposure and a scope over the demo accounts, once', async () => {
+    expect(result.sampleIncidentId).toEqual(expect.any(Number));
+    const scope = await getScope({ db: first.db, clock }, result.sampleIncidentId ?? 0);
+    expect(scope.version).toBe(1);
+    expect(scope.accounts.length).toBeGreaterThan(0);
+    expect(scope.accounts.every((account) => account.categories.includes('password_hashes'))).toBe(true);
+    expect((await runDemo(first, { ...options, clock })).sampleIncidentId).toBeNull();
   });
 
   it('changes nothing when run again', async () => {
