@@ -29,6 +29,7 @@ import { applyCampaignBatch, createCampaign, getCampaign, startCampaign } from '
 import { declareIncident } from '../src/modules/incidents/incidents.service.js';
 import { compileUserSelector, selectUsersMatching } from '../src/modules/incidents/selectors/selector.compile.js';
 import { parseSelector } from '../src/modules/incidents/selectors/selector.schema.js';
+import { SEED_ROTATION_SELECTOR } from '../src/modules/incidents/sample-incident.js';
 import { importPopulation } from '../src/modules/population/import.service.js';
 import { systemClock } from '../src/platform/clock.js';
 import { createJobQueue } from '../src/platform/jobs/jobs.js';
@@ -43,31 +44,7 @@ const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 const CUTOFF = '2016-11-01T00:00:00Z';
 
 /** DESIGN.md's seed selector. */
-const SEED_SELECTOR = parseSelector({
-  all: [
-    { field: 'account.activated_at', op: 'before', value: CUTOFF },
-    { field: 'user.realm', op: 'eq', value: 'core' },
-    {
-      any: [
-        {
-          all: [
-            { field: 'user.role', op: 'in', value: ['agent', 'admin'] },
-            { field: 'user.active', op: 'eq', value: true },
-            { field: 'user.products', op: 'overlaps', value: ['support', 'chat'] },
-          ],
-        },
-        {
-          all: [
-            { field: 'user.role', op: 'eq', value: 'end-user' },
-            { field: 'user.created_at', op: 'before', value: CUTOFF },
-          ],
-        },
-      ],
-    },
-    { field: 'user.password_changed_at', op: 'before', value: CUTOFF },
-    { field: 'user.sso', op: 'eq', value: false },
-  ],
-});
+const SEED_SELECTOR = parseSelector(SEED_ROTATION_SELECTOR);
 
 /** The same rows as the campaign's targets: the selector, with a password, not SSO, set before the cutoff. */
 function rawTargets(handle: DatabaseHandle) {

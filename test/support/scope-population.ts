@@ -1,5 +1,6 @@
 import type { Db } from '../../src/db/database.js';
 import type { Account, User } from '../../src/db/schema.js';
+import { SEED_ROTATION_SELECTOR } from '../../src/modules/incidents/sample-incident.js';
 import { productsToMask } from '../../src/platform/products.js';
 import { insertAccount } from './fixtures.js';
 import { insertUser } from './identity-fixtures.js';
@@ -7,31 +8,7 @@ import { insertUser } from './identity-fixtures.js';
 export const SCOPE_CUTOFF = '2016-11-01T00:00:00.000Z';
 
 /** DESIGN.md's seed selector: who must change their password after the 2016 breach. */
-export const SEED_SELECTOR = {
-  all: [
-    { field: 'account.activated_at', op: 'before', value: '2016-11-01T00:00:00Z' },
-    { field: 'user.realm', op: 'eq', value: 'core' },
-    {
-      any: [
-        {
-          all: [
-            { field: 'user.role', op: 'in', value: ['agent', 'admin'] },
-            { field: 'user.active', op: 'eq', value: true },
-            { field: 'user.products', op: 'overlaps', value: ['support', 'chat'] },
-          ],
-        },
-        {
-          all: [
-            { field: 'user.role', op: 'eq', value: 'end-user' },
-            { field: 'user.created_at', op: 'before', value: '2016-11-01T00:00:00Z' },
-          ],
-        },
-      ],
-    },
-    { field: 'user.password_changed_at', op: 'before', value: '2016-11-01T00:00:00Z' },
-    { field: 'user.sso', op: 'eq', value: false },
-  ],
-};
+export const SEED_SELECTOR = SEED_ROTATION_SELECTOR;
 
 export interface ScopePopulation {
   accounts: Record<'acme' | 'beta' | 'gamma' | 'delta' | 'trialco' | 'sellco', Account>;
