@@ -7,7 +7,6 @@ import { enqueuePendingBatches } from './campaigns.jobs.js';
 import {
   CAMPAIGN_ID_SEQUENCE,
   completionByAccount,
-  dryRunCounts,
   findCampaign,
   flagBatchCredentials,
   freezeTargets,
@@ -19,11 +18,12 @@ import {
   revokeBatchSessions,
   type CampaignRow,
   type CampaignState,
-  type DryRunClass,
 } from './campaigns.repo.js';
 import { appendIncidentEvent, findIncident, touchIncident } from './incidents.repo.js';
-import { userSelectorPredicate } from './selectors/selector.compile.js';
-import { isClause, parseSelector, type Selector, type SelectorClause } from './selectors/selector.schema.js';
+import { parseSelector, type Selector } from './selectors/selector.schema.js';
+import { dryRun, type DryRun } from './campaign-dry-run.js';
+
+export { EXEMPT_REASONS, type DryRun, type ExemptReason } from './campaign-dry-run.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'jobs'>;
 type Tx = Deps['db'];
@@ -32,24 +32,6 @@ type Tx = Deps['db'];
 export const DEFAULT_BATCH_SIZE = 10_000;
 const SESSION_REVOKED_REASON = 'password_rotation';
 const SYSTEM_ACTOR: Actor = { type: 'system' };
-
-export type ExemptReason = Exclude<DryRunClass, 'target'>;
-export const EXEMPT_REASONS: readonly ExemptReason[] = [
-  'sso',
-  'changed_since_cutoff',
-  'other_realm',
-  'no_password',
-  'excluded_by_selector',
-];
-
-export interface DryRun {
-  targets: number;
-  /** Users the campaign is about who are not targets, by reason (each counted once, under the first reason that applies). */
-  exempt: Record<ExemptReason, number>;
-  byAccount: Array<{ accountId: number; subdomain: string; targets: number; exempt: number }>;
-  byRole: Record<string, number>;
-  byRealm: Record<string, number>;
-}
 
 export interface CampaignProgress {
   done: number;
@@ -110,51 +92,6 @@ function viewOf(row: CampaignRow, now: Date): CampaignView {
     finishedAt: row.finished_at,
     progress: { done, total, rate: Math.round(rate), secondsLeft: rate === 0 || done >= total ? null : (total - done) / rate },
   };
-}
-
-// Clauses a dry run lifts out of the selector's top level, so that the users
-// they would leave out are counted with a reason rather than silently.
-const REALM_FIELDS: ReadonlySet<string> = new Set(['user.realm']);
-const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['user.sso', 'user.has_password', 'user.password_changed_at']);
-
-function dryRunPredicates(selector: Selector) {
-  const topLevel: Selector[] = isClause(selector) || !('all' in selector) ? [selector] : selector.all;
-  const lifted = (child: Selector, fields: ReadonlySet<string>): boolean => isClause(child) && fields.has(child.field);
-  const rest = topLevel.filter((child) => !lifted(child, REALM_FIELDS) && !lifted(child, CREDENTIAL_FIELDS));
-  const realm = topLevel.filter((child): child is SelectorClause => lifted(child, REALM_FIELDS));
-  return {
-    candidates: rest.length === 0 ? undefined : userSelectorPredicate({ all: rest }),
-    realm: realm.length === 0 ? undefined : userSelectorPredicate({ all: realm }),
-    selector: userSelectorPredicate(selector),
-  };
-}
-
-async function dryRun(db: Tx, selector: Selector, cutoff: string): Promise<DryRun> {
-  const rows = await dryRunCounts(db, selector, dryRunPredicates(selector), cutoff);
-  const result: DryRun = {
-    targets: 0,
-    exempt: { sso: 0, changed_since_cutoff: 0, other_realm: 0, no_password: 0, excluded_by_selector: 0 },
-    byAccount: [],
-    byRole: {},
-    byRealm: {},
-  };
-  const accounts = new Map<number, DryRun['byAccount'][number]>();
-  for (const row of rows) {
-    const account = accounts.get(row.account_id) ?? { accountId: row.account_id, subdomain: row.subdomain, targets: 0, exempt: 0 };
-    accounts.set(row.account_id, account);
-    if (row.class === 'target') {
-      result.targets += row.users;
-      account.targets += row.users;
-      result.byRole[row.role] = (result.byRole[row.role] ?? 0) + row.users;
-      result.byRealm[row.realm] = (result.byRealm[row.realm] ?? 0) + row.users;
-    } else {
-      result.exempt[row.class] += row.users;
-      account.exempt += row.users;
-    }
-  }
-  // Accounts whose users are all exempt stay listed, so per-account exemptions add up to the total.
-  result.byAccount = [...accounts.values()].sort((a, b) => a.accountId - b.accountId);
-  return result;
 }
 
 export interface CreateCampaignInput {
