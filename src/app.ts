@@ -14,11 +14,17 @@ import { oauthRoutes } from './modules/auth/oauth/oauth.routes.js';
 import { signInRoutes } from './modules/auth/sessions/sign-in.routes.js';
 import { ssoRoutes } from './modules/auth/sso/sso.routes.js';
 import { userRoutes } from './modules/users/users.routes.js';
+import { deletedUserRoutes } from './modules/users/deleted-users.routes.js';
 import { accountSettingsRoutes } from './modules/accounts/account-settings.routes.js';
 import { appsRoutes } from './modules/apps/apps.routes.js';
 import { certificateRoutes } from './modules/certificates/certificates.routes.js';
 import { customerViewRoutes } from './modules/incidents/customer-view.routes.js';
 import { opsRoutes } from './modules/staff/ops.routes.js';
+import { advisoryPublicRoutes } from './modules/advisories/advisories-public.routes.js';
+import { staffAccessRoutes } from './modules/staff-access/staff-access.routes.js';
+import { auditLogRoutes } from './modules/staff-access/audit-logs.routes.js';
+import { signInOptionsRoutes } from './modules/web-console/sign-in-options.routes.js';
+import { webConsoleRoutes } from './modules/web-console/web-console.routes.js';
 import { installErrorHandler } from './platform/http/error-handler.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { loggerOptions } from './platform/http/logging.js';
@@ -77,6 +83,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The staff realm (/ops/v1) and the customers' side are sibling contexts, so the
   // customer Host → account and credential hooks never run on operator requests.
   await app.register(opsRoutes(deps));
+  // Public advisories: anyone may read them, so neither tenancy nor credentials apply.
+  await app.register(advisoryPublicRoutes(deps));
+  await app.register(webConsoleRoutes());
   await app.register(async (customers) => {
     await customers.register(tenancyPlugin, { resolver: new AccountResolver(deps.db, deps.config.baseDomain) });
     await customers.register(authenticationPlugin, { authenticators: buildAuthenticators(deps) });
@@ -86,11 +95,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customers.register(healthRoutes(deps.db));
     await customers.register(signInRoutes(deps));
     await customers.register(userRoutes(deps));
+    await customers.register(deletedUserRoutes(deps));
     await customers.register(accountSettingsRoutes(deps));
     await customers.register(appsRoutes(deps));
     await customers.register(certificateRoutes(deps));
     await customers.register(customerViewRoutes(deps));
     await customers.register(ssoRoutes(deps));
+    await customers.register(staffAccessRoutes(deps));
+    await customers.register(auditLogRoutes(deps));
+    await customers.register(signInOptionsRoutes(deps));
     for (const routes of deps.routes ?? []) await customers.register(routes);
   });
 

@@ -5,6 +5,9 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { definePasswordResetJobs } from './modules/auth/sessions/sign-in.jobs.js';
 import { defineCampaignJobs } from './modules/incidents/campaigns.jobs.js';
+import { defineRetentionJobs, scheduleRetention } from './modules/retention/retention.jobs.js';
+import { defineCourierJobs, startCourierSweep } from './modules/courier/courier.jobs.js';
+import { defineStaffAccessJobs } from './modules/staff-access/staff-access.jobs.js';
 import { startHttpsServer } from './modules/certificates/https-server.js';
 import { systemClock } from './platform/clock.js';
 import { loadKeyring } from './platform/crypto/keyring.js';
@@ -24,6 +27,9 @@ export type ConfigFlags = Partial<Record<keyof Config, string | undefined>>;
 export function defineJobs(deps: ServiceDeps): void {
   definePasswordResetJobs(deps);
   defineCampaignJobs(deps);
+  defineCourierJobs(deps);
+  defineStaffAccessJobs(deps);
+  defineRetentionJobs(deps);
 }
 
 /**
@@ -75,6 +81,9 @@ export async function startServer(runtime: Runtime): Promise<RunningServer> {
   const { config } = runtime;
   const app = await buildApp(runtime);
   await runtime.jobs.start();
+  // Retention runs daily; each run schedules the next, this starts the first.
+  await scheduleRetention(runtime);
+  const stopCourierSweep = await startCourierSweep(runtime);
   const address = await app.listen({ port: config.port, host: config.host });
   const httpsServer = await startHttpsServer(runtime, app).catch(async (error: unknown) => {
     await app.close();
@@ -85,6 +94,9 @@ export async function startServer(runtime: Runtime): Promise<RunningServer> {
     app,
     url: `http://${config.baseDomain}:${port}`,
     httpsUrl: `https://${config.baseDomain}:${httpsServer.port}`,
-    close: () => httpsServer.close().then(() => app.close()),
+    close: () => {
+      stopCourierSweep();
+      return httpsServer.close().then(() => app.close());
+    },
   };
 }

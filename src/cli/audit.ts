@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { openRuntime } from '../main.js';
 import { findAccountBySubdomain } from '../modules/accounts/accounts.repo.js';
 import { verifyAuditChains } from '../platform/audit/audit.service.js';
+import { registerAuditExportCommand } from './audit-export.js';
 import { cliError, printJson, withDataDir, withRuntime } from './runtime-options.js';
 
 export function registerAuditCommand(program: Command): void {
@@ -27,4 +29,5 @@ export function registerAuditCommand(program: Command): void {
         if (!report.ok) process.exitCode = 1;
       });
     });
+  registerAuditExportCommand(audit, ({ dataDir }) => openRuntime({ dataDir }));
 }

@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { renderEvidenceHtml } from '../modules/incidents/evidence.html.js';
 import { buildEvidence } from '../modules/incidents/evidence.service.js';
+import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
 import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
@@ -43,6 +44,11 @@ export function registerIncidentEvidenceCommand(
         if (!('handle' in runtime))
           throw new AppError('RuntimeIncomplete', 500, 'Evidence needs the database handle; open the runtime with openRuntime().');
         const evidence = await buildEvidence(runtime as EvidenceRuntime, id, options.account);
+        await recordStaffWorkOnAccount(runtime, { type: 'cli' }, options.account, {
+          kind: 'read',
+          what: 'incident.evidence',
+          target: { type: 'incident', id },
+        });
         const html = options.format === 'html' && options.json !== true;
         output.stdout.write(html ? renderEvidenceHtml(evidence) : `${JSON.stringify(evidence, null, 2)}\n`);
       } finally {

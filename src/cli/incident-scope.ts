@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import { parseAccountList, type ScopeComparison, type ScopeSnapshot } from '../modules/incidents/exposures.schema.js';
 import { addExposure, removeExposure, type ExposureChange } from '../modules/incidents/exposures.service.js';
 import { compareScopes, explainScope, getScope, type ScopeExplanation } from '../modules/incidents/scope.service.js';
+import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
 import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
@@ -188,6 +189,12 @@ export function registerIncidentScopeCommands(
         const why = await explainScope(runtime, id, {
           subdomain: options.account,
           ...(options.email === undefined ? {} : { email: options.email }),
+        });
+        await recordStaffWorkOnAccount(runtime, { type: 'cli' }, options.account, {
+          kind: 'read',
+          what: 'incident.scope_explain',
+          target: { type: 'incident', id },
+          details: { user_looked_up: options.email !== undefined },
         });
         if (options.json === true) json(why);
         else write(describeExplanation(why));

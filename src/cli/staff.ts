@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Db } from '../db/database.js';
+import { disableStaffUser, listStaff } from '../modules/staff/staff-admin.service.js';
 import { createStaffUser, STAFF_ROLES } from '../modules/staff/staff.service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Keyring } from '../platform/crypto/keyring.js';
@@ -64,5 +65,49 @@ export function registerStaffCommand(program: Command, openRuntime: OpenStaffRun
         await runtime.close();
       }
     });
+  registerStaffAdminVerbs(staff, openRuntime, output);
   return staff;
+}
+
+/** `riposte staff list` and `riposte staff disable EMAIL`. */
+function registerStaffAdminVerbs(staff: Command, openRuntime: OpenStaffRuntime, output: CommandOutput): void {
+  staff
+    .command('list')
+    .description('list staff members with their role, state and live sessions')
+    .option('--json', 'print one JSON document')
+    .addOption(dataDirOption())
+    .action(async (options: { dataDir?: string; json?: boolean }) => {
+      const runtime = await openRuntime({ dataDir: options.dataDir });
+      try {
+        const members = await listStaff(runtime);
+        if (options.json === true) {
+          output.stdout.write(`${JSON.stringify({ staff: members }, null, 2)}\n`);
+          return;
+        }
+        if (members.length === 0) output.stdout.write('No staff members yet; add one with "riposte staff create".\n');
+        for (const member of members)
+          output.stdout.write(
+            `${member.id}\t${member.role}\t${member.email}\t${member.name}\t${member.disabledAt === null ? `enabled, ${member.liveSessions} live session(s)` : `disabled ${member.disabledAt}`}\n`,
+          );
+      } finally {
+        await runtime.close();
+      }
+    });
+  staff
+    .command('disable')
+    .description('disable a staff member: they cannot sign in again and their sessions end at once')
+    .argument('<email>', "the staff member's email")
+    .option('--json', 'print one JSON document')
+    .addOption(dataDirOption())
+    .action(async (email: string, options: { dataDir?: string; json?: boolean }) => {
+      const runtime = await openRuntime({ dataDir: options.dataDir });
+      try {
+        const disabled = await disableStaffUser(runtime, { email, actor: { type: 'cli' } });
+        if (options.json === true) output.stdout.write(`${JSON.stringify(disabled, null, 2)}\n`);
+        else
+          output.stdout.write(`Disabled staff member ${email} (staff id ${disabled.id}); ${disabled.sessionsRevoked} session(s) ended.\n`);
+      } finally {
+        await runtime.close();
+      }
+    });
 }

@@ -9,7 +9,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function bad(spec: SettingSpec, raw: string): AppError {
   const source = spec.flag === undefined ? spec.env : `${spec.env} / ${spec.flag}`;
   // Key material is never echoed, even when malformed.
-  const shown = spec.key === 'keys' ? 'set' : `"${raw}"`;
+  const shown = spec.key === 'keys' || spec.key === 'smtpUrl' ? 'set' : `"${raw}"`;
   return new AppError('InvalidConfiguration', 500, `Setting ${source} is ${shown} but expects ${spec.expects}.`);
 }
 
@@ -17,6 +17,19 @@ function parseInteger(spec: SettingSpec, raw: string, min: number, max: number):
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < min || value > max) throw bad(spec, raw);
   return value;
+}
+
+/** An absolute http(s) origin, kept without a trailing slash so links join with a path. */
+function parsePublicUrl(spec: SettingSpec, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad(spec, raw);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '' || url.username !== '')
+    throw bad(spec, raw);
+  return url.origin;
 }
 
 function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
@@ -27,13 +40,30 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
     case 'bodyLimitBytes':
     case 'jobConcurrency':
     case 'passwordRateLimit':
+    case 'smtpPoolSize':
       return parseInteger(spec, raw, 1, Number.MAX_SAFE_INTEGER);
+    case 'mailRate':
+      return parseInteger(spec, raw, 0, 1_000_000);
+    case 'retentionAuditEventsDays':
+    case 'retentionSessionsDays':
+    case 'retentionLoginAttemptsDays':
+    case 'retentionMessageBodiesDays':
+    case 'retentionLegacyHashesDays':
+      return parseInteger(spec, raw, 0, 36_500);
+    case 'retentionBatchSize':
+      return parseInteger(spec, raw, 1, 100_000);
     case 'logLevel':
       if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw bad(spec, raw);
       return raw;
     case 'trustProxy':
+    case 'smtpRequireTls':
       if (raw !== 'true' && raw !== 'false') throw bad(spec, raw);
       return raw === 'true';
+    case 'smtpUrl':
+      if (!/^smtps?:\/\/[^/\s]+\/?$/.test(raw)) throw bad(spec, raw);
+      return raw;
+    case 'publicUrl':
+      return parsePublicUrl(spec, raw);
     case 'databaseUrl':
       if (!/^postgres(ql)?:\/\//.test(raw)) throw bad(spec, raw);
       return raw;

@@ -26,6 +26,18 @@ export interface Config {
   trustProxy: boolean;
   jobConcurrency: number;
   passwordRateLimit: number;
+  publicUrl: string;
+  smtpUrl: string | undefined;
+  smtpRequireTls: boolean;
+  smtpPoolSize: number;
+  mailFrom: string;
+  mailRate: number;
+  retentionAuditEventsDays: number;
+  retentionSessionsDays: number;
+  retentionLoginAttemptsDays: number;
+  retentionMessageBodiesDays: number;
+  retentionLegacyHashesDays: number;
+  retentionBatchSize: number;
 }
 
 export const settings: readonly SettingSpec[] = [
@@ -105,4 +117,97 @@ export const settings: readonly SettingSpec[] = [
     expects: 'a positive integer',
     description: 'Background jobs run at once by this process.',
   },
+  {
+    key: 'publicUrl',
+    env: 'RIPOSTE_PUBLIC_URL',
+    default: 'http://localhost:3000',
+    expects: 'an absolute http:// or https:// URL without a path',
+    description: 'Base of the links in mail; account pages are {scheme}://{subdomain}.{host}.',
+  },
+  {
+    key: 'smtpUrl',
+    env: 'RIPOSTE_SMTP_URL',
+    default: undefined,
+    expects: 'an smtp:// or smtps:// URL (user and password in it for AUTH)',
+    description: 'Where the courier sends mail. Unset: each message is written as an .eml file under <data dir>/outbox/.',
+  },
+  {
+    key: 'smtpRequireTls',
+    env: 'RIPOSTE_SMTP_REQUIRE_TLS',
+    default: 'true',
+    expects: 'true or false',
+    description: 'Refuse to send over smtp:// unless the server offers STARTTLS.',
+  },
+  {
+    key: 'smtpPoolSize',
+    env: 'RIPOSTE_SMTP_POOL_SIZE',
+    default: '5',
+    expects: 'a positive integer',
+    description: 'SMTP connections the courier keeps open at once.',
+  },
+  {
+    key: 'mailFrom',
+    env: 'RIPOSTE_MAIL_FROM',
+    default: 'Riposte <no-reply@riposte.localhost>',
+    expects: 'an address, optionally with a display name: Name <addr@domain>',
+    description: 'The From of every message the courier sends.',
+  },
+  {
+    key: 'mailRate',
+    env: 'RIPOSTE_MAIL_RATE',
+    default: '20',
+    expects: 'a whole number of messages a second (0: no limit)',
+    description: 'Throttle of the courier, per process.',
+  },
+  ...retentionSettings(),
 ];
+
+/** Retention periods (README, "Retention"): whole days after which each kind of data goes. */
+function retentionSettings(): SettingSpec[] {
+  const days = (key: keyof Config, env: string, value: string, description: string): SettingSpec => ({
+    key,
+    env,
+    default: value,
+    expects: 'a whole number of days (0: at the next run)',
+    description,
+  });
+  return [
+    days(
+      'retentionAuditEventsDays',
+      'RIPOSTE_RETENTION_AUDIT_EVENTS_DAYS',
+      '1095',
+      'Audit events older than this are purged (the chain stays verifiable).',
+    ),
+    days(
+      'retentionSessionsDays',
+      'RIPOSTE_RETENTION_SESSIONS_DAYS',
+      '30',
+      'Sessions that ended (expired or revoked) this long ago are deleted.',
+    ),
+    days(
+      'retentionLoginAttemptsDays',
+      'RIPOSTE_RETENTION_LOGIN_ATTEMPTS_DAYS',
+      '30',
+      'Login throttle counters idle this long are deleted.',
+    ),
+    days(
+      'retentionMessageBodiesDays',
+      'RIPOSTE_RETENTION_MESSAGE_BODIES_DAYS',
+      '30',
+      'Bodies of sent or failed messages are dropped; the row and state stay.',
+    ),
+    days(
+      'retentionLegacyHashesDays',
+      'RIPOSTE_RETENTION_LEGACY_HASHES_DAYS',
+      '0',
+      'Legacy-format password history of users whose hash was upgraded.',
+    ),
+    {
+      key: 'retentionBatchSize',
+      env: 'RIPOSTE_RETENTION_BATCH_SIZE',
+      default: '5000',
+      expects: 'a positive integer',
+      description: 'Rows removed per retention transaction.',
+    },
+  ];
+}

@@ -20,6 +20,10 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0006-exposures',
       '0007-campaigns',
       '0008-staff',
+      '0009-courier',
+      '0010-advisories',
+      '0011-staff-access',
+      '0012-retention-erasure',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

@@ -9,6 +9,10 @@ import * as incidents from './migrations/0005-incidents.js';
 import * as exposures from './migrations/0006-exposures.js';
 import * as campaigns from './migrations/0007-campaigns.js';
 import * as staff from './migrations/0008-staff.js';
+import * as courier from './migrations/0009-courier.js';
+import * as advisories from './migrations/0010-advisories.js';
+import * as staffAccess from './migrations/0011-staff-access.js';
+import * as retentionErasure from './migrations/0012-retention-erasure.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -20,6 +24,10 @@ const migrations: Record<string, Migration> = {
   '0006-exposures': exposures,
   '0007-campaigns': campaigns,
   '0008-staff': staff,
+  '0009-courier': courier,
+  '0010-advisories': advisories,
+  '0011-staff-access': staffAccess,
+  '0012-retention-erasure': retentionErasure,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -64,12 +64,40 @@ export interface AuditEventsTable {
   data: string;
   prev_hash: string;
   hash: string;
+  /** The user `personal_data` is about (migration 0012); null on events without personal data. */
+  subject_user_id: number | null;
+  /** JSON of personal values, outside the hash; nulled by erasure. */
+  personal_data: string | null;
+  personal_salt: string | null;
+  /** HMAC-SHA256(personal_salt, personal_data), covered by the hash; outlives the data it digests. */
+  personal_digest: string | null;
 }
 
 export interface AuditHeadsTable {
   account_id: number;
   seq: number;
   hash: string;
+}
+
+/** Where an account's chain starts once its oldest events are purged by retention: the last purged event. */
+export interface AuditCheckpointsTable {
+  account_id: number;
+  seq: number;
+  hash: string;
+  purged_at: string;
+}
+
+/**
+ * A user deleted through `DELETE /api/v2/users/{id}` (Zendesk's deleted users):
+ * suspended with every credential revoked; `erased_at` once permanently
+ * deleted, when the users row keeps only placeholders.
+ */
+export interface UserDeletionsTable {
+  account_id: number;
+  user_id: number;
+  deleted_at: string;
+  deleted_by: number | null;
+  erased_at: string | null;
 }
 
 export interface DataKeysTable {
@@ -226,6 +254,14 @@ export interface MessagesTable {
   last_error: string | null;
   created_at: string;
   sent_at: string | null;
+  /** While `sending`: when the sender's hold runs out and another sender may take the message up (0009). */
+  lease_expires_at: string | null;
+  /** The SMTP server's last answer, or where the embedded default wrote the file. */
+  last_response: string | null;
+  /** The Message-ID header, derived from the idempotency key. */
+  message_id: string | null;
+  /** The incident a notice is about, for the notification report; null for other mail. */
+  incident_id: number | null;
 }
 
 /** A private app of one account; marketplace apps are a data file (`modules/apps/marketplace-catalog.json`). */
@@ -420,12 +456,87 @@ export interface StaffSessionsTable {
   revoked_at: string | null;
 }
 
+/** A public advisory (DESIGN.md, "Advisory"); platform-wide, no account id. */
+export interface AdvisoriesTable {
+  id: number;
+  incident_id: number | null;
+  source_locale: string;
+  state: 'draft' | 'published';
+  created_at: string;
+  updated_at: string;
+  published_at: string | null;
+}
+
+/** The newest revision of one locale; `source_revision` is the source's revision it was written from. */
+export interface AdvisoryTranslationsTable {
+  advisory_id: number;
+  locale: string;
+  revision: number;
+  source_revision: number;
+  machine_translated: Flag;
+  title: string;
+  /** Markdown. */
+  body: string;
+  created_at: string;
+  edited_at: string;
+}
+
+/** Every version of every translation; written once, never edited. */
+export interface AdvisoryRevisionsTable {
+  advisory_id: number;
+  locale: string;
+  revision: number;
+  source_revision: number;
+  machine_translated: Flag;
+  title: string;
+  body: string;
+  created_at: string;
+  actor: string;
+}
+
+/** A dated update; appended, never rewritten. */
+export interface AdvisoryUpdatesTable {
+  advisory_id: number;
+  seq: number;
+  posted_at: string;
+  actor: string;
+}
+
+/** One locale's text of an update; written once. */
+export interface AdvisoryUpdateBodiesTable {
+  advisory_id: number;
+  seq: number;
+  locale: string;
+  machine_translated: Flag;
+  /** Markdown. */
+  body: string;
+  created_at: string;
+}
+
+/** A customer admin's grant of staff access to their account (DESIGN.md, "Staff access grant"). */
+export interface StaffAccessGrantsTable {
+  account_id: number;
+  id: number;
+  duration: 'day' | 'week' | 'month' | 'year' | 'indefinite';
+  /** The admin who granted it. */
+  granted_by: number;
+  granted_at: string;
+  /** Null for `indefinite`. */
+  expires_at: string | null;
+  revoked_at: string | null;
+  revoked_by: number | null;
+  /** When the expiry was audited and mailed; null until then. */
+  expiry_recorded_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
   password_credentials: PasswordCredentialsTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  user_deletions: UserDeletionsTable;
   data_keys: DataKeysTable;
   id_sequences: IdSequencesTable;
   local_jobs: LocalJobsTable;
@@ -455,6 +566,12 @@ export interface Database {
   scope_accounts: ScopeAccountsTable;
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;
+  staff_access_grants: StaffAccessGrantsTable;
+  advisories: AdvisoriesTable;
+  advisory_translations: AdvisoryTranslationsTable;
+  advisory_revisions: AdvisoryRevisionsTable;
+  advisory_updates: AdvisoryUpdatesTable;
+  advisory_update_bodies: AdvisoryUpdateBodiesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

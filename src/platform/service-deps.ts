@@ -4,6 +4,20 @@ import type { Clock } from './clock.js';
 import type { Keyring } from './crypto/keyring.js';
 import type { JobQueue } from './jobs/jobs.js';
 
+/** What the courier reads: where mail goes, how fast, and the base of its links. */
+export type CourierConfig = Pick<Config, 'dataDir' | 'publicUrl' | 'smtpUrl' | 'smtpRequireTls' | 'smtpPoolSize' | 'mailFrom' | 'mailRate'>;
+
+/** Retention periods and batch size; absent ones take their documented defaults (modules/retention). */
+export type RetentionConfig = Pick<
+  Config,
+  | 'retentionAuditEventsDays'
+  | 'retentionSessionsDays'
+  | 'retentionLoginAttemptsDays'
+  | 'retentionMessageBodiesDays'
+  | 'retentionLegacyHashesDays'
+  | 'retentionBatchSize'
+>;
+
 /** What services need from the process, passed explicitly rather than imported. */
 export interface ServiceDeps {
   db: Db;
@@ -12,5 +26,7 @@ export interface ServiceDeps {
   keyring: Keyring;
   /** Background work; handlers are defined by `defineJobs` in main.ts. */
   jobs: JobQueue;
-  config: Pick<Config, 'baseDomain' | 'bodyLimitBytes' | 'logLevel' | 'trustProxy' | 'port' | 'passwordRateLimit'>;
+  config: Pick<Config, 'baseDomain' | 'bodyLimitBytes' | 'logLevel' | 'trustProxy' | 'port' | 'passwordRateLimit'> &
+    CourierConfig &
+    Partial<RetentionConfig>;
 }

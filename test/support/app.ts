@@ -14,6 +14,13 @@ export const testConfig = {
   logLevel: 'silent' as const,
   trustProxy: false,
   port: 3000,
+  // The courier: the embedded .eml default (under the test database's data directory, set by testDeps), no throttle.
+  publicUrl: 'http://localhost:3000',
+  smtpUrl: undefined,
+  smtpRequireTls: false,
+  smtpPoolSize: 2,
+  mailFrom: 'Riposte <no-reply@riposte.test>',
+  mailRate: 0,
 };
 
 /**
@@ -30,7 +37,7 @@ export function testDeps(database: TestDatabase, clock = new FixedClock('2026-06
     clock,
     keyring: loadKeyring({ keys: undefined, dataDir: database.dataDir, clock }),
     jobs,
-    config: testConfig,
+    config: { ...testConfig, dataDir: database.dataDir },
   };
   defineJobs(deps);
   database.beforeDispose.push(() => jobs.stop());

@@ -1,8 +1,16 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
+import { chunks, rowsPerStatement } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { MessagesTable } from '../../db/schema.js';
 
 export type MessageRow = Selectable<MessagesTable>;
+
+/** What identifies one claim of a message: a sender's writes count only while it still holds it. */
+export interface MessageClaim {
+  account_id: number;
+  id: number;
+  attempts: number;
+}
 
 /** Inserts a message unless one with the same idempotency key exists; true when inserted. */
 export async function insertMessageOnce(db: Queryable, message: MessageRow): Promise<boolean> {
@@ -14,8 +22,127 @@ export async function insertMessageOnce(db: Queryable, message: MessageRow): Pro
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
+/** Inserts many messages, a few statements; those whose key exists are skipped. Returns how many were inserted. */
+export async function insertMessagesOnce(db: Queryable, messages: readonly MessageRow[], maxParameters: number): Promise<number> {
+  let inserted = 0;
+  const columns = Object.keys(messages[0] ?? {}).length || 1;
+  for (const slice of chunks(messages, rowsPerStatement(columns, maxParameters))) {
+    const result = await db
+      .insertInto('messages')
+      .values(slice)
+      .onConflict((oc) => oc.columns(['account_id', 'idempotency_key']).doNothing())
+      .executeTakeFirst();
+    inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+  return inserted;
+}
+
+/** The idempotency keys among `keys` that these accounts already used, as `account_id:key`. */
+export async function existingIdempotencyKeys(db: Queryable, accountIds: readonly number[], keys: readonly string[]): Promise<Set<string>> {
+  if (accountIds.length === 0 || keys.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('messages')
+    .select(['account_id', 'idempotency_key'])
+    .where('account_id', 'in', accountIds)
+    .where('idempotency_key', 'in', keys)
+    .execute();
+  return new Set(rows.map((row) => `${row.account_id}:${row.idempotency_key}`));
+}
+
 export async function listMessages(db: Queryable, accountId: number, purpose?: string): Promise<MessageRow[]> {
   let query = db.selectFrom('messages').selectAll().where('account_id', '=', accountId);
   if (purpose !== undefined) query = query.where('purpose', '=', purpose);
   return query.orderBy('id').execute();
+}
+
+/**
+ * Takes up to `limit` due messages for sending, in one statement: queued ones
+ * whose time has come, and ones left `sending` by a sender whose lease ran
+ * out (it crashed). Each gets `sending`, a lease until `leaseUntil` and one
+ * more attempt. The state test is repeated on the updated row so that two
+ * senders racing for a row (PostgreSQL re-checks it after the lock) never
+ * both take it.
+ */
+export async function claimDueMessages(db: Queryable, now: string, leaseUntil: string, limit: number): Promise<MessageRow[]> {
+  const due = db
+    .selectFrom('messages as due')
+    .select(['due.account_id', 'due.id'])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('due.state', '=', 'queued'), eb('due.next_attempt_at', '<=', now)]),
+        eb.and([eb('due.state', '=', 'sending'), eb('due.lease_expires_at', '<=', now)]),
+      ]),
+    )
+    .orderBy('due.next_attempt_at')
+    .limit(limit);
+  return db
+    .updateTable('messages')
+    .set({ state: 'sending', lease_expires_at: leaseUntil, attempts: sql<number>`attempts + 1` })
+    .where((eb) => eb(eb.refTuple('account_id', 'id'), 'in', due.$asTuple('account_id', 'id')))
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+        eb.and([eb('state', '=', 'sending'), eb('lease_expires_at', '<=', now)]),
+      ]),
+    )
+    .returningAll()
+    .execute();
+}
+
+async function settle(
+  db: Queryable,
+  claim: MessageClaim,
+  values: Partial<Pick<MessageRow, 'state' | 'sent_at' | 'next_attempt_at' | 'last_error' | 'last_response' | 'message_id'>>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('messages')
+    .set({ ...values, lease_expires_at: null })
+    .where('account_id', '=', claim.account_id)
+    .where('id', '=', claim.id)
+    .where('state', '=', 'sending')
+    .where('attempts', '=', claim.attempts)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** `sent`, with the server's answer; false when the claim was lost (another sender took the message over). */
+export const markMessageSent = (db: Queryable, claim: MessageClaim, sentAt: string, response: string, messageId: string) =>
+  settle(db, claim, { state: 'sent', sent_at: sentAt, last_response: response, last_error: null, message_id: messageId });
+
+/** Back to `queued` for another attempt at `nextAttemptAt`. */
+export const markMessageForRetry = (db: Queryable, claim: MessageClaim, nextAttemptAt: string, error: string, response: string | null) =>
+  settle(db, claim, { state: 'queued', next_attempt_at: nextAttemptAt, last_error: error, last_response: response });
+
+/** `failed` for good, keeping why. */
+export const markMessageFailed = (db: Queryable, claim: MessageClaim, error: string, response: string | null) =>
+  settle(db, claim, { state: 'failed', last_error: error, last_response: response });
+
+/** When the outbox next has work: the earliest queued message, or lease of a message being sent; null when there is none. */
+export async function nextOutboxWakeUp(db: Queryable): Promise<string | null> {
+  const row = await db
+    .selectFrom('messages')
+    .select((eb) => [
+      eb.fn.min(eb.case().when('state', '=', 'queued').then(eb.ref('next_attempt_at')).end()).as('queued'),
+      eb.fn.min(eb.case().when('state', '=', 'sending').then(eb.ref('lease_expires_at')).end()).as('sending'),
+    ])
+    .where('state', 'in', ['queued', 'sending'])
+    .executeTakeFirst();
+  const times = [row?.queued, row?.sending].filter((time): time is string => typeof time === 'string');
+  return times.length === 0 ? null : (times.sort()[0] ?? null);
+}
+
+/** Whether any message is due now (a cheap probe for the periodic sweep). */
+export async function hasDueMessages(db: Queryable, now: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('messages')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+        eb.and([eb('state', '=', 'sending'), eb('lease_expires_at', '<=', now)]),
+      ]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -1,8 +1,9 @@
 import { reserveIds } from '../../db/sequences.js';
 import type { Queryable } from '../../db/database.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { decryptSecretConfidential, sealSecret } from '../../platform/crypto/envelope.service.js';
-import { insertMessageOnce, type MessageRow } from './outbox.repo.js';
+import { decryptSecretConfidential, sealSecrets } from '../../platform/crypto/envelope.service.js';
+import { existingIdempotencyKeys, insertMessageOnce, insertMessagesOnce, type MessageRow } from './outbox.repo.js';
+import { enqueueCourierDrain } from './courier-drain-job.js';
 
 export type MessagePurpose = 'password_reset' | 'customer_incident_notice' | 'user_rotation_notice' | 'staff_access_changed';
 
@@ -13,29 +14,16 @@ export interface OutgoingMessage {
   locale: string;
   /** One message per key and account: enqueueing twice queues once. */
   idempotencyKey: string;
-  /** What the template renders. Sealed at rest, since it may hold a link that grants access. */
+  /** What the template renders (`templates/index.ts`, `TemplateDataByPurpose`). Sealed at rest, since it may hold a link that grants access. */
   data: Record<string, unknown>;
+  /** The incident a notice is about, for the notification report. */
+  incidentId?: number;
 }
 
-/**
- * Puts a message in the outbox (state `queued`), in the caller's transaction
- * when one is given, so the message exists exactly when the change does.
- */
-export async function enqueueMessage(
-  deps: Pick<ServiceDeps, 'clock' | 'keyring'>,
-  db: Queryable,
-  message: OutgoingMessage,
-): Promise<boolean> {
-  const id = await reserveIds(db, 'messages', 1);
-  const now = deps.clock.now().toISOString();
-  const sealed = await sealSecret(db, deps.keyring, deps.clock, {
-    accountId: message.accountId,
-    table: 'messages',
-    column: 'template_data',
-    rowId: id,
-    plaintext: JSON.stringify(message.data),
-  });
-  const row: MessageRow = {
+type EnqueueDeps = Pick<ServiceDeps, 'clock' | 'keyring'> & Partial<Pick<ServiceDeps, 'jobs'>>;
+
+function rowOf(message: OutgoingMessage, id: number, sealed: string, now: string): MessageRow {
+  return {
     account_id: message.accountId,
     id,
     idempotency_key: message.idempotencyKey,
@@ -49,8 +37,69 @@ export async function enqueueMessage(
     last_error: null,
     created_at: now,
     sent_at: null,
+    lease_expires_at: null,
+    last_response: null,
+    message_id: null,
+    incident_id: message.incidentId ?? null,
   };
-  return insertMessageOnce(db, row);
+}
+
+/**
+ * Puts a message in the outbox (state `queued`), in the caller's transaction
+ * when one is given, so the message exists exactly when the change does.
+ * With `deps.jobs`, a courier drain is enqueued in the same transaction so the
+ * message goes out at once; without, the server's periodic sweep sends it.
+ */
+export async function enqueueMessage(deps: EnqueueDeps, db: Queryable, message: OutgoingMessage): Promise<boolean> {
+  const inserted = await enqueueMessages(deps, db, [message], 32_000);
+  return inserted > 0;
+}
+
+/**
+ * Queues many messages at once: one read of the keys already used, one block
+ * of ids, one bulk seal and a few multi-row inserts; messages whose
+ * idempotency key exists are skipped. Returns how many were queued.
+ */
+export async function enqueueMessages(
+  deps: EnqueueDeps,
+  db: Queryable,
+  messages: readonly OutgoingMessage[],
+  maxParameters: number,
+): Promise<number> {
+  const existing = await existingIdempotencyKeys(
+    db,
+    [...new Set(messages.map((m) => m.accountId))],
+    [...new Set(messages.map((m) => m.idempotencyKey))],
+  );
+  const seen = new Set(existing);
+  const fresh = messages.filter((m) => {
+    const key = `${m.accountId}:${m.idempotencyKey}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (fresh.length === 0) return 0;
+  const firstId = await reserveIds(db, 'messages', fresh.length);
+  const now = deps.clock.now().toISOString();
+  const sealed = await sealSecrets(
+    db,
+    deps.keyring,
+    deps.clock,
+    fresh.map((m, index) => ({
+      accountId: m.accountId,
+      table: 'messages',
+      column: 'template_data',
+      rowId: firstId + index,
+      plaintext: JSON.stringify(m.data),
+    })),
+  );
+  const rows = fresh.map((m, index) => rowOf(m, firstId + index, sealed[index] ?? '', now));
+  const inserted =
+    rows.length === 1 && rows[0] !== undefined
+      ? Number(await insertMessageOnce(db, rows[0]))
+      : await insertMessagesOnce(db, rows, maxParameters);
+  if (inserted > 0 && deps.jobs !== undefined) await enqueueCourierDrain(deps.jobs, { transaction: db });
+  return inserted;
 }
 
 /** The template data of a message, decrypted: for the sender only. */

@@ -1,6 +1,7 @@
 import { reserveIds } from '../../db/sequences.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor, type AuditEventInput } from '../../platform/audit/audit.service.js';
+import { recordCampaignWork } from '../staff-access/staff-work.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { normaliseTimestamp } from '../population/import.schema.js';
 import { enqueuePendingBatches } from './campaigns.jobs.js';
@@ -232,6 +233,7 @@ export async function startCampaign(deps: Deps, id: number, actor: Actor = SYSTE
       target: { type: 'rotation_campaign', id },
       data: { total, batches },
     });
+    await recordCampaignWork(tx, deps.clock, actor, id, 'started');
     await enqueuePendingBatches(deps.jobs, tx, counted);
     return finishIfComplete(tx, deps.clock, counted, now);
   });
@@ -328,6 +330,7 @@ async function changeState(
       target: { type: 'rotation_campaign', id },
       data: { done: Number(moved.done), total: Number(moved.total) },
     });
+    await recordCampaignWork(tx, deps.clock, change.actor, id, change.verb);
     if (change.to === 'running') await enqueuePendingBatches(deps.jobs, tx, moved);
     return moved;
   });

@@ -1,6 +1,7 @@
 import { reserveIds } from '../../db/sequences.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor } from '../../platform/audit/audit.service.js';
+import { recordScopeWork } from '../staff-access/staff-work.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import {
   EXPOSURE_CATEGORIES,
@@ -149,6 +150,7 @@ export async function addExposure(deps: Deps, input: AddExposureInput): Promise<
       target: { type: 'incident', id: incident.id },
       data: { exposure_id: id, category, kind: target.kind, scope_version: scope.version },
     });
+    await recordScopeWork(tx, deps.clock, input.actor, incident.id, scope.version);
     return { exposure: exposureOf(row), scopeVersion: scope.version, accountsInScope: scope.accounts };
   });
 }
@@ -192,6 +194,7 @@ export async function removeExposure(deps: Deps, input: RemoveExposureInput): Pr
       target: { type: 'incident', id: incident.id },
       data: { exposure_id: input.exposureId, category: found.category, scope_version: scope.version },
     });
+    await recordScopeWork(tx, deps.clock, input.actor, incident.id, scope.version);
     return { exposure: exposureOf({ ...found, removed_at: now }), scopeVersion: scope.version, accountsInScope: scope.accounts };
   });
 }

@@ -1,4 +1,5 @@
 import { createSampleIncident } from '../incidents/sample-incident.js';
+import { createSampleAdvisory } from '../advisories/sample-advisory.js';
 import type { DatabaseHandle } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { Actor } from '../../platform/audit/audit.service.js';
@@ -20,6 +21,8 @@ export interface DemoResult {
   namedUsers: NamedDemoUser[];
   /** The sample incident, declared when the demo created accounts. */
   sampleIncidentId: number | null;
+  /** The sample incident's published advisory (English and French), created with it. */
+  sampleAdvisoryId: number | null;
 }
 
 export interface RunDemoOptions extends DemoOptions {
@@ -75,7 +78,11 @@ export async function runDemo(handle: DatabaseHandle, options: RunDemoOptions): 
     summary.accounts.created > 0
       ? await createSampleIncident({ db: handle.db, clock: options.clock }, options.actor ?? { type: 'cli', id: 'demo' })
       : null;
-  return { summary, namedUsers: [...population.namedUsers], sampleIncidentId };
+  const sampleAdvisoryId =
+    sampleIncidentId === null
+      ? null
+      : await createSampleAdvisory({ db: handle.db, clock: options.clock }, sampleIncidentId, options.actor ?? { type: 'cli', id: 'demo' });
+  return { summary, namedUsers: [...population.namedUsers], sampleIncidentId, sampleAdvisoryId };
 }
 
 export interface SmallDemoReport extends DemoResult {
@@ -109,6 +116,11 @@ export function describeNamedUsers(result: DemoResult, origin: (subdomain: strin
   ];
   if (result.sampleIncidentId !== null) {
     lines.push(`Sample incident ${result.sampleIncidentId} declared with its exposure: riposte incident scope ${result.sampleIncidentId}`);
+  }
+  if (result.sampleAdvisoryId !== null) {
+    lines.push(
+      `Its public advisory: /hc/en/articles/${result.sampleAdvisoryId} and /hc/fr/articles/${result.sampleAdvisoryId} on this server`,
+    );
   }
   if (result.namedUsers.length > 0) lines.push('Demo users (passwords are for this demo only):');
   for (const user of result.namedUsers) {

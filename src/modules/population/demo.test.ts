@@ -7,6 +7,10 @@ import { parsePasswordHash, verifyLegacyPassword } from '../auth/password-format
 import { DemoPopulation } from './demo.generator.js';
 import { getScope } from '../incidents/scope.service.js';
 import { runDemo, runSmallDemo, SMALL_DEMO, type DemoResult } from './demo.service.js';
+import { publishedAdvisoryPathForIncident } from '../advisories/advisory-links.js';
+import { renderAdvisoryPage } from '../advisories/advisory-page.html.js';
+import { readPublicArticle } from '../advisories/advisory-public.service.js';
+import { SAMPLE_ADVISORY } from '../advisories/sample-advisory.text.js';
 
 const options = { accounts: 40, users: 2_000, seed: 'test-seed' };
 
@@ -107,6 +111,31 @@ describe.each(backends)('demo population on %s', (backend) => {
     expect((await runDemo(first, { ...options, clock })).sampleIncidentId).toBeNull();
   });
 
+  it('publishes the sample incident’s advisory in English and French, with one dated update, once', async () => {
+    const advisoryId = result.sampleAdvisoryId ?? 0;
+    expect(await publishedAdvisoryPathForIncident(first.db, result.sampleIncidentId ?? 0, 'fr')).toBe(`/hc/fr/articles/${advisoryId}`);
+    const english = await readPublicArticle(first, advisoryId, 'en');
+    const french = await readPublicArticle(first, advisoryId, 'fr');
+    expect(english.translation).toMatchObject({ isSource: true, title: SAMPLE_ADVISORY.en.title });
+    expect(french.translation).toMatchObject({
+      isSource: false,
+      machineTranslated: false,
+      outdated: false,
+      title: SAMPLE_ADVISORY.fr.title,
+    });
+    for (const heading of ['## What happened', '## What we did', '## What you should do'])
+      expect(english.translation.body).toContain(heading);
+    expect(english.translation.body).toContain('API tokens and OAuth tokens keep working');
+    expect(french.translation.body).toContain('les jetons d’API et les jetons OAuth continuent de fonctionner');
+    expect(english.updates).toHaveLength(1);
+    expect(french.updates.map((update) => update.body.locale)).toEqual(['fr']);
+    // The page it makes points nowhere but this server.
+    const links = [...renderAdvisoryPage(french).matchAll(/\s(?:src|href)="([^"]*)"/g)].map((match) => match[1]);
+    expect(links.filter((link) => !/^(\/(?![/\\])|#)/.test(link ?? ''))).toEqual([]);
+    expect((await runDemo(first, { ...options, clock })).sampleAdvisoryId).toBeNull();
+    expect(await first.db.selectFrom('advisories').select('id').execute()).toHaveLength(1);
+  });
+
   it('changes nothing when run again', async () => {
     const before = await dumpPopulation(first);
     const again = await runDemo(first, { ...options, clock });
@@ -124,6 +153,7 @@ describe.each(backends)('demo population on %s', (backend) => {
       const report = await runSmallDemo(database, clock, (subdomain) => `http://${subdomain}.localhost:3000`);
       expect(report.summary).toMatchObject({ accounts: { created: SMALL_DEMO.accounts }, users: { created: SMALL_DEMO.users } });
       expect(report.lines.join('\n')).toContain(`http://acme.localhost:3000  ana.admin@acme.test  ${report.namedUsers[0]!.password}`);
+      expect(report.lines.join('\n')).toContain(`/hc/fr/articles/${report.sampleAdvisoryId}`);
       const statuses = await database.db.selectFrom('accounts').select('status').distinct().execute();
       expect(statuses).toHaveLength(4);
     } finally {

@@ -3,6 +3,7 @@ import { idParamsSchema, type IdParams } from '../../platform/http/route-shapes.
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { renderEvidenceHtml } from '../incidents/evidence.html.js';
 import { buildEvidence } from '../incidents/evidence.service.js';
+import { recordStaffWorkOnAccount } from '../staff-access/staff-work.js';
 import { addTask, completeTask, declareIncident, getIncident, listIncidents, transitionIncident } from '../incidents/incidents.service.js';
 import { createdResponses, incidentChildParams, okResponses, openObject, opsTags as tags, timestampString } from './ops-shapes.js';
 import { requireStaff } from './staff-auth.js';
@@ -161,6 +162,11 @@ export function opsIncidentRoutes(deps: ServiceDeps) {
       },
       async (request, reply) => {
         const evidence = await buildEvidence(deps, Number(request.params.id), request.query.account);
+        await recordStaffWorkOnAccount(deps, staffActor(requireStaff(request)), request.query.account, {
+          kind: 'read',
+          what: 'incident.evidence',
+          target: { type: 'incident', id: Number(request.params.id) },
+        });
         if (request.query.format !== 'html') return evidence;
         return reply.type('text/html; charset=utf-8').send(renderEvidenceHtml(evidence));
       },

@@ -3,6 +3,7 @@ import { idParamsSchema, type IdParams } from '../../platform/http/route-shapes.
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { addExposure, listExposures, removeExposure } from '../incidents/exposures.service.js';
 import { compareScopes, explainScope, getScope } from '../incidents/scope.service.js';
+import { recordStaffWorkOnAccount } from '../staff-access/staff-work.js';
 import { createdResponses, incidentChildParams, okResponses, opsTags as tags, smallNumberString } from './ops-shapes.js';
 import { requireStaff } from './staff-auth.js';
 import { staffActor } from './staff.service.js';
@@ -128,11 +129,19 @@ export function opsScopeRoutes(deps: ServiceDeps) {
           response: okResponses,
         },
       },
-      async (request) =>
-        explainScope(deps, Number(request.params.id), {
+      async (request) => {
+        const explanation = await explainScope(deps, Number(request.params.id), {
           subdomain: request.query.account,
           ...(request.query.email === undefined ? {} : { email: request.query.email }),
-        }),
+        });
+        await recordStaffWorkOnAccount(deps, staffActor(requireStaff(request)), request.query.account, {
+          kind: 'read',
+          what: 'incident.scope_explain',
+          target: { type: 'incident', id: Number(request.params.id) },
+          details: { user_looked_up: request.query.email !== undefined },
+        });
+        return explanation;
+      },
     );
     done();
   };

@@ -1,10 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../platform/service-deps.js';
+import { opsAccountRoutes } from './ops-accounts.routes.js';
 import { opsCampaignRoutes } from './ops-campaigns.routes.js';
 import { opsIncidentRoutes } from './ops-incidents.routes.js';
+import { opsNotificationRoutes } from './ops-notifications.routes.js';
 import { opsScopeRoutes } from './ops-scope.routes.js';
 import { staffAuthenticationHook } from './staff-auth.js';
 import { staffSessionRoutes } from './staff-session.routes.js';
+import { opsConsoleRoutes } from '../web-console/ops-console.routes.js';
+import { opsAdvisoryRoutes } from '../advisories/advisories-ops.routes.js';
 
 /**
  * The operator API under `/ops/v1`, in its own encapsulated context: the
@@ -20,5 +24,9 @@ export function opsRoutes(deps: ServiceDeps) {
     await app.register(opsIncidentRoutes(deps));
     await app.register(opsScopeRoutes(deps));
     await app.register(opsCampaignRoutes(deps));
+    await app.register(opsNotificationRoutes(deps));
+    await app.register(opsAccountRoutes(deps));
+    await app.register(opsConsoleRoutes(deps));
+    await app.register(opsAdvisoryRoutes(deps));
   };
 }

@@ -48,7 +48,7 @@ export function staffSessionRoutes(deps: ServiceDeps) {
         },
       },
       async (request, reply) => {
-        const signedIn = await signInStaff(deps, request.body);
+        const signedIn = await signInStaff(deps, { ...request.body, clientIp: request.ip });
         setStaffCookie(request, reply, signedIn.token, staffCookieMaxAge());
         return { csrf_token: signedIn.csrfToken, expires_at: signedIn.expiresAt, staff: signedIn.staff };
       },

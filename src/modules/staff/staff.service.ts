@@ -17,6 +17,7 @@ import {
   revokeStaffSession,
   type StaffUserRow,
 } from './staff.repo.js';
+import { checkStaffSignInThrottle, clearStaffSignInThrottle, recordStaffSignInFailure } from './staff-sign-in-throttle.js';
 import { generateTotpSecret, totpUri, verifyTotpCode } from './totp.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
@@ -136,13 +137,24 @@ async function checkCredentials(deps: Deps, staff: StaffUserRow, password: strin
  * drift either way, each code once). Every failure is the same 401, and an
  * unknown email costs the same hash verification as a known one.
  */
-export async function signInStaff(deps: Deps, input: { email: string; password: string; totp: string }): Promise<StaffSignIn> {
-  const staff = await findStaffUserByEmail(deps.db, input.email.trim().toLowerCase());
+export async function signInStaff(
+  deps: Deps,
+  input: { email: string; password: string; totp: string; clientIp?: string | null },
+): Promise<StaffSignIn> {
+  const email = input.email.trim().toLowerCase();
+  // A locked email or address gets the same 401 at the same cost, and the attempt does not count.
+  const throttle = await checkStaffSignInThrottle(deps, email, input.clientIp);
+  const staff = throttle.locked ? undefined : await findStaffUserByEmail(deps.db, email);
   if (staff === undefined) {
     await verifyAgainstDummy(input.password);
+    if (!throttle.locked) await recordStaffSignInFailure(deps, throttle);
     throw staffSignInFailed();
   }
-  if (!(await checkCredentials(deps, staff, input.password, input.totp))) throw staffSignInFailed();
+  if (!(await checkCredentials(deps, staff, input.password, input.totp))) {
+    await recordStaffSignInFailure(deps, throttle);
+    throw staffSignInFailed();
+  }
+  await clearStaffSignInThrottle(deps, throttle);
 
   const issued = issueSecretToken();
   const now = deps.clock.now();

@@ -1,7 +1,7 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { ExpressionBuilder, Insertable, Selectable } from 'kysely';
 import { chunks, insertPrepared, rowsPerStatement, type BulkWriteTarget } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
-import type { NewUser, PasswordCredentialsTable, User, UsersTable } from '../../db/schema.js';
+import type { Database, NewUser, PasswordCredentialsTable, User, UsersTable } from '../../db/schema.js';
 
 /** Users take their ids from this sequence (`reserveIds`); ids are unique across accounts. */
 export const USER_ID_SEQUENCE = 'users';
@@ -147,6 +147,18 @@ export async function getCredentialForVerification(
     .executeTakeFirst();
 }
 
+/** Deleted users leave the live list; `/deleted_users` lists them until they are erased. */
+const notDeleted = (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.not(
+    eb.exists(
+      eb
+        .selectFrom('user_deletions as d')
+        .select('d.user_id')
+        .whereRef('d.account_id', '=', 'users.account_id')
+        .whereRef('d.user_id', '=', 'users.id'),
+    ),
+  );
+
 /** One page of an account's users by id: after a cursor, or at an offset. */
 export async function listUsersPage(
   db: Queryable,
@@ -154,7 +166,7 @@ export async function listUsersPage(
   window: { afterId: number | null; offset: number; limit: number },
   filter: { role?: User['role'] },
 ): Promise<User[]> {
-  let query = db.selectFrom('users').selectAll().where('account_id', '=', accountId);
+  let query = db.selectFrom('users').selectAll().where('account_id', '=', accountId).where(notDeleted);
   if (filter.role !== undefined) query = query.where('role', '=', filter.role);
   if (window.afterId !== null) query = query.where('id', '>', window.afterId);
   return query.orderBy('id').limit(window.limit).offset(window.offset).execute();
@@ -164,7 +176,8 @@ export async function countUsers(db: Queryable, accountId: number, filter: { rol
   let query = db
     .selectFrom('users')
     .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('account_id', '=', accountId);
+    .where('account_id', '=', accountId)
+    .where(notDeleted);
   if (filter.role !== undefined) query = query.where('role', '=', filter.role);
   return Number((await query.executeTakeFirstOrThrow()).count);
 }

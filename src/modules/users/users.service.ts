@@ -9,6 +9,7 @@ import { changePassword } from '../auth/passwords/passwords.service.js';
 import { ROLE_RANK, requireRole, type Principal } from '../auth/principal.js';
 import { countUsers, findUserByEmail, findUserById, insertUser, listUsersPage, updateUser } from './users.repo.js';
 import type { UserInput } from './users.schema.js';
+import { findDeletedUser } from './deleted-users.repo.js';
 
 const forbidden = (message: string): AppError => new AppError('Forbidden', 403, message);
 
@@ -96,6 +97,7 @@ export async function createUser(
       action: 'user.created',
       target: { type: 'user', id: row.id },
       data: { role, realm },
+      personal: { userId: row.id, values: { email: row.email, name: row.name, phone: row.phone } },
     });
     return row;
   });
@@ -111,12 +113,27 @@ export async function createUser(
   return user;
 }
 
+/** The new email, name and phone of a change, recorded outside the hashed audit data so erasure can remove them. */
+function personalChangesOf(userId: number, changes: Partial<User>) {
+  const values = Object.fromEntries(
+    (['email', 'name', 'phone'] as const).filter((key) => changes[key] !== undefined).map((key) => [key, changes[key] ?? null]),
+  );
+  return Object.keys(values).length === 0 ? {} : { personal: { userId, values } };
+}
+
 const SELF_EDITABLE = new Set<keyof UserInput>(['name', 'phone', 'locale']);
 
 /** Updates a user: admins anything, agents end users, everyone their own name, phone and locale. */
 export async function changeUser(deps: ServiceDeps, principal: Principal, userId: number, input: UserInput): Promise<User> {
   requireRole(principal, 'end-user', 'write');
   const user = await showUser(deps, principal, userId);
+  if ((await findDeletedUser(deps.db, principal.account.id, user.id)) !== undefined)
+    throw invalid(
+      'This user was deleted and cannot be changed. Create a new user, or erase this one with DELETE /api/v2/deleted_users/{id}.',
+      {
+        id: [{ description: 'deleted' }],
+      },
+    );
   const self = principal.user.id === user.id;
   const onlySelfFields = Object.keys(input).every((key) => SELF_EDITABLE.has(key as keyof UserInput));
   if (!(self && onlySelfFields)) {
@@ -147,6 +164,7 @@ export async function changeUser(deps: ServiceDeps, principal: Principal, userId
       action: 'user.updated',
       target: { type: 'user', id: user.id },
       data: { fields: Object.keys(changes).filter((key) => key !== 'updated_at') },
+      ...personalChangesOf(user.id, changes),
     });
   });
   return { ...user, ...changes };

@@ -2,7 +2,10 @@ import crypto from 'node:crypto';
 import type { Queryable } from '../../db/database.js';
 import type { AuditEventRow } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
-import { advanceHead, chainedAccountIds, GENESIS_HASH, insertEvents, readChainPage, readHead } from './audit.repo.js';
+import { personalDataIntact, sealPersonalData, type PersonalData } from './audit-personal-data.js';
+import { advanceHead, chainedAccountIds, GENESIS_HASH, insertEvents, readChainPage, readCheckpoint, readHead } from './audit.repo.js';
+
+export type { PersonalData } from './audit-personal-data.js';
 
 /** Events about the platform itself (key rotation, staff accounts) chain under this account id. */
 export const PLATFORM_ACCOUNT_ID = 0;
@@ -17,13 +20,23 @@ export interface AuditEventInput {
   actor: Actor;
   action: string;
   target?: { type: string; id: string | number };
+  /** Hashed with the chain, kept forever: ids, counts, kinds, never an email, name, phone or IP. */
   data?: Record<string, unknown>;
+  /** Personal values about one user, outside the hashed data so that erasure can remove them. */
+  personal?: PersonalData;
 }
 
-type HashedFields = Omit<AuditEventRow, 'hash'>;
+type HashedFields = Omit<AuditEventRow, 'hash' | 'personal_data' | 'personal_salt'>;
 
-/** The hash covers every column but itself, in a fixed order. */
+/**
+ * The hash covers every column but itself, in a fixed order; the personal
+ * data only through its digest. Events without personal data (all those
+ * written before migration 0012) hash exactly as they always did.
+ */
 export function hashEvent(event: HashedFields): string {
+  const subject = event.subject_user_id ?? null;
+  const digest = event.personal_digest ?? null;
+  const personal = subject === null && digest === null ? [] : [subject === null ? null : Number(subject), digest];
   const material = JSON.stringify([
     event.prev_hash,
     Number(event.account_id),
@@ -35,6 +48,7 @@ export function hashEvent(event: HashedFields): string {
     event.target_type,
     event.target_id,
     event.data,
+    ...personal,
   ]);
   return crypto.createHash('sha256').update(material).digest('hex');
 }
@@ -50,6 +64,8 @@ export function hashEvent(event: HashedFields): string {
  * });
  */
 export async function recordAudit(db: Queryable, clock: Clock, ...inputs: AuditEventInput[]): Promise<void> {
+  // Taking the head and moving it must be one transaction, or two writers link to the same predecessor.
+  if (!db.isTransaction) return db.transaction().execute((tx) => recordAudit(tx, clock, ...inputs));
   const byAccount = new Map<number, AuditEventInput[]>();
   for (const input of inputs) {
     const list = byAccount.get(input.accountId) ?? [];
@@ -72,9 +88,13 @@ export async function recordAudit(db: Queryable, clock: Clock, ...inputs: AuditE
         target_id: input.target === undefined ? null : String(input.target.id),
         data: JSON.stringify(input.data ?? {}),
         prev_hash: previous,
+        subject_user_id: null,
+        personal_digest: null,
       };
+      const sealed = input.personal === undefined ? undefined : sealPersonalData(input.personal);
+      if (sealed !== undefined) Object.assign(fields, { subject_user_id: sealed.subject_user_id, personal_digest: sealed.personal_digest });
       previous = hashEvent(fields);
-      return { ...fields, hash: previous };
+      return { personal_data: sealed?.personal_data ?? null, personal_salt: sealed?.personal_salt ?? null, ...fields, hash: previous };
     });
     await insertEvents(db, rows, previous);
   }
@@ -96,8 +116,10 @@ export interface ChainReport {
 const PAGE = 5_000;
 
 async function verifyAccount(db: Queryable, accountId: number): Promise<{ events: number; broken: BrokenLink | undefined }> {
-  let expectedSeq = 1;
-  let previous = GENESIS_HASH;
+  // A chain whose oldest events retention purged starts after its checkpoint.
+  const checkpoint = await readCheckpoint(db, accountId);
+  let expectedSeq = (checkpoint?.seq ?? 0) + 1;
+  let previous = checkpoint?.hash ?? GENESIS_HASH;
   let events = 0;
   for (;;) {
     const page = await readChainPage(db, accountId, expectedSeq - 1, PAGE);
@@ -109,6 +131,8 @@ async function verifyAccount(db: Queryable, accountId: number): Promise<{ events
         return { events, broken: { accountId, seq, reason: `event ${seq} does not link to event ${seq - 1} (removed or reordered)` } };
       if (hashEvent(row) !== row.hash)
         return { events, broken: { accountId, seq, reason: `event ${seq} was altered after it was written` } };
+      if (!personalDataIntact(row))
+        return { events, broken: { accountId, seq, reason: `the personal data of event ${seq} was altered after it was written` } };
       previous = row.hash;
       expectedSeq += 1;
       events += 1;
@@ -130,6 +154,15 @@ async function verifyAccount(db: Queryable, accountId: number): Promise<{ events
 }
 
 /**
+ * One consistent view of an account's checkpoint, events and head, so that
+ * appends and purges committed meanwhile cannot look like tampering.
+ */
+function inSnapshot<T>(db: Queryable, work: (snapshot: Queryable) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return work(db);
+  return db.transaction().setIsolationLevel('repeatable read').execute(work);
+}
+
+/**
  * Walks each account's chain (or one account's) and reports the first broken
  * link: an edited event, a missing one, or events out of order.
  */
@@ -137,7 +170,7 @@ export async function verifyAuditChains(db: Queryable, accountId?: number): Prom
   const accountIds = accountId === undefined ? await chainedAccountIds(db) : [accountId];
   let events = 0;
   for (const id of accountIds) {
-    const result = await verifyAccount(db, id);
+    const result = await inSnapshot(db, (snapshot) => verifyAccount(snapshot, id));
     events += result.events;
     if (result.broken !== undefined) return { ok: false, accounts: accountIds.length, events, firstBroken: result.broken };
   }

@@ -82,6 +82,8 @@ export class PollingJobQueue implements JobQueue {
   private active = false;
   private loop: Promise<void> | undefined;
   private polls = 0;
+  /** Runs ended so far: a poll that saw one end may have missed the jobs it enqueued. */
+  private runsEnded = 0;
   private wakeRequested = false;
   private wakeSleeper: (() => void) | undefined;
 
@@ -181,9 +183,11 @@ export class PollingJobQueue implements JobQueue {
       const types = [...this.registrations.values()].map((r) => r.type);
       if (free > 0 && types.length > 0) {
         const poll = ++this.polls;
+        const endedBefore = this.runsEnded;
         const claimed = await this.claim(types, free);
         for (const job of claimed ?? []) this.launch(job);
-        if (claimed?.length === 0 && this.running.size === 0) this.settleDrains(poll);
+        const quiet = claimed?.length === 0 && this.running.size === 0 && this.runsEnded === endedBefore;
+        if (quiet) this.settleDrains(poll);
       } else if (types.length === 0) {
         this.settleDrains(++this.polls);
       }
@@ -210,6 +214,7 @@ export class PollingJobQueue implements JobQueue {
 
   private launch(job: ClaimedJob): void {
     const run = this.run(job).finally(() => {
+      this.runsEnded += 1;
       this.running.delete(run);
       this.wake();
     });

@@ -59,6 +59,7 @@ export async function startSession(
       action: 'session.started',
       target: { type: 'session', id: row.id },
       data: { method: input.method },
+      personal: { userId: input.user.id, values: { ip: row.ip, user_agent: row.user_agent } },
     });
     return row;
   });

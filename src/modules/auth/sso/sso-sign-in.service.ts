@@ -82,6 +82,7 @@ async function createSsoUser(
     action: 'user.created',
     target: { type: 'user', id: user.id },
     data: { role: user.role, realm: user.realm, via: `sso_${method}` },
+    personal: { userId: user.id, values: { email: user.email, name: user.name } },
   };
   return { user, audit: [audit] };
 }
@@ -131,6 +132,7 @@ async function updateSsoUser(tx: Tx, account: Account, user: User, identity: Sso
       action: 'user.updated',
       target: { type: 'user', id: user.id },
       data: { fields: changed, via: `sso_${method}` },
+      personal: { userId: user.id, values: { email: changes.email ?? user.email, name: changes.name ?? user.name } },
     });
   }
   await updateUser(tx, account.id, user.id, changes);

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildNoticePopulation, type NoticePopulation } from '../../test/courier/notice-population.js';
+import { testDeps } from '../../test/support/app.js';
+import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { SmtpTestServer } from '../../test/support/smtp-test-server.js';
+import { registerIncidentNotifyCommand } from './incident-notify.js';
+
+describe.each(backends)('riposte incident notify on %s', (backend) => {
+  let database: TestDatabase;
+  let deps: ReturnType<typeof testDeps>;
+  let population: NoticePopulation;
+
+  beforeEach(async () => {
+    database = await openTestDatabase(backend);
+    deps = testDeps(database);
+    population = await buildNoticePopulation(deps);
+  });
+  afterEach(() => database.dispose());
+
+  async function run(...args: string[]): Promise<string> {
+    const stdout = new PassThrough();
+    const chunks: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
+    const incident = program.command('incident');
+    registerIncidentNotifyCommand(incident, () => Promise.resolve({ ...deps, close: () => Promise.resolve() }), {
+      stdout,
+      stderr: new PassThrough(),
+    });
+    await program.parseAsync(['incident', 'notify', ...args], { from: 'user' });
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  it('queues, delivers (.eml files by default) and reports; a second run queues and sends nothing twice', async () => {
+    const first = JSON.parse(await run(String(population.incidentId), '--users', '--json')) as {
+      notification: { accounts: number; customers: { queued: number }; users: { queued: number } };
+      report: { totals: { sent: number; pending: number; failed: number } };
+      failed: unknown[];
+    };
+    expect(first.notification).toMatchObject({ accounts: 3, customers: { queued: 5 }, users: { queued: 3 } });
+    expect(first.report.totals).toMatchObject({ sent: 8, pending: 0, failed: 0 });
+    expect(first.failed).toEqual([]);
+    const outbox = path.join(database.dataDir, 'outbox');
+    expect(fs.readdirSync(outbox)).toHaveLength(8);
+
+    const second = await run(String(population.incidentId), '--users');
+    expect(second).toContain('notices for 3 affected accounts (scope version 3): 0 queued now, 5 queued before.');
+    expect(second).toContain('user notices: 0 queued now, 3 queued before.');
+    expect(second).toContain('Delivery: 8 sent, 0 pending, 0 failed.');
+    expect(fs.readdirSync(outbox)).toHaveLength(8);
+  });
+
+  it('reports what waits for a retry and what failed, with the server’s answer', async () => {
+    const smtp = await new SmtpTestServer().start();
+    try {
+      deps.config = { ...deps.config, smtpUrl: smtp.url() };
+      smtp.plan('root@acme.test', { code: 451, message: 'Try again later' });
+      smtp.plan('security@acme.test', { code: 554, message: 'Rejected by policy' });
+      const text = await run(String(population.incidentId), '--wait', '0');
+      expect(text).toContain('Delivery: 3 sent, 1 pending, 1 failed.');
+      expect(text).toContain('retried with growing delays');
+      expect(text).toMatch(/security@acme\.test \(customer_incident_notice, 1 attempts\): EMESSAGE 554: 554 Rejected by policy/);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
+  it('refuses an unknown incident', async () => {
+    await expect(run('999')).rejects.toThrow('Incident 999 was not found');
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { MessagePurpose } from '../outbox.service.js';
+import { renderMessage, renderStoredMessage, type TemplateDataByPurpose } from './index.js';
+
+const EVIL = '<script>alert("x")</script>';
+
+const samples: { [P in MessagePurpose]: TemplateDataByPurpose[P] } = {
+  password_reset: {
+    user_name: EVIL,
+    account_name: 'Acme',
+    reset_url: 'https://acme.example/reset?token=a&b',
+    expires_at: '2026-06-01T13:00:00Z',
+  },
+  customer_incident_notice: {
+    accountName: EVIL,
+    subdomain: 'acme',
+    incidentTitle: 'Copy <b>of</b> 2016',
+    becameAwareAt: '2026-05-30T09:00:00Z',
+    categories: ['app_secrets', 'tls_keys', 'password_hashes'],
+    installations: [
+      { appName: EVIL, installedAt: '2016-02-01T00:00:00Z', staleFields: [{ field: 'api_token', setAt: '2016-02-01T00:00:00Z' }] },
+    ],
+    installationsTotal: 3,
+    certificates: [{ hostnames: ['help.acme.test'], uploadedAt: '2016-05-01T00:00:00Z', notAfter: '2030-01-01T00:00:00Z' }],
+    certificatesTotal: 1,
+    usersToRotate: 1200,
+    usersRotated: 200,
+    securityPageUrl: 'http://acme.localhost:3000/security',
+    advisoryUrl: 'http://localhost:3000/hc/en/articles/1',
+  },
+  user_rotation_notice: {
+    userName: EVIL,
+    accountName: 'Acme',
+    incidentTitle: 'Copy of 2016',
+    signInUrl: 'http://acme.localhost:3000/',
+    advisoryUrl: null,
+  },
+  staff_access_changed: {
+    accountName: EVIL,
+    subdomain: 'acme',
+    change: 'granted',
+    duration: 'week',
+    expiresAt: '2026-06-08T12:00:00Z',
+    changedBy: 'Ana <ana@acme.test>',
+  },
+};
+
+const purposes = Object.keys(samples) as MessagePurpose[];
+
+describe('mail templates', () => {
+  it.each(purposes)('%s escapes every interpolated value in the HTML and keeps the text plain', (purpose) => {
+    for (const locale of ['en', 'fr']) {
+      const rendered = renderMessage(purpose, locale, samples[purpose] as never);
+      expect(rendered.html).not.toContain('<script>');
+      expect(rendered.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+      expect(rendered.text).toContain(EVIL);
+      expect(rendered.subject.length).toBeGreaterThan(5);
+      expect(rendered.html).toMatch(new RegExp(`^<!doctype html>\\s*<html lang="${locale}">`));
+    }
+  });
+
+  it.each(purposes)('%s is written in French for fr and its variants, English otherwise', (purpose) => {
+    const fr = renderMessage(purpose, 'fr-CA', samples[purpose] as never);
+    const en = renderMessage(purpose, 'en', samples[purpose] as never);
+    const de = renderMessage(purpose, 'de', samples[purpose] as never);
+    expect(fr.subject).not.toBe(en.subject);
+    expect(fr.text).toContain('L’équipe sécurité de Riposte');
+    expect(en.text).toContain('The Riposte security team');
+    expect(de).toEqual(en);
+  });
+
+  it('tailors the customer notice: its installations, certificates, counts and links, dates in the language', () => {
+    const fr = renderMessage('customer_incident_notice', 'fr', samples.customer_incident_notice);
+    expect(fr.text).toContain('installée le 1 février 2016 : api_token (défini le 1 février 2016)');
+    expect(fr.text).toContain('help.acme.test, téléversé le 1 mai 2016, valide jusqu’au 1 janvier 2030');
+    expect(fr.text).toContain('… et 2 de plus, listés sur votre page de sécurité.');
+    expect(fr.text).toMatch(/Prévenez vos 1\s000 utilisateurs/);
+    expect(fr.text).toContain('Les clés privées des certificats TLS que vous avez téléversés');
+    const en = renderMessage('customer_incident_notice', 'en', samples.customer_incident_notice);
+    expect(en.text).toContain('We require 1,200 of your users to choose a new password at their next sign-in');
+    expect(en.text).toContain('Let your 1,000 users who have not yet changed their password know');
+    expect(en.html).toContain('<a href="http://acme.localhost:3000/security">http://acme.localhost:3000/security</a>');
+    expect(en.html).toContain('<a href="http://localhost:3000/hc/en/articles/1">');
+    expect(en.html).toContain('Copy &lt;b&gt;of&lt;/b&gt; 2016');
+  });
+
+  it('escapes an ampersand in a link and never makes a javascript: URL clickable', () => {
+    const reset = renderMessage('password_reset', 'en', samples.password_reset);
+    expect(reset.html).toContain('href="https://acme.example/reset?token=a&amp;b"');
+    const hostile = renderMessage('password_reset', 'en', { ...samples.password_reset, reset_url: 'javascript:alert(1)' });
+    expect(hostile.html).not.toContain('href="javascript:');
+  });
+
+  it('says when staff access ends, or that it was revoked or expired', () => {
+    expect(renderMessage('staff_access_changed', 'en', samples.staff_access_changed).text).toContain('for a week');
+    const indefinite = renderMessage('staff_access_changed', 'fr', {
+      ...samples.staff_access_changed,
+      duration: 'indefinite',
+      expiresAt: null,
+    });
+    expect(indefinite.text).toContain('sans date de fin');
+    expect(indefinite.text).not.toContain('prend fin le');
+    expect(renderMessage('staff_access_changed', 'en', { ...samples.staff_access_changed, change: 'revoked' }).subject).toMatch(
+      /^Staff access revoked: /,
+    );
+    expect(renderMessage('staff_access_changed', 'fr', { ...samples.staff_access_changed, change: 'expired' }).subject).toMatch(
+      /^Accès du support expiré/,
+    );
+  });
+
+  it('refuses stored data that does not fit the purpose, naming the field, and unknown purposes', () => {
+    expect(() => renderStoredMessage('password_reset', 'en', { user_name: 'Ana' })).toThrow(/"account_name"/);
+    expect(() => renderStoredMessage('staff_access_changed', 'en', { ...samples.staff_access_changed, change: 'sold' })).toThrow(
+      /"change" \(expected one of granted, revoked, expired\)/,
+    );
+    expect(() => renderStoredMessage('newsletter', 'en', {})).toThrow(/No template for messages of purpose "newsletter"/);
+  });
+});

@@ -1,0 +1,94 @@
+import type { Db, Queryable } from '../../db/database.js';
+import { countAuditEventsBefore, purgeAuditEventsBefore } from '../../platform/audit/audit-retention.js';
+import { PLATFORM_ACCOUNT_ID, recordAudit } from '../../platform/audit/audit.service.js';
+import type { ServiceDeps } from '../../platform/service-deps.js';
+import { cutoffOf, RETENTION_KINDS, retentionPolicyOf, type RetentionKind, type RetentionPolicy } from './retention.policy.js';
+import {
+  countEndedSessions,
+  countIdleLoginThrottles,
+  countMessageBodies,
+  countSupersededLegacyHashes,
+  deleteEndedSessions,
+  deleteEndedStaffSessions,
+  deleteIdleLoginThrottles,
+  deleteSupersededLegacyHashes,
+  dropMessageBodies,
+} from './retention.repo.js';
+
+export interface RetentionReport {
+  dry_run: boolean;
+  ran_at: string;
+  /** Per kind: its period, the instant before which data goes, and how many rows went (or would go). */
+  kinds: Record<RetentionKind, { days: number; before: string; removed: number }>;
+}
+
+type Batch = (db: Queryable, cutoff: string, limit: number) => Promise<number>;
+
+/** Runs one batch after another, each in its own short transaction, until one comes back short. */
+async function inBatches(db: Db, batch: Batch, cutoff: string, limit: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const done = await db.transaction().execute((tx) => batch(tx, cutoff, limit));
+    total += done;
+    if (done < limit) return total;
+  }
+}
+
+/**
+ * Applies the retention policy: removes every row past its kind's period
+ * and nothing else (see README, "Retention"). With `dryRun` it only counts.
+ * Safe to run at any time and any number of times at once: each batch is
+ * idempotent, and an interrupted run is finished by the next.
+ *
+ * @example
+ * const report = await runRetention(deps, { dryRun: true });
+ * report.kinds.sessions.removed; // sessions that ended more than 30 days ago
+ */
+export async function runRetention(
+  deps: ServiceDeps,
+  options: { dryRun?: boolean; policy?: RetentionPolicy } = {},
+): Promise<RetentionReport> {
+  const policy = options.policy ?? retentionPolicyOf(deps.config);
+  const dryRun = options.dryRun === true;
+  const now = deps.clock.now();
+  const nowText = now.toISOString();
+  const limit = policy.batchSize;
+  const cutoffs = Object.fromEntries(RETENTION_KINDS.map((kind) => [kind, cutoffOf(now, policy.days[kind])])) as Record<
+    RetentionKind,
+    string
+  >;
+  const { db } = deps;
+
+  const apply: Record<RetentionKind, () => Promise<number>> = {
+    sessions: async () =>
+      (await inBatches(db, deleteEndedSessions, cutoffs.sessions, limit)) +
+      (await inBatches(db, deleteEndedStaffSessions, cutoffs.sessions, limit)),
+    login_attempts: () => inBatches(db, (tx, cutoff, n) => deleteIdleLoginThrottles(tx, cutoff, nowText, n), cutoffs.login_attempts, limit),
+    message_bodies: () => inBatches(db, dropMessageBodies, cutoffs.message_bodies, limit),
+    legacy_password_hashes: () => inBatches(db, deleteSupersededLegacyHashes, cutoffs.legacy_password_hashes, limit),
+    audit_events: () => purgeAuditEventsBefore(db, deps.clock, cutoffs.audit_events, limit),
+  };
+  const count: Record<RetentionKind, () => Promise<number>> = {
+    sessions: () => countEndedSessions(db, cutoffs.sessions),
+    login_attempts: () => countIdleLoginThrottles(db, cutoffs.login_attempts, nowText),
+    message_bodies: () => countMessageBodies(db, cutoffs.message_bodies),
+    legacy_password_hashes: () => countSupersededLegacyHashes(db, cutoffs.legacy_password_hashes),
+    audit_events: () => countAuditEventsBefore(db, cutoffs.audit_events),
+  };
+
+  const kinds = {} as RetentionReport['kinds'];
+  for (const kind of RETENTION_KINDS) {
+    const removed = await (dryRun ? count[kind]() : apply[kind]());
+    kinds[kind] = { days: policy.days[kind], before: cutoffs[kind], removed };
+  }
+  const total = Object.values(kinds).reduce((sum, kind) => sum + kind.removed, 0);
+  if (!dryRun && total > 0) {
+    await recordAudit(db, deps.clock, {
+      accountId: PLATFORM_ACCOUNT_ID,
+      actor: { type: 'system' },
+      action: 'retention.applied',
+      data: Object.fromEntries(RETENTION_KINDS.map((kind) => [kind, kinds[kind].removed])),
+    });
+  }
+  return { dry_run: dryRun, ran_at: nowText, kinds };
+}

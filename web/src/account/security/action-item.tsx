@@ -1,0 +1,138 @@
+import { useState, type FormEvent } from 'react';
+import { api, isApiError } from '../../api.js';
+import { useI18n } from '../../i18n/i18n.js';
+import { useAnnounce } from '../../ui/announcer.js';
+import { ErrorMessage, Field, SubmitButton } from '../../ui/forms.js';
+import type { ActionItem } from './security-types.js';
+
+/** One to-do item, actionable where it stands: rotate an installation's keys, or revoke an exposed certificate. */
+export function ActionItemCard(props: { item: ActionItem; csrf: string | null; onDone: (item: ActionItem) => void; done?: boolean }) {
+  const { t } = useI18n();
+  if (props.done === true) {
+    const name = props.item.kind === 'rotate_installation_secrets' ? props.item.app_name : props.item.hostnames.join(', ');
+    return (
+      <li className="card card--done" data-testid="action-item" data-state="done">
+        <div className="card__body">
+          <p className="card__title">
+            <span className="badge badge--ok">{t('todo.done')}</span>{' '}
+            {props.item.kind === 'rotate_installation_secrets' ? t('todo.rotated', { app: name }) : t('todo.revoked', { hosts: name })}
+          </p>
+        </div>
+      </li>
+    );
+  }
+  return props.item.kind === 'rotate_installation_secrets' ? (
+    <RotateInstallation item={props.item} csrf={props.csrf} onDone={props.onDone} />
+  ) : (
+    <ReplaceCertificate item={props.item} csrf={props.csrf} onDone={props.onDone} />
+  );
+}
+
+type InstallationItem = Extract<ActionItem, { kind: 'rotate_installation_secrets' }>;
+type CertificateItem = Extract<ActionItem, { kind: 'replace_certificate' }>;
+
+function RotateInstallation(props: { item: InstallationItem; csrf: string | null; onDone: (item: ActionItem) => void }) {
+  const { t, date } = useI18n();
+  const announce = useAnnounce();
+  const { item } = props;
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const missing = item.stale_fields.filter((field) => (values[field.field] ?? '').trim() === '');
+    if (missing.length > 0) {
+      setError(t('todo.fillAll'));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await api(`/api/v2/apps/installations/${item.installation_id}.json`, {
+        method: 'PUT',
+        body: { settings: values },
+        csrfToken: props.csrf,
+      });
+      announce(t('todo.rotated', { app: item.app_name }));
+      props.onDone(item);
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const titleId = `installation-${item.installation_id}`;
+  return (
+    <li className="card" data-testid="action-item" data-state="open" aria-labelledby={titleId}>
+      <div className="card__body">
+        <p className="card__title" id={titleId}>
+          {t('todo.rotateTitle', { app: item.app_name })}
+        </p>
+        <p className="muted">{t('todo.installed', { date: date(item.installed_at) })}</p>
+        <form onSubmit={(event) => void submit(event)} noValidate className="inline-form" aria-labelledby={titleId}>
+          <ErrorMessage message={error} />
+          {item.stale_fields.map((field) => (
+            <Field
+              key={field.field}
+              label={t('todo.newValue', { field: field.field })}
+              hint={t('todo.setAt', { date: date(field.set_at) })}
+              type="password"
+              autoComplete="off"
+              value={values[field.field] ?? ''}
+              onChange={(e) => setValues({ ...values, [field.field]: e.target.value })}
+            />
+          ))}
+          <SubmitButton busy={busy}>{t('todo.rotate')}</SubmitButton>
+        </form>
+      </div>
+    </li>
+  );
+}
+
+function ReplaceCertificate(props: { item: CertificateItem; csrf: string | null; onDone: (item: ActionItem) => void }) {
+  const { t, date } = useI18n();
+  const announce = useAnnounce();
+  const { item } = props;
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const revoke = async () => {
+    setError(null);
+    try {
+      await api(`/api/v2/certificates/${item.certificate_id}/revoke.json`, { method: 'PUT', csrfToken: props.csrf });
+      announce(t('todo.revoked', { hosts: item.hostnames.join(', ') }));
+      props.onDone(item);
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+    }
+  };
+  return (
+    <li className="card" data-testid="action-item" data-state="open">
+      <div className="card__body">
+        <p className="card__title">{t('todo.certificateTitle', { hosts: item.hostnames.join(', ') })}</p>
+        <p className="muted">{t('todo.certificateDates', { uploaded: date(item.uploaded_at), expires: date(item.not_after) })}</p>
+        <ol className="steps">
+          <li>
+            <a href="#certificates">{t('todo.certificateStep1')}</a>
+          </li>
+          <li>{t('todo.certificateStep2')}</li>
+          <li>{t('todo.certificateStep3')}</li>
+        </ol>
+        <ErrorMessage message={error} />
+        {confirming ? (
+          <p className="button-row">
+            <button type="button" className="button button--danger" onClick={() => void revoke()}>
+              {t('todo.revokeConfirm')}
+            </button>
+            <button type="button" className="button button--quiet" onClick={() => setConfirming(false)}>
+              {t('common.cancel')}
+            </button>
+          </p>
+        ) : (
+          <button type="button" className="button button--secondary" onClick={() => setConfirming(true)}>
+            {t('todo.revoke')}
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}

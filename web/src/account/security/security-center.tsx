@@ -1,0 +1,158 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, isApiError } from '../../api.js';
+import { useI18n } from '../../i18n/i18n.js';
+import { categoryKey, stateKey } from '../../i18n/labels.js';
+import { ErrorMessage, ProgressBar } from '../../ui/forms.js';
+import { Loading, PageHeading } from '../../ui/layout.js';
+import type { Me } from '../account-types.js';
+import { CertificatesSection } from './certificates.js';
+import { ActionItemCard } from './action-item.js';
+import type { AccountIncident, ActionItem, SecurityIncidents } from './security-types.js';
+import { StaffAccessSection } from './staff-access.js';
+
+const itemKey = (item: ActionItem): string =>
+  item.kind === 'rotate_installation_secrets' ? `i${item.installation_id}` : `c${item.certificate_id}`;
+
+/** The account admin's security center: whether the account is affected, what to do, and the evidence for Article 33. */
+export function SecurityCenter(props: { me: Me }) {
+  const { t } = useI18n();
+  const [view, setView] = useState<SecurityIncidents | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [certificatesVersion, setCertificatesVersion] = useState(0);
+  const load = useCallback(async () => {
+    try {
+      setView(await api<SecurityIncidents>('/api/v2/security/incidents.json'));
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+    }
+  }, [t]);
+  useEffect(() => {
+    if (props.me.role === 'admin') void load();
+  }, [load, props.me.role]);
+
+  if (props.me.role !== 'admin') {
+    return (
+      <section className="panel">
+        <PageHeading>{t('security.title')}</PageHeading>
+        <p>{t('security.adminsOnly')}</p>
+      </section>
+    );
+  }
+  const csrf = props.me.authenticity_token ?? null;
+  return (
+    <section className="panel">
+      <PageHeading lead={t('security.lead')}>{t('security.title')}</PageHeading>
+      <ErrorMessage message={error} />
+      {view === null ? (
+        error === null ? (
+          <Loading />
+        ) : null
+      ) : view.incidents.length === 0 ? (
+        <div className="notice notice--ok" role="status">
+          {t('security.notAffected')}
+        </div>
+      ) : (
+        view.incidents.map((incident) => (
+          <IncidentBlock
+            key={incident.id}
+            incident={incident}
+            csrf={csrf}
+            onChanged={() => {
+              setCertificatesVersion((version) => version + 1);
+              void load();
+            }}
+          />
+        ))
+      )}
+      <CertificatesSection csrf={csrf} version={certificatesVersion} onChanged={() => void load()} />
+      <StaffAccessSection csrf={csrf} />
+    </section>
+  );
+}
+
+function IncidentBlock(props: { incident: AccountIncident; csrf: string | null; onChanged: () => void }) {
+  const { t, date, number } = useI18n();
+  const { incident } = props;
+  // Items done here stay on the list, marked done, after the server drops them from the to-do list.
+  const [done, setDone] = useState<ActionItem[]>([]);
+  const doneKeys = new Set(done.map(itemKey));
+  const open = incident.action_items.filter((item) => !doneKeys.has(itemKey(item)));
+  const headingId = `incident-${incident.id}`;
+  return (
+    <article className="incident" aria-labelledby={headingId}>
+      <div className="banner" role="region" aria-labelledby={headingId}>
+        <h2 id={headingId}>{t('security.affected', { title: incident.title })}</h2>
+        <p>{t('security.affectedSince', { date: date(incident.became_aware_at), state: t(stateKey(incident.state)) })}</p>
+        <p className="banner__label">{t('security.exposed')}</p>
+        <ul className="chips">
+          {incident.categories.map((category) => (
+            <li key={category} className="chip">
+              {t(categoryKey(category))}
+              {incident.records[category] === undefined ? null : (
+                <span className="chip__count"> · {number(incident.records[category])}</span>
+              )}
+            </li>
+          ))}
+        </ul>
+        <p>{t('security.people', { total: incident.people.total, agents: incident.people.agents, endUsers: incident.people.end_users })}</p>
+      </div>
+
+      <h3>{t('security.todo')}</h3>
+      {open.length === 0 ? <p className="notice notice--ok">{t('security.todoEmpty')}</p> : null}
+      {open.length + done.length === 0 ? null : (
+        <ul className="cards" aria-label={t('security.todo')}>
+          {open.map((item) => (
+            <ActionItemCard
+              key={itemKey(item)}
+              item={item}
+              csrf={props.csrf}
+              onDone={(finished) => {
+                setDone((previous) => [...previous, finished]);
+                props.onChanged();
+              }}
+            />
+          ))}
+          {done.map((item) => (
+            <ActionItemCard key={itemKey(item)} item={item} csrf={props.csrf} onDone={() => undefined} done />
+          ))}
+        </ul>
+      )}
+
+      <h3>{t('security.rotation')}</h3>
+      {incident.rotation === null ? (
+        <p>{t('security.rotationNone')}</p>
+      ) : (
+        <div className="rotation">
+          <ProgressBar label={t('security.rotation')} done={incident.rotation.changed} total={incident.rotation.targets} tone="ok" />
+          <p>
+            {t('security.rotationCounts', {
+              changed: incident.rotation.changed,
+              targets: incident.rotation.targets,
+              remaining: incident.rotation.remaining,
+            })}
+          </p>
+        </div>
+      )}
+
+      <h3>{t('security.evidence')}</h3>
+      <p>{t('security.evidenceLead')}</p>
+      <p className="button-row">
+        <a
+          className="button button--secondary"
+          href={`/api/v2/security/incidents/${incident.id}/evidence.json?format=html`}
+          target="_blank"
+          rel="noopener"
+        >
+          {t('security.evidenceHtml')}
+        </a>
+        <a
+          className="button button--secondary"
+          href={`/api/v2/security/incidents/${incident.id}/evidence.json`}
+          download={`article-33-incident-${incident.id}.json`}
+        >
+          {t('security.evidenceJson')}
+        </a>
+      </p>
+    </article>
+  );
+}

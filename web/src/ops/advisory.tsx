@@ -1,0 +1,82 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { api, isApiError } from '../api.js';
+import { useI18n } from '../i18n/i18n.js';
+import { useAnnounce } from '../ui/announcer.js';
+import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
+import { ADVISORY_LOCALES, type Advisory } from './advisory-types.js';
+import { AdvisoryEditor } from './advisory-editor.js';
+import type { IncidentDetails, OpsContext } from './ops-types.js';
+
+/** The incident's public advisory: create it, edit and preview each locale, publish, append updates. */
+export function AdvisorySection(props: { context: OpsContext; incident: IncidentDetails }) {
+  const { t } = useI18n();
+  const [advisory, setAdvisory] = useState<Advisory | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(async () => {
+    try {
+      const { advisories } = await api<{ advisories: Advisory[] }>('/ops/v1/advisories');
+      const mine = advisories.find((candidate) => candidate.incidentId === props.incident.id);
+      setAdvisory(mine === undefined ? null : (await api<{ advisory: Advisory }>(`/ops/v1/advisories/${mine.id}`)).advisory);
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+    }
+  }, [props.incident.id, t]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  if (error !== null) return <ErrorMessage message={error} />;
+  if (advisory === undefined) return null;
+  if (advisory === null) return <CreateAdvisory context={props.context} incident={props.incident} onCreated={() => void load()} />;
+  return <AdvisoryEditor context={props.context} advisory={advisory} onChanged={() => void load()} />;
+}
+
+function CreateAdvisory(props: { context: OpsContext; incident: IncidentDetails; onCreated: () => void }) {
+  const { t } = useI18n();
+  const announce = useAnnounce();
+  const [title, setTitle] = useState(props.incident.title);
+  const [body, setBody] = useState('');
+  const [locale, setLocale] = useState<string>('en');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api('/ops/v1/advisories', {
+        method: 'POST',
+        body: { title, body, source_locale: locale, incident_id: props.incident.id },
+        csrfToken: props.context.csrf,
+      });
+      announce(t('ops.advisory.created'));
+      props.onCreated();
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="section" onSubmit={(event) => void submit(event)} noValidate aria-labelledby="create-advisory">
+      <h2 id="create-advisory">{t('ops.advisory.create')}</h2>
+      <p className="muted">{t('ops.advisory.createLead')}</p>
+      <ErrorMessage message={error} />
+      <div className="field">
+        <label htmlFor="advisory-source-locale">{t('ops.advisory.sourceLocale')}</label>
+        <select id="advisory-source-locale" value={locale} onChange={(e) => setLocale(e.target.value)}>
+          {ADVISORY_LOCALES.map((candidate) => (
+            <option key={candidate} value={candidate}>
+              {candidate === 'en' ? 'English' : 'Français'}
+            </option>
+          ))}
+        </select>
+      </div>
+      <Field label={t('ops.advisory.title')} value={title} onChange={(e) => setTitle(e.target.value)} />
+      <div className="field">
+        <label htmlFor="advisory-body">{t('ops.advisory.body')}</label>
+        <textarea id="advisory-body" className="code" rows={10} value={body} onChange={(e) => setBody(e.target.value)} />
+      </div>
+      <SubmitButton busy={busy}>{t('ops.advisory.createSubmit')}</SubmitButton>
+    </form>
+  );
+}

@@ -1,0 +1,243 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, isApiError } from '../api.js';
+import { useI18n } from '../i18n/i18n.js';
+import { campaignStateKey } from '../i18n/labels.js';
+import { followLink } from '../router.js';
+import { useAnnounce } from '../ui/announcer.js';
+import { ErrorMessage, ProgressBar } from '../ui/forms.js';
+import { PageHeading } from '../ui/layout.js';
+import { CompletionChart } from './chart.js';
+import type { Campaign, Completion, CompletionPoint, OpsContext } from './ops-types.js';
+
+const ANNOUNCED = {
+  start: 'ops.live.started',
+  pause: 'ops.live.paused',
+  resume: 'ops.live.resumed',
+  cancel: 'ops.live.cancelled',
+} as const;
+
+const percentOf = (done: number, total: number): number => (total === 0 ? 100 : Math.floor((done / total) * 100));
+
+/**
+ * One campaign, live: progress and completion arrive as server-sent events
+ * (the browser's EventSource reconnects by itself; nothing polls), with run,
+ * pause, resume and cancel, and the chart of completion over time.
+ */
+export function CampaignLive(props: { context: OpsContext; campaignId: number }) {
+  const { t, number, dateTime } = useI18n();
+  const announce = useAnnounce();
+  const [campaign, setCampaign] = useState<Campaign | null>(null);
+  const [completion, setCompletion] = useState<Completion | null>(null);
+  const [points, setPoints] = useState<CompletionPoint[]>([]);
+  const [milestone, setMilestone] = useState('');
+  const [connected, setConnected] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const lastMilestone = useRef(-1);
+  const changedRef = useRef(0);
+
+  const loadSeries = useCallback(async () => {
+    try {
+      const { series } = await api<{ series: { points: CompletionPoint[] } }>(`/ops/v1/campaigns/${props.campaignId}/series`);
+      setPoints(series.points);
+    } catch {
+      // The chart fills from the live events anyway.
+    }
+  }, [props.campaignId]);
+
+  useEffect(() => {
+    void loadSeries();
+    const source = new EventSource(`/ops/v1/campaigns/${props.campaignId}/events`);
+    const take = (view: Campaign, at: string | null) => {
+      setCampaign(view);
+      if (at !== null && view.startedAt !== null) {
+        setPoints((previous) => [...previous, { at, flagged: view.progress.done, changed: changedRef.current }]);
+      }
+      const percent = percentOf(view.progress.done, view.progress.total);
+      const step = view.state === 'done' ? 100 : Math.floor(percent / 25) * 25;
+      if (view.state !== 'draft' && step !== lastMilestone.current) {
+        lastMilestone.current = step;
+        setMilestone(t('ops.live.milestone', { percent: step, done: view.progress.done, total: view.progress.total }));
+      }
+    };
+    source.addEventListener('open', () => setConnected(true));
+    source.addEventListener('error', () => setConnected(false));
+    source.addEventListener('snapshot', (event) => {
+      const data = JSON.parse((event as MessageEvent<string>).data) as { campaign: Campaign; completion: Completion };
+      changedRef.current = data.completion.changed;
+      setCompletion(data.completion);
+      take(data.campaign, null);
+    });
+    source.addEventListener('progress', (event) => {
+      const data = JSON.parse((event as MessageEvent<string>).data) as { campaign: Campaign; at: string };
+      take(data.campaign, data.at);
+    });
+    source.addEventListener('completion', (event) => {
+      const data = JSON.parse((event as MessageEvent<string>).data) as Completion;
+      changedRef.current = data.changed;
+      setCompletion(data);
+    });
+    source.addEventListener('signed_out', () => {
+      source.close();
+      setError(t('ops.live.signedOut'));
+    });
+    return () => source.close();
+  }, [props.campaignId, loadSeries, t]);
+
+  const act = async (verb: 'start' | 'pause' | 'resume' | 'cancel') => {
+    setBusy(verb);
+    setError(null);
+    setConfirmCancel(false);
+    try {
+      const { campaign: view } = await api<{ campaign: Campaign }>(`/ops/v1/campaigns/${props.campaignId}/${verb}`, {
+        method: 'POST',
+        csrfToken: props.context.csrf,
+      });
+      setCampaign(view);
+      announce(t(ANNOUNCED[verb]));
+      if (verb === 'start') void loadSeries();
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const title = t('ops.campaigns.name', { id: props.campaignId });
+  if (campaign === null) {
+    return (
+      <section>
+        <PageHeading>{title}</PageHeading>
+        <ErrorMessage message={error} />
+        <p role="status">{t('ops.live.connecting')}</p>
+      </section>
+    );
+  }
+  const percent = percentOf(campaign.progress.done, campaign.progress.total);
+  const button = (verb: 'start' | 'pause' | 'resume', label: string, variant = 'primary') => (
+    <button
+      type="button"
+      className={`button button--${variant}`}
+      onClick={() => void act(verb)}
+      disabled={busy !== null}
+      aria-busy={busy === verb}
+    >
+      {label}
+    </button>
+  );
+  return (
+    <section>
+      <p className="breadcrumb">
+        <a href={`/ops/console/incidents/${campaign.incidentId}/campaigns`} onClick={followLink}>
+          {t('ops.live.back', { id: campaign.incidentId })}
+        </a>
+      </p>
+      <PageHeading
+        lead={
+          <span className={`badge badge--campaign-${campaign.state}`} data-testid="campaign-state">
+            {t(campaignStateKey(campaign.state))}
+          </span>
+        }
+      >
+        {title}
+      </PageHeading>
+      <ErrorMessage message={error} />
+      <div className="columns">
+        <div className="section">
+          <h2>{t('ops.live.progress')}</h2>
+          <p className="big-number" data-testid="campaign-percent">
+            {percent}%
+          </p>
+          <ProgressBar label={t('ops.live.progress')} done={campaign.progress.done} total={campaign.progress.total} />
+          <p>{t('ops.live.flagged', { done: number(campaign.progress.done), total: number(campaign.progress.total) })}</p>
+          <p className="muted">
+            {t('ops.live.rate', { rate: number(campaign.progress.rate) })}
+            {campaign.progress.secondsLeft === null
+              ? ''
+              : ` · ${t('ops.live.left', { seconds: number(Math.ceil(campaign.progress.secondsLeft)) })}`}
+          </p>
+          <p className="visually-hidden" role="status" aria-live="polite">
+            {milestone}
+          </p>
+          <p className={connected ? 'live-dot live-dot--on' : 'live-dot'}>
+            {connected ? t('ops.live.connected') : t('ops.live.reconnecting')}
+          </p>
+          <div className="button-row">
+            {campaign.state === 'draft' ? button('start', t('ops.live.start')) : null}
+            {campaign.state === 'running' ? button('pause', t('ops.live.pause'), 'secondary') : null}
+            {campaign.state === 'paused' ? button('resume', t('ops.live.resume')) : null}
+            {['draft', 'running', 'paused'].includes(campaign.state) ? (
+              confirmCancel ? (
+                <>
+                  <button type="button" className="button button--danger" onClick={() => void act('cancel')}>
+                    {t('ops.live.cancelConfirm')}
+                  </button>
+                  <button type="button" className="button button--quiet" onClick={() => setConfirmCancel(false)}>
+                    {t('common.cancel')}
+                  </button>
+                </>
+              ) : (
+                <button type="button" className="button button--quiet" onClick={() => setConfirmCancel(true)}>
+                  {t('ops.live.cancel')}
+                </button>
+              )
+            ) : null}
+          </div>
+          <dl className="facts">
+            <div>
+              <dt>{t('ops.live.cutoff')}</dt>
+              <dd>{dateTime(campaign.cutoff)}</dd>
+            </div>
+            <div>
+              <dt>{t('ops.live.sessions')}</dt>
+              <dd>{campaign.revokeSessions ? t('common.yes') : t('common.no')}</dd>
+            </div>
+            <div>
+              <dt>{t('ops.live.batches')}</dt>
+              <dd>{t('ops.live.batchesValue', { batches: campaign.batches, size: campaign.batchSize })}</dd>
+            </div>
+            <div>
+              <dt>{t('ops.live.startedAt')}</dt>
+              <dd>{dateTime(campaign.startedAt)}</dd>
+            </div>
+          </dl>
+        </div>
+        <div className="section">
+          <h2>{t('ops.live.completion')}</h2>
+          <CompletionChart points={points} total={campaign.progress.total} />
+          {completion === null ? null : (
+            <>
+              <p>{t('ops.live.changed', { changed: number(completion.changed), flagged: number(completion.flagged) })}</p>
+              <div className="table-wrap">
+                <table>
+                  <caption>{t('ops.live.byAccount')}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('ops.live.account')}</th>
+                      <th scope="col" className="num">
+                        {t('ops.live.flaggedCol')}
+                      </th>
+                      <th scope="col" className="num">
+                        {t('ops.live.changedCol')}
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {completion.accounts.slice(0, 20).map((account) => (
+                      <tr key={account.accountId}>
+                        <th scope="row">{account.subdomain}</th>
+                        <td className="num">{number(account.flagged)}</td>
+                        <td className="num">{number(account.changed)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,171 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { api, isApiError } from '../api.js';
+import { useI18n } from '../i18n/i18n.js';
+import type { MessageKey } from '../i18n/en.js';
+import { campaignStateKey } from '../i18n/labels.js';
+import { followLink, navigate } from '../router.js';
+import { useAnnounce } from '../ui/announcer.js';
+import { ErrorMessage, Field, ProgressBar, SubmitButton } from '../ui/forms.js';
+import type { Campaign, DryRun, IncidentDetails, OpsContext } from './ops-types.js';
+import { EXAMPLE_SELECTOR, SelectorEditor, type SelectorStatus } from './selector-editor.js';
+
+/** The incident's rotation campaigns, and a new one: draft with its dry run, then run. */
+export function CampaignsSection(props: { context: OpsContext; incident: IncidentDetails }) {
+  const { t, number } = useI18n();
+  const [campaigns, setCampaigns] = useState<Campaign[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(async () => {
+    try {
+      setCampaigns((await api<{ campaigns: Campaign[] }>(`/ops/v1/incidents/${props.incident.id}/campaigns`)).campaigns);
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+    }
+  }, [props.incident.id, t]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  return (
+    <div className="columns">
+      <DraftCampaign context={props.context} incident={props.incident} onDrafted={() => void load()} />
+      <section className="section" aria-labelledby="campaigns-heading">
+        <h2 id="campaigns-heading">{t('ops.campaigns.title')}</h2>
+        <ErrorMessage message={error} />
+        {campaigns === null ? null : campaigns.length === 0 ? (
+          <p className="muted">{t('ops.campaigns.none')}</p>
+        ) : (
+          <ul className="cards">
+            {campaigns.map((campaign) => (
+              <li key={campaign.id} className="card">
+                <div className="card__body">
+                  <p className="card__title">
+                    <a href={`/ops/console/campaigns/${campaign.id}`} onClick={followLink}>
+                      {t('ops.campaigns.name', { id: campaign.id })}
+                    </a>{' '}
+                    <span className={`badge badge--campaign-${campaign.state}`}>{t(campaignStateKey(campaign.state))}</span>
+                  </p>
+                  {campaign.state === 'draft' ? null : (
+                    <>
+                      <ProgressBar
+                        label={t('ops.campaigns.name', { id: campaign.id })}
+                        done={campaign.progress.done}
+                        total={campaign.progress.total}
+                      />
+                      <p className="muted">
+                        {t('ops.live.flagged', { done: number(campaign.progress.done), total: number(campaign.progress.total) })}
+                      </p>
+                    </>
+                  )}
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; onDrafted: () => void }) {
+  const { t, number } = useI18n();
+  const announce = useAnnounce();
+  const [selectorText, setSelectorText] = useState(EXAMPLE_SELECTOR);
+  const [status, setStatus] = useState<SelectorStatus>({ state: 'empty' });
+  const [revokeSessions, setRevokeSessions] = useState(true);
+  const [batchSize, setBatchSize] = useState('10000');
+  const [draft, setDraft] = useState<(Campaign & { dryRun: DryRun }) | null>(null);
+  const [busy, setBusy] = useState<'draft' | 'start' | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const closed = props.incident.state === 'closed';
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const size = Number(batchSize);
+    if (status.state !== 'valid' || !Number.isInteger(size) || size < 1) {
+      setError(status.state !== 'valid' ? t('ops.exposures.fixSelector') : t('ops.campaigns.badBatch'));
+      return;
+    }
+    setBusy('draft');
+    setError(null);
+    try {
+      const { campaign } = await api<{ campaign: Campaign & { dryRun: DryRun } }>(`/ops/v1/incidents/${props.incident.id}/campaigns`, {
+        method: 'POST',
+        body: { selector: status.selector, revoke_sessions: revokeSessions, batch_size: size },
+        csrfToken: props.context.csrf,
+      });
+      setDraft(campaign);
+      announce(t('ops.campaigns.drafted', { targets: campaign.dryRun.targets }));
+      props.onDrafted();
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+    } finally {
+      setBusy(null);
+    }
+  };
+  const start = async () => {
+    if (draft === null) return;
+    setBusy('start');
+    setError(null);
+    try {
+      await api(`/ops/v1/campaigns/${draft.id}/start`, { method: 'POST', csrfToken: props.context.csrf });
+      navigate(`/ops/console/campaigns/${draft.id}`);
+    } catch (caught) {
+      setError(isApiError(caught) ? caught.message : t('common.failed'));
+      setBusy(null);
+    }
+  };
+
+  if (closed) return <p className="muted">{t('ops.campaigns.closed')}</p>;
+  return (
+    <section className="section" aria-labelledby="draft-heading">
+      <h2 id="draft-heading">{t('ops.campaigns.new')}</h2>
+      <ErrorMessage message={error} />
+      <form onSubmit={(event) => void submit(event)} noValidate>
+        <SelectorEditor
+          context={props.context}
+          label={t('ops.campaigns.selector')}
+          value={selectorText}
+          onChange={setSelectorText}
+          onStatus={setStatus}
+        />
+        <div className="field field--check">
+          <input id="revoke-sessions" type="checkbox" checked={revokeSessions} onChange={(e) => setRevokeSessions(e.target.checked)} />
+          <label htmlFor="revoke-sessions">{t('ops.campaigns.revokeSessions')}</label>
+        </div>
+        <Field label={t('ops.campaigns.batchSize')} inputMode="numeric" value={batchSize} onChange={(e) => setBatchSize(e.target.value)} />
+        <SubmitButton busy={busy === 'draft'} variant="secondary">
+          {t('ops.campaigns.dryRun')}
+        </SubmitButton>
+      </form>
+      {draft === null ? null : (
+        <div className="dry-run" aria-labelledby="dry-run-heading">
+          <h3 id="dry-run-heading">{t('ops.campaigns.dryRunTitle', { id: draft.id })}</h3>
+          <p className="big-number" data-testid="dry-run-targets">
+            {t('ops.campaigns.targets', { count: number(draft.dryRun.targets) })}
+          </p>
+          <dl className="facts">
+            {Object.entries(draft.dryRun.exempt).map(([reason, count]) => (
+              <div key={reason}>
+                <dt>{t(`exempt.${reason}` as MessageKey)}</dt>
+                <dd>{number(count)}</dd>
+              </div>
+            ))}
+          </dl>
+          <p className="muted">
+            {Object.entries(draft.dryRun.byRole)
+              .map(([role, count]) => `${role}: ${number(count)}`)
+              .join(' · ')}
+          </p>
+          <button
+            type="button"
+            className="button button--primary"
+            onClick={() => void start()}
+            disabled={busy !== null}
+            aria-busy={busy === 'start'}
+          >
+            {t('ops.campaigns.run', { count: number(draft.dryRun.targets) })}
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

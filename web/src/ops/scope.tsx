@@ -1,0 +1,202 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, isApiError } from '../api.js';
+import { useI18n } from '../i18n/i18n.js';
+import { categoryKey } from '../i18n/labels.js';
+import { ErrorMessage } from '../ui/forms.js';
+import { ExposuresEditor } from './exposures.js';
+import type { IncidentDetails, OpsContext, ScopeComparison, ScopeSnapshot } from './ops-types.js';
+
+/** Exposures and the scope they produce: per category, by version, and what changed between two versions. */
+export function ScopeSection(props: { context: OpsContext; incident: IncidentDetails; onChanged: () => void }) {
+  const { t } = useI18n();
+  const [latest, setLatest] = useState<ScopeSnapshot | null | undefined>(undefined);
+  const [shown, setShown] = useState<ScopeSnapshot | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const incidentId = props.incident.id;
+  const load = useCallback(
+    async (version?: number) => {
+      try {
+        const snapshot = await api<ScopeSnapshot>(
+          `/ops/v1/incidents/${incidentId}/scope${version === undefined ? '' : `?version=${version}`}`,
+        );
+        if (version === undefined) setLatest(snapshot);
+        setShown(snapshot);
+      } catch (caught) {
+        if (isApiError(caught) && caught.status === 404 && version === undefined) setLatest(null);
+        else setError(isApiError(caught) ? caught.message : t('common.failed'));
+      }
+    },
+    [incidentId, t],
+  );
+  useEffect(() => {
+    void load();
+  }, [load]);
+  return (
+    <div className="columns">
+      <ExposuresEditor
+        context={props.context}
+        incident={props.incident}
+        onChanged={() => {
+          void load();
+          props.onChanged();
+        }}
+      />
+      <section className="section" aria-labelledby="scope-heading">
+        <h2 id="scope-heading">{t('ops.scope.title')}</h2>
+        <ErrorMessage message={error} />
+        {latest === undefined ? null : latest === null || shown === null ? (
+          <p className="muted">{t('ops.scope.none')}</p>
+        ) : (
+          <>
+            <div className="field">
+              <label htmlFor="scope-version">{t('ops.scope.version')}</label>
+              <select id="scope-version" value={shown.version} onChange={(e) => void load(Number(e.target.value))}>
+                {Array.from({ length: latest.version }, (_, index) => latest.version - index).map((version) => (
+                  <option key={version} value={version}>
+                    {t('ops.scope.versionN', { version })}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <ScopeTable snapshot={shown} />
+            {latest.version > 1 ? <ScopeDiff incidentId={incidentId} latest={latest.version} /> : null}
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function ScopeTable(props: { snapshot: ScopeSnapshot }) {
+  const { t, number, dateTime } = useI18n();
+  const { snapshot } = props;
+  const categories = Object.entries(snapshot.totals.records);
+  return (
+    <>
+      <p className="muted">{t('ops.scope.reason', { reason: snapshot.reason, date: dateTime(snapshot.createdAt) })}</p>
+      <dl className="stats">
+        <div>
+          <dt>{t('ops.scope.accounts')}</dt>
+          <dd>{number(snapshot.totals.accounts)}</dd>
+        </div>
+        <div>
+          <dt>{t('ops.scope.people')}</dt>
+          <dd>{number(snapshot.totals.people)}</dd>
+        </div>
+        <div>
+          <dt>{t('ops.scope.agents')}</dt>
+          <dd>{number(snapshot.totals.peopleByRole.agents)}</dd>
+        </div>
+        <div>
+          <dt>{t('ops.scope.endUsers')}</dt>
+          <dd>{number(snapshot.totals.peopleByRole.endUsers)}</dd>
+        </div>
+      </dl>
+      <div className="table-wrap">
+        <table>
+          <caption>{t('ops.scope.byCategory', { version: snapshot.version })}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('ops.scope.category')}</th>
+              <th scope="col" className="num">
+                {t('ops.scope.records')}
+              </th>
+              <th scope="col" className="num">
+                {t('ops.scope.accounts')}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {categories.map(([category, records]) => (
+              <tr key={category}>
+                <th scope="row">{t(categoryKey(category))}</th>
+                <td className="num">{number(records)}</td>
+                <td className="num">{number(snapshot.accounts.filter((account) => account.categories.includes(category)).length)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <details>
+        <summary>{t('ops.scope.accountList', { count: snapshot.accounts.length })}</summary>
+        <ul className="compact-list">
+          {snapshot.accounts.slice(0, 200).map((account) => (
+            <li key={account.accountId}>
+              <strong>{account.subdomain}</strong> — {account.categories.map((category) => t(categoryKey(category))).join(', ')} ·{' '}
+              {t('ops.scope.peopleN', { count: account.people })}
+            </li>
+          ))}
+        </ul>
+      </details>
+    </>
+  );
+}
+
+function ScopeDiff(props: { incidentId: number; latest: number }) {
+  const { t } = useI18n();
+  const [from, setFrom] = useState(props.latest - 1);
+  const [to, setTo] = useState(props.latest);
+  const [diff, setDiff] = useState<ScopeComparison | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setDiff(null);
+    setError(null);
+    api<ScopeComparison>(`/ops/v1/incidents/${props.incidentId}/scope/diff?from=${from}&to=${to}`)
+      .then(setDiff)
+      .catch((caught: unknown) => setError(isApiError(caught) ? caught.message : t('common.failed')));
+  }, [from, to, props.incidentId, t]);
+  const versions = Array.from({ length: props.latest }, (_, index) => index + 1);
+  return (
+    <section className="diff" aria-labelledby="diff-heading">
+      <h3 id="diff-heading">{t('ops.diff.title')}</h3>
+      <div className="inline-form">
+        {(
+          [
+            ['diff-from', t('ops.diff.from'), from, setFrom],
+            ['diff-to', t('ops.diff.to'), to, setTo],
+          ] as const
+        ).map(([id, label, value, set]) => (
+          <div className="field" key={id}>
+            <label htmlFor={id}>{label}</label>
+            <select id={id} value={value} onChange={(e) => set(Number(e.target.value))}>
+              {versions.map((version) => (
+                <option key={version} value={version}>
+                  {t('ops.scope.versionN', { version })}
+                </option>
+              ))}
+            </select>
+          </div>
+        ))}
+      </div>
+      <ErrorMessage message={error} />
+      {diff === null ? null : diff.accountsAdded.length + diff.accountsRemoved.length + diff.categoriesChanged.length === 0 ? (
+        <p className="muted">{t('ops.diff.same')}</p>
+      ) : (
+        <ul className="diff-list" data-testid="scope-diff">
+          {diff.accountsAdded.map((subdomain) => (
+            <li key={`+${subdomain}`} className="diff-list__added">
+              <span aria-hidden="true">+ </span>
+              {t('ops.diff.added', { subdomain })}
+            </li>
+          ))}
+          {diff.accountsRemoved.map((subdomain) => (
+            <li key={`-${subdomain}`} className="diff-list__removed">
+              <span aria-hidden="true">− </span>
+              {t('ops.diff.removed', { subdomain })}
+            </li>
+          ))}
+          {diff.categoriesChanged.map((change) => (
+            <li key={`~${change.subdomain}`} className="diff-list__changed">
+              <span aria-hidden="true">~ </span>
+              {t('ops.diff.changed', {
+                subdomain: change.subdomain,
+                added: change.added.map((category) => t(categoryKey(category))).join(', ') || '—',
+                removed: change.removed.map((category) => t(categoryKey(category))).join(', ') || '—',
+              })}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
