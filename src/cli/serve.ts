@@ -20,7 +20,11 @@ async function createSmallDemo(runtime: Runtime): Promise<string[]> {
   const { baseDomain, port } = runtime.config;
   const report = await runSmallDemo(runtime.handle, runtime.clock, (subdomain) => `http://${subdomain}.${baseDomain}:${port}`);
   const signIn = `Sign in: curl -u EMAIL:PASSWORD -H 'Host: SUBDOMAIN.${baseDomain}' http://127.0.0.1:${port}/api/v2/users/me.json (or POST /access/sign_in)`;
-  return ['', 'The data directory was empty, so a small demo was created:', ...report.lines, signIn];
+  const web = [
+    `In a browser: http://acme.${baseDomain}:${port}/ (sign in as a demo user; admins have /security),`,
+    `  operators: http://${baseDomain}:${port}/ops/console/ after \`npx riposte staff create --email you@example.test --name You --role operator\``,
+  ];
+  return ['', 'The data directory was empty, so a small demo was created:', ...report.lines, signIn, ...web];
 }
 
 export function registerServeCommand(program: Command): void {

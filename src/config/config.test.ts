@@ -2,7 +2,35 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
-import { settings } from './defaults.js';
+import { settings, type Config } from './defaults.js';
+
+// The compiler checks this lists every key of Config, so a new key without a setting fails below.
+const EVERY_KEY: Record<keyof Config, true> = {
+  dataDir: true,
+  databaseUrl: true,
+  port: true,
+  httpsPort: true,
+  host: true,
+  baseDomain: true,
+  logLevel: true,
+  bodyLimitBytes: true,
+  keys: true,
+  trustProxy: true,
+  jobConcurrency: true,
+  passwordRateLimit: true,
+  publicUrl: true,
+  smtpUrl: true,
+  smtpRequireTls: true,
+  smtpPoolSize: true,
+  mailFrom: true,
+  mailRate: true,
+  retentionAuditEventsDays: true,
+  retentionSessionsDays: true,
+  retentionLoginAttemptsDays: true,
+  retentionMessageBodiesDays: true,
+  retentionLegacyHashesDays: true,
+  retentionBatchSize: true,
+};
 
 describe('configuration', () => {
   it('starts from documented defaults', () => {
@@ -14,8 +42,13 @@ describe('configuration', () => {
       logLevel: 'info',
       databaseUrl: undefined,
       trustProxy: false,
+      passwordRateLimit: 30,
     });
     expect(config.dataDir).toBe(path.resolve('./data'));
+  });
+
+  it('has a setting for every key of the configuration, so none is left undefined', () => {
+    expect(settings.map((spec) => spec.key).sort()).toEqual(Object.keys(EVERY_KEY).sort());
   });
 
   it('takes the environment, and flags over the environment', () => {

@@ -118,6 +118,13 @@ export const settings: readonly SettingSpec[] = [
     description: 'Background jobs run at once by this process.',
   },
   {
+    key: 'passwordRateLimit',
+    env: 'RIPOSTE_PASSWORD_RATE_LIMIT',
+    default: '30',
+    expects: 'a positive integer',
+    description: 'Password requests (sign-in, reset, password changes, staff sign-in) per client address and minute.',
+  },
+  {
     key: 'publicUrl',
     env: 'RIPOSTE_PUBLIC_URL',
     default: 'http://localhost:3000',

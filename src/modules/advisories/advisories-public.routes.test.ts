@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, testDeps } from '../../../test/support/app.js';
+import { addFrenchTranslation } from '../../../test/support/advisory-fixtures.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import type { FixedClock } from '../../platform/clock.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
@@ -34,14 +35,7 @@ describe.each(backends)('public advisory routes on %s', (backend) => {
       body: `# What happened\n\nA copy leaked.\n\n${PAYLOADS}`,
       actor,
     }));
-    await saveAdvisoryTranslation(deps, {
-      advisoryId: id,
-      locale: 'fr',
-      title: 'Mots de passe',
-      body: 'Une copie a fuité.',
-      machineTranslated: true,
-      actor,
-    });
+    await addFrenchTranslation(deps, id);
     await publishAdvisory(deps, id, actor);
     deps.clock.advance(3_600_000);
     await appendAdvisoryUpdate(deps, { advisoryId: id, body: 'First: all reset. <script>alert(6)</script> & done', actor });
@@ -113,8 +107,10 @@ describe.each(backends)('public advisory routes on %s', (backend) => {
   });
 
   it('answers in the Help Center article shape', async () => {
-    const response = await app.inject({ url: `/api/v2/help_center/fr/articles/${id}.json`, headers: { host: 'localhost:3000' } });
+    // A forged Host must not reach the links: they come from the configured public address.
+    const response = await app.inject({ url: `/api/v2/help_center/fr/articles/${id}.json`, headers: { host: 'evil.test' } });
     expect(response.statusCode).toBe(200);
+    expect(response.body).not.toContain('evil.test');
     const { article } = response.json<{ article: Record<string, unknown> }>();
     expect(article).toMatchObject({
       id,
@@ -153,7 +149,8 @@ describe.each(backends)('public advisory routes on %s', (backend) => {
   });
 
   it('publishes a valid Atom feed with one escaped entry per update', async () => {
-    const response = await app.inject({ url: `/hc/en/articles/${id}/updates.atom`, headers: { host: 'localhost:3000' } });
+    const response = await app.inject({ url: `/hc/en/articles/${id}/updates.atom`, headers: { host: 'evil.test' } });
+    expect(response.body).not.toContain('evil.test');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('application/atom+xml; charset=utf-8');
     expect(XMLValidator.validate(response.body)).toBe(true);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
-import { baseUrlOf, errorResponses, idString } from '../../platform/http/route-shapes.js';
+import { errorResponses, idString } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { renderUpdatesFeed } from './advisory-atom.js';
 import { advisoryPagePath } from './advisory-links.js';
@@ -35,7 +35,9 @@ function publicHeaders(reply: FastifyReply): FastifyReply {
  * Atom feed of updates. Registered in a context of its own (no tenancy, no
  * credentials): published advisories are for anyone; drafts are 404.
  */
-export function advisoryPublicRoutes(deps: Pick<ServiceDeps, 'db'>) {
+export function advisoryPublicRoutes(deps: Pick<ServiceDeps, 'db' | 'config'>) {
+  // Absolute URLs come from the configured public address: no tenant check vouches for the Host here.
+  const baseUrl = deps.config.publicUrl.replace(/\/+$/, '');
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     app.get<{ Params: ArticleParams }>(
       '/hc/:locale/articles/:id',
@@ -82,7 +84,7 @@ export function advisoryPublicRoutes(deps: Pick<ServiceDeps, 'db'>) {
       async (request, reply) => {
         const article = await readPublicArticle(deps, Number(request.params.id), request.params.locale);
         void publicHeaders(reply);
-        return helpCenterArticle(article, baseUrlOf(request));
+        return helpCenterArticle(article, baseUrl);
       },
     );
 
@@ -94,9 +96,7 @@ export function advisoryPublicRoutes(deps: Pick<ServiceDeps, 'db'>) {
       },
       async (request, reply) => {
         const article = await readPublicArticle(deps, Number(request.params.id), request.params.locale);
-        return publicHeaders(reply)
-          .type('application/atom+xml; charset=utf-8')
-          .send(renderUpdatesFeed(article, baseUrlOf(request)));
+        return publicHeaders(reply).type('application/atom+xml; charset=utf-8').send(renderUpdatesFeed(article, baseUrl));
       },
     );
     done();
