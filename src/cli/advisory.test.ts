@@ -1,25 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countingOpener, runCli, type CountingOpener } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import type { AdvisoryDetails, AdvisoryTranslation, AdvisoryUpdate } from '../modules/advisories/advisory.schema.js';
 import { verifyAuditChains } from '../platform/audit/audit.service.js';
 import { FixedClock } from '../platform/clock.js';
-import { registerAdvisoryCommand } from './advisory.js';
+import { registerAdvisoryCommand, type AdvisoryRuntime } from './advisory.js';
 
 describe.each(backends)('riposte advisory on %s', (backend) => {
   let database: TestDatabase;
   let clock: FixedClock;
-  let closed: number;
-  let opened: number;
+  let runtime: CountingOpener<{ dataDir?: string }, AdvisoryRuntime>;
 
   beforeEach(async () => {
     database = await openTestDatabase(backend);
     clock = new FixedClock('2026-06-01T12:00:00.000Z');
-    closed = 0;
-    opened = 0;
+    runtime = countingOpener(() => ({ db: database.db, clock }));
   });
   afterEach(() => database.dispose());
 
@@ -30,27 +27,8 @@ describe.each(backends)('riposte advisory on %s', (backend) => {
   }
 
   async function run(...args: string[]): Promise<string> {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerAdvisoryCommand(
-      program,
-      () => {
-        opened += 1;
-        return Promise.resolve({
-          db: database.db,
-          clock,
-          close: () => {
-            closed += 1;
-            return Promise.resolve();
-          },
-        });
-      },
-      { stdout, stderr: new PassThrough() },
-    );
-    await program.parseAsync(['advisory', ...args], { from: 'user' });
-    return Buffer.concat(chunks).toString('utf8');
+    const { stdout } = await runCli((program, output) => registerAdvisoryCommand(program, runtime.open, output), ['advisory', ...args]);
+    return stdout;
   }
   const runJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await run(...args, '--json')) as T;
 
@@ -104,7 +82,7 @@ describe.each(backends)('riposte advisory on %s', (backend) => {
     expect(text).toContain('OUTDATED');
     expect(text).toContain(`/hc/fr/articles/${id}`);
     expect(await runJson<Array<{ id: number }>>('list')).toEqual([expect.objectContaining({ id: created.id, state: 'published' })]);
-    expect(closed).toBe(opened);
+    expect(runtime.closed).toBe(runtime.opened.length);
     expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
   });
 
@@ -121,6 +99,6 @@ describe.each(backends)('riposte advisory on %s', (backend) => {
       /never rewritten/,
     );
     await expect(run('translate', String(id), '--locale', 'fr', '--body', markdownFile('d.md', 'y'))).rejects.toThrow(/Give --title/);
-    expect(closed).toBe(opened);
+    expect(runtime.closed).toBe(runtime.opened.length);
   });
 });

@@ -12,7 +12,7 @@ import {
   unpublishAdvisory,
 } from '../modules/advisories/advisories.service.js';
 import type { Clock } from '../platform/clock.js';
-import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput } from './command-io.js';
 
 /** What the advisory verbs need from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
 export interface AdvisoryRuntime {
@@ -84,18 +84,9 @@ export function registerAdvisoryCommand(
   openRuntime: OpenAdvisoryRuntime,
   output: CommandOutput = processOutput,
 ): Command {
-  const write = (text: string): void => {
-    output.stdout.write(text);
-  };
-  const json = (value: unknown): void => write(`${JSON.stringify(value, null, 2)}\n`);
-  async function withRuntime(options: { dataDir?: string }, work: (runtime: AdvisoryRuntime) => Promise<void>): Promise<void> {
-    const runtime = await openRuntime({ dataDir: options.dataDir });
-    try {
-      await work(runtime);
-    } finally {
-      await runtime.close();
-    }
-  }
+  const { write, json } = writersFor(output);
+  const withRuntime = (options: { dataDir?: string }, work: (runtime: AdvisoryRuntime) => Promise<void>): Promise<void> =>
+    usingRuntime(openRuntime, options, work);
   const print = (options: { json?: boolean }, advisory: AdvisoryDetails, done: string): void => {
     if (options.json === true) json(advisory);
     else write(`${done}\n${describeAdvisory(advisory)}`);

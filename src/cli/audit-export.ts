@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { operatorAuditLogCsv } from '../modules/staff-access/operator-audit-logs.service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../db/database.js';
-import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, type CommandOutput } from './command-io.js';
 import { cliError } from './runtime-options.js';
 
 /** What `audit export` needs from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
@@ -38,15 +38,12 @@ export function registerAuditExportCommand(
       const since = options.since;
       if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}/.test(since) || Number.isNaN(Date.parse(since))))
         throw cliError(`--since expects an ISO 8601 time such as 2026-01-01T00:00:00Z, not "${since}".`);
-      const runtime = await openRuntime({ dataDir: options.dataDir });
-      try {
+      await usingRuntime(openRuntime, options, async (runtime) => {
         const range = since === undefined ? {} : { 'filter[created_at][]': [since, '9999-12-31T23:59:59.999Z'] };
         const exported = await operatorAuditLogCsv(runtime, { type: 'cli' }, options.account, { ...range, sort: 'created_at' });
         for await (const line of exported.lines) {
           if (!output.stdout.write(line)) await new Promise((resolve) => output.stdout.once('drain', resolve));
         }
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 }

@@ -49,3 +49,31 @@ export function progressOnTerminal(stderr: CommandOutput['stderr']): Progress {
     },
   };
 }
+
+/** A verb's writers: text for people, and one JSON document for `--json`. */
+export function writersFor(output: CommandOutput): { write: (text: string) => void; json: (value: unknown) => void } {
+  const write = (text: string): void => {
+    output.stdout.write(text);
+  };
+  return { write, json: (value) => write(`${JSON.stringify(value, null, 2)}\n`) };
+}
+
+/**
+ * Opens the runtime for a verb's `--data-dir`, runs `work`, and closes the
+ * runtime whatever happens.
+ *
+ * @example
+ * await usingRuntime(openRuntime, options, async (runtime) => write(describe(await getIncident(runtime, id))));
+ */
+export async function usingRuntime<Runtime extends { close(): Promise<void> }, T>(
+  open: (flags: { dataDir: string | undefined }) => Promise<Runtime>,
+  options: { dataDir?: string },
+  work: (runtime: Runtime) => Promise<T>,
+): Promise<T> {
+  const runtime = await open({ dataDir: options.dataDir });
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testDeps } from '../../test/support/app.js';
+import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { insertAccount } from '../../test/support/fixtures.js';
-import { insertUser } from '../../test/support/identity-fixtures.js';
+import { insertPasswordCredential, insertUser } from '../../test/support/identity-fixtures.js';
 import { FixedClock } from '../platform/clock.js';
 import type { ServiceDeps } from '../platform/service-deps.js';
 import { registerIncidentCommand } from './incident.js';
@@ -24,33 +23,17 @@ describe.each(backends)('riposte incident campaign on %s', (backend) => {
       ['sso@acme.test', 1],
     ] as const) {
       const user = await insertUser(database.db, account, email, { sso });
-      await database.db
-        .insertInto('password_credentials')
-        .values({
-          account_id: account.id,
-          user_id: user.id,
-          password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
-          password_changed_at: '2015-01-01T00:00:00.000Z',
-          must_change: 0,
-          must_change_reason: null,
-          must_change_incident_id: null,
-        })
-        .execute();
+      await insertPasswordCredential(database.db, user);
     }
   });
   afterEach(() => database.dispose());
 
   async function run(...args: string[]): Promise<string> {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerIncidentCommand(program, () => Promise.resolve({ ...deps, close: () => Promise.resolve() }), {
-      stdout,
-      stderr: new PassThrough(),
-    });
-    await program.parseAsync(['incident', ...args], { from: 'user' });
-    return Buffer.concat(chunks).toString('utf8');
+    const { stdout } = await runCli(
+      (program, output) => registerIncidentCommand(program, openRuntime(deps), output),
+      ['incident', ...args],
+    );
+    return stdout;
   }
 
   it('creates with a dry run, runs to done, and shows completion', async () => {

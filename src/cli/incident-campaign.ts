@@ -13,7 +13,7 @@ import {
   type CampaignView,
 } from '../modules/incidents/campaigns.service.js';
 import type { JobQueue } from '../platform/jobs/jobs.js';
-import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, progressOnTerminal, usingRuntime, writersFor, type CommandOutput } from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
 const CLI_ACTOR = { type: 'cli' as const };
@@ -64,19 +64,13 @@ export function registerIncidentCampaignCommand(
   openRuntime: OpenIncidentRuntime,
   output: CommandOutput = processOutput,
 ): Command {
-  const write = (text: string): void => {
-    output.stdout.write(text);
-  };
-  const json = (value: unknown): void => write(`${JSON.stringify(value, null, 2)}\n`);
+  const { write, json } = writersFor(output);
   async function withRuntime(options: { dataDir?: string }, work: (runtime: CampaignRuntime) => Promise<void>): Promise<void> {
-    const runtime = await openRuntime({ dataDir: options.dataDir });
-    try {
+    await usingRuntime(openRuntime, options, async (runtime) => {
       if (!('jobs' in runtime))
         throw new AppError('RuntimeIncomplete', 500, 'Rotation campaigns need the job queue; open the runtime with openRuntime().');
       await work(runtime as CampaignRuntime);
-    } finally {
-      await runtime.close();
-    }
+    });
   }
 
   const campaign = incident.command('campaign').description("an incident's forced password rotation campaigns");

@@ -1,6 +1,5 @@
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { buildScopePopulation, SCOPE_CUTOFF } from '../../test/support/scope-population.js';
 import { addExposure } from '../modules/incidents/exposures.service.js';
@@ -38,16 +37,11 @@ describe.each(backends)('riposte incident evidence on %s', (backend) => {
   afterEach(() => database.dispose());
 
   async function run(...args: string[]): Promise<string> {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerIncidentCommand(program, () => Promise.resolve({ db: database.db, clock, handle: database, close: () => Promise.resolve() }), {
-      stdout,
-      stderr: new PassThrough(),
-    });
-    await program.parseAsync(['incident', ...args], { from: 'user' });
-    return Buffer.concat(chunks).toString('utf8');
+    const { stdout } = await runCli(
+      (program, output) => registerIncidentCommand(program, openRuntime({ db: database.db, clock, handle: database }), output),
+      ['incident', ...args],
+    );
+    return stdout;
   }
 
   it('prints the evidence as JSON by default and with --format json', async () => {

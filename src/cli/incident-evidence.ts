@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import { renderEvidenceHtml } from '../modules/incidents/evidence.html.js';
 import { buildEvidence } from '../modules/incidents/evidence.service.js';
 import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
-import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, type CommandOutput } from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
 type EvidenceRuntime = IncidentRuntime & { handle: DatabaseHandle };
@@ -39,8 +39,7 @@ export function registerIncidentEvidenceCommand(
       "the facts for an account's GDPR Art. 33 notification: nature, people and records, contacts, consequences, measures, timeline",
     )
     .action(async (id: number, options: { account: string; format: 'json' | 'html'; json?: boolean; dataDir?: string }) => {
-      const runtime = await openRuntime({ dataDir: options.dataDir });
-      try {
+      await usingRuntime(openRuntime, options, async (runtime) => {
         if (!('handle' in runtime))
           throw new AppError('RuntimeIncomplete', 500, 'Evidence needs the database handle; open the runtime with openRuntime().');
         const evidence = await buildEvidence(runtime as EvidenceRuntime, id, options.account);
@@ -51,8 +50,6 @@ export function registerIncidentEvidenceCommand(
         });
         const html = options.format === 'html' && options.json !== true;
         output.stdout.write(html ? renderEvidenceHtml(evidence) : `${JSON.stringify(evidence, null, 2)}\n`);
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 }

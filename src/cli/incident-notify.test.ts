@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildNoticePopulation, type NoticePopulation } from '../../test/courier/notice-population.js';
 import { testDeps } from '../../test/support/app.js';
+import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { SmtpTestServer } from '../../test/support/smtp-test-server.js';
 import { registerIncidentNotifyCommand } from './incident-notify.js';
@@ -22,17 +21,11 @@ describe.each(backends)('riposte incident notify on %s', (backend) => {
   afterEach(() => database.dispose());
 
   async function run(...args: string[]): Promise<string> {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    const incident = program.command('incident');
-    registerIncidentNotifyCommand(incident, () => Promise.resolve({ ...deps, close: () => Promise.resolve() }), {
-      stdout,
-      stderr: new PassThrough(),
-    });
-    await program.parseAsync(['incident', 'notify', ...args], { from: 'user' });
-    return Buffer.concat(chunks).toString('utf8');
+    const { stdout } = await runCli(
+      (program, output) => registerIncidentNotifyCommand(program.command('incident'), openRuntime(deps), output),
+      ['incident', 'notify', ...args],
+    );
+    return stdout;
   }
 
   it('queues, delivers (.eml files by default) and reports; a second run queues and sends nothing twice', async () => {

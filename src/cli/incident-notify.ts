@@ -9,7 +9,7 @@ import {
 } from '../modules/courier/notification-report.service.js';
 import { nextOutboxWakeUp } from '../modules/courier/outbox.repo.js';
 import type { ServiceDeps } from '../platform/service-deps.js';
-import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput, type Progress } from './command-io.js';
+import { dataDirOption, processOutput, progressOnTerminal, usingRuntime, type CommandOutput, type Progress } from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
 const CLI_ACTOR = { type: 'cli' as const };
@@ -105,8 +105,7 @@ export function registerIncidentNotifyCommand(
       'email each affected account a notice tailored to it (owner, admins, security contact; in its language), optionally each rotated user; then deliver and report',
     )
     .action(async (id: number, options: { users?: boolean; wait: number; json?: boolean; dataDir?: string }) => {
-      const opened = await openRuntime({ dataDir: options.dataDir });
-      try {
+      await usingRuntime(openRuntime, options, async (opened) => {
         if (!('jobs' in opened) || !('keyring' in opened))
           throw new AppError(
             'RuntimeIncomplete',
@@ -132,8 +131,6 @@ export function registerIncidentNotifyCommand(
         const failed = await failedNotices(runtime, id);
         if (options.json === true) output.stdout.write(`${JSON.stringify({ notification: outcome, report, failed }, null, 2)}\n`);
         else output.stdout.write(describe(outcome, report, failed));
-      } finally {
-        await opened.close();
-      }
+      });
     });
 }

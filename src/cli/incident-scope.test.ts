@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { buildScopePopulation, SCOPE_CUTOFF, SEED_SELECTOR } from '../../test/support/scope-population.js';
 import type { ScopeComparison, ScopeSnapshot } from '../modules/incidents/exposures.schema.js';
@@ -23,16 +22,11 @@ describe.each(backends)('riposte incident exposure and scope on %s', (backend) =
   afterEach(() => database.dispose());
 
   async function run(...args: string[]): Promise<string> {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerIncidentCommand(program, () => Promise.resolve({ db: database.db, clock, close: () => Promise.resolve() }), {
-      stdout,
-      stderr: new PassThrough(),
-    });
-    await program.parseAsync(['incident', ...args], { from: 'user' });
-    return Buffer.concat(chunks).toString('utf8');
+    const { stdout } = await runCli(
+      (program, output) => registerIncidentCommand(program, openRuntime({ db: database.db, clock }), output),
+      ['incident', ...args],
+    );
+    return stdout;
   }
   const runJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await run(...args, '--json')) as T;
   const file = (name: string, text: string): string => {

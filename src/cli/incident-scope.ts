@@ -6,7 +6,7 @@ import { parseAccountList, type ScopeComparison, type ScopeSnapshot } from '../m
 import { addExposure, removeExposure, type ExposureChange } from '../modules/incidents/exposures.service.js';
 import { compareScopes, explainScope, getScope, type ScopeExplanation } from '../modules/incidents/scope.service.js';
 import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
-import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput } from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
 const CLI_ACTOR = { type: 'cli' as const };
@@ -84,18 +84,9 @@ export function registerIncidentScopeCommands(
   openRuntime: OpenIncidentRuntime,
   output: CommandOutput = processOutput,
 ): void {
-  const write = (text: string): void => {
-    output.stdout.write(text);
-  };
-  const json = (value: unknown): void => write(`${JSON.stringify(value, null, 2)}\n`);
-  async function withRuntime(options: { dataDir?: string }, work: (runtime: IncidentRuntime) => Promise<void>): Promise<void> {
-    const runtime = await openRuntime({ dataDir: options.dataDir });
-    try {
-      await work(runtime);
-    } finally {
-      await runtime.close();
-    }
-  }
+  const { write, json } = writersFor(output);
+  const withRuntime = (options: { dataDir?: string }, work: (runtime: IncidentRuntime) => Promise<void>): Promise<void> =>
+    usingRuntime(openRuntime, options, work);
 
   const exposure = incident.command('exposure').description("an incident's exposures: data categories and who they reach");
   exposure

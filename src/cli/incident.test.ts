@@ -1,48 +1,26 @@
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countingOpener, runCli, type CountingOpener } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import type { IncidentDetails, IncidentSummary, IncidentTask } from '../modules/incidents/incident.schema.js';
 import { verifyAuditChains } from '../platform/audit/audit.service.js';
 import { FixedClock } from '../platform/clock.js';
-import { registerIncidentCommand } from './incident.js';
+import { registerIncidentCommand, type IncidentRuntime } from './incident.js';
 
 describe.each(backends)('riposte incident on %s', (backend) => {
   let database: TestDatabase;
   let clock: FixedClock;
-  let closed: number;
-  let opened: { dataDir?: string }[];
+  let runtime: CountingOpener<{ dataDir?: string }, IncidentRuntime>;
 
   beforeEach(async () => {
     database = await openTestDatabase(backend);
     clock = new FixedClock('2026-06-01T12:00:00.000Z');
-    closed = 0;
-    opened = [];
+    runtime = countingOpener(() => ({ db: database.db, clock }));
   });
   afterEach(() => database.dispose());
 
   async function run(...args: string[]): Promise<string> {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerIncidentCommand(
-      program,
-      (flags) => {
-        opened.push(flags);
-        return Promise.resolve({
-          db: database.db,
-          clock,
-          close: () => {
-            closed += 1;
-            return Promise.resolve();
-          },
-        });
-      },
-      { stdout, stderr: new PassThrough() },
-    );
-    await program.parseAsync(['incident', ...args], { from: 'user' });
-    return Buffer.concat(chunks).toString('utf8');
+    const { stdout } = await runCli((program, output) => registerIncidentCommand(program, runtime.open, output), ['incident', ...args]);
+    return stdout;
   }
 
   const runJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await run(...args, '--json')) as T;
@@ -60,7 +38,7 @@ describe.each(backends)('riposte incident on %s', (backend) => {
       database.dataDir,
     );
     expect(created).toEqual({ id: expect.any(Number) });
-    expect(opened[0]).toEqual({ dataDir: database.dataDir });
+    expect(runtime.opened[0]).toEqual({ dataDir: database.dataDir });
     const id = String(created.id);
 
     const shown = await runJson<IncidentDetails>('show', id);
@@ -75,7 +53,7 @@ describe.each(backends)('riposte incident on %s', (backend) => {
 
     const listed = await runJson<IncidentSummary[]>('list');
     expect(listed).toEqual([expect.objectContaining({ id: created.id, state: 'identified' })]);
-    expect(closed).toBe(opened.length);
+    expect(runtime.closed).toBe(runtime.opened.length);
     expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
   });
 
@@ -106,9 +84,9 @@ describe.each(backends)('riposte incident on %s', (backend) => {
     await run('transition', String(id), 'closed');
     await expect(run('transition', String(id), 'monitoring')).rejects.toMatchObject({ status: 409 });
     await expect(run('show', '999')).rejects.toMatchObject({ status: 404 });
-    expect(closed).toBe(opened.length);
-    const before = opened.length;
+    expect(runtime.closed).toBe(runtime.opened.length);
+    const before = runtime.opened.length;
     await expect(run('show', 'abc')).rejects.toThrow(/positive whole number/);
-    expect(opened.length).toBe(before);
+    expect(runtime.opened.length).toBe(before);
   });
 });

@@ -10,7 +10,7 @@ import {
   transitionIncident,
 } from '../modules/incidents/incidents.service.js';
 import type { Clock } from '../platform/clock.js';
-import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput } from './command-io.js';
 import { registerIncidentScopeCommands } from './incident-scope.js';
 import { registerIncidentCampaignCommand } from './incident-campaign.js';
 import { registerIncidentEvidenceCommand } from './incident-evidence.js';
@@ -68,18 +68,9 @@ export function registerIncidentCommand(
   openRuntime: OpenIncidentRuntime,
   output: CommandOutput = processOutput,
 ): Command {
-  const write = (text: string): void => {
-    output.stdout.write(text);
-  };
-  const json = (value: unknown): void => write(`${JSON.stringify(value, null, 2)}\n`);
-  async function withIncidentRuntime(options: { dataDir?: string }, work: (runtime: IncidentRuntime) => Promise<void>): Promise<void> {
-    const runtime = await openRuntime({ dataDir: options.dataDir });
-    try {
-      await work(runtime);
-    } finally {
-      await runtime.close();
-    }
-  }
+  const { write, json } = writersFor(output);
+  const withIncidentRuntime = (options: { dataDir?: string }, work: (runtime: IncidentRuntime) => Promise<void>): Promise<void> =>
+    usingRuntime(openRuntime, options, work);
 
   const incident = program.command('incident').description('declare and drive breach incidents (platform-wide)');
 

@@ -1,27 +1,27 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countingOpener, runCli, type CliOutput, type CountingOpener } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { FixedClock } from '../platform/clock.js';
 import { decryptSecretConfidential, sealSecret } from '../platform/crypto/envelope.service.js';
 import { KEY_FILE_NAME } from '../platform/crypto/key-file.js';
 import { loadKeyring, type Keyring } from '../platform/crypto/keyring.js';
-import { registerKeysCommand, type KeysRotateReport } from './keys.js';
+import { registerKeysCommand, type KeysRotateReport, type KeysRuntime, type KeysRuntimeFlags } from './keys.js';
 
 const location = { accountId: 3, table: 'app_installations', column: 'secure_settings', rowId: 1 };
 
 describe.each(backends)('riposte keys rotate on %s', (backend) => {
   let database: TestDatabase;
   let sealed: string;
-  let closed: number;
+  let runtime: CountingOpener<KeysRuntimeFlags, KeysRuntime>;
+  let keyringInUse: Keyring;
   const clock = new FixedClock();
 
   beforeEach(async () => {
     database = await openTestDatabase(backend);
-    closed = 0;
+    runtime = countingOpener(() => ({ db: database.db, keyring: keyringInUse, clock }));
     sealed = await sealSecret(database.db, loadKeyring({ keys: undefined, dataDir: database.dataDir }), clock, {
       ...location,
       plaintext: 'token',
@@ -33,34 +33,19 @@ describe.each(backends)('riposte keys rotate on %s', (backend) => {
     return (await runWithTerminal(keyring, false, ...args)).stdout;
   }
 
-  async function runWithTerminal(keyring: Keyring, terminal: boolean, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    const stdout = new PassThrough();
-    const stderr = Object.assign(new PassThrough(), { isTTY: terminal, columns: 100 });
-    const errChunks: Buffer[] = [];
-    stderr.on('data', (chunk: Buffer) => errChunks.push(chunk));
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerKeysCommand(
-      program,
-      () => {
-        const close = (): Promise<void> => {
-          closed += 1;
-          return Promise.resolve();
-        };
-        return Promise.resolve({ db: database.db, keyring, clock, close });
-      },
-      { stdout, stderr },
-    );
-    await program.parseAsync(['keys', 'rotate', ...args], { from: 'user' });
-    return { stdout: Buffer.concat(chunks).toString('utf8'), stderr: Buffer.concat(errChunks).toString('utf8') };
+  function runWithTerminal(keyring: Keyring, terminal: boolean, ...args: string[]): Promise<CliOutput> {
+    keyringInUse = keyring;
+    return runCli((program, output) => registerKeysCommand(program, runtime.open, output), ['keys', 'rotate', ...args], {
+      isTTY: terminal,
+      columns: 100,
+    });
   }
 
   it('adds a key version to the key file and re-wraps, printing one JSON document', async () => {
     const keyring = loadKeyring({ keys: undefined, dataDir: database.dataDir });
     const report = JSON.parse(await run(keyring, '--json', '--batch-size', '1')) as KeysRotateReport;
     expect(report).toEqual({ keySource: 'file', addedVersion: 2, toVersion: 2, fromVersions: [1], rewrapped: 1, keyVersions: [1, 2] });
-    expect(closed).toBe(1);
+    expect(runtime.closed).toBe(1);
     const retired = loadKeyring({ keys: undefined, dataDir: database.dataDir });
     expect(await decryptSecretConfidential(database.db, retired, { ...location, sealed })).toBe('token');
   });
@@ -74,7 +59,7 @@ describe.each(backends)('riposte keys rotate on %s', (backend) => {
     const output = await run(loadKeyring({ keys, dataDir: database.dataDir }));
     expect(output).toContain('Using key version 5, the newest in RIPOSTE_KEYS.');
     expect(output).toContain('Re-wrapped 1 data keys from version 1 to version 5.');
-    expect(closed).toBe(1);
+    expect(runtime.closed).toBe(1);
   });
 
   it('finishes an interrupted rotation with --resume, without adding another version', async () => {
@@ -100,6 +85,6 @@ describe.each(backends)('riposte keys rotate on %s', (backend) => {
     await expect(run(loadKeyring({ keys: undefined, dataDir: database.dataDir }), '--batch-size', '0')).rejects.toMatchObject({
       code: 'commander.invalidArgument',
     });
-    expect(closed).toBe(0);
+    expect(runtime.closed).toBe(0);
   });
 });

@@ -1,7 +1,6 @@
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testDeps } from '../../test/support/app.js';
+import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { insertAccount } from '../../test/support/fixtures.js';
 import { insertUser } from '../../test/support/identity-fixtures.js';
@@ -38,16 +37,8 @@ describe.each(backends)('riposte retention run on %s', (backend) => {
   afterEach(() => database.dispose());
 
   async function run(...args: string[]): Promise<string> {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerRetentionCommand(program, () => Promise.resolve({ ...deps, close: () => Promise.resolve() }), {
-      stdout,
-      stderr: new PassThrough(),
-    });
-    await program.parseAsync(['node', 'riposte', ...args]);
-    return Buffer.concat(chunks).toString('utf8');
+    const { stdout } = await runCli((program, output) => registerRetentionCommand(program, openRuntime(deps), output), args);
+    return stdout;
   }
 
   it('counts with --dry-run, then removes, reporting per kind', async () => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { RETENTION_KINDS } from '../modules/retention/retention.policy.js';
 import { runRetention, type RetentionReport } from '../modules/retention/retention.service.js';
 import type { ServiceDeps } from '../platform/service-deps.js';
-import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, type CommandOutput } from './command-io.js';
 
 /** What `retention run` needs: the services, and a way to release them. */
 export type RetentionRuntime = ServiceDeps & { close(): Promise<void> };
@@ -31,13 +31,10 @@ export function registerRetentionCommand(
     .option('--json', 'print one JSON document')
     .addOption(dataDirOption())
     .action(async (options: { dataDir?: string; dryRun?: boolean; json?: boolean }) => {
-      const runtime = await openRuntime({ dataDir: options.dataDir });
-      try {
+      await usingRuntime(openRuntime, options, async (runtime) => {
         const report = await runRetention(runtime, { dryRun: options.dryRun === true });
         output.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : summary(report));
-      } finally {
-        await runtime.close();
-      }
+      });
     });
   return retention;
 }

@@ -1,15 +1,15 @@
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testDeps } from '../../test/support/app.js';
+import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
-import { signInStaff } from '../modules/staff/staff.service.js';
+import { createTestStaff } from '../../test/support/staff-fixtures.js';
+import { findStaffPrincipal, signInStaff } from '../modules/staff/staff.service.js';
 import { totpCodeAt } from '../modules/staff/totp.js';
 import { decryptSecretConfidential } from '../platform/crypto/envelope.service.js';
-import { PLATFORM_ACCOUNT_ID } from '../platform/audit/audit.service.js';
+import { PLATFORM_ACCOUNT_ID, verifyAuditChains } from '../platform/audit/audit.service.js';
 import { registerStaffCommand } from './staff.js';
 
-describe.each(backends)('riposte staff on %s', (backend) => {
+describe.each(backends)('riposte staff create, list and disable on %s', (backend) => {
   let database: TestDatabase;
   let deps: ReturnType<typeof testDeps>;
 
@@ -20,16 +20,8 @@ describe.each(backends)('riposte staff on %s', (backend) => {
   afterEach(() => database.dispose());
 
   async function run(...args: string[]): Promise<string> {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerStaffCommand(program, () => Promise.resolve({ ...deps, close: () => Promise.resolve() }), {
-      stdout,
-      stderr: new PassThrough(),
-    });
-    await program.parseAsync(['node', 'riposte', ...args]);
-    return Buffer.concat(chunks).toString('utf8');
+    const { stdout } = await runCli((program, output) => registerStaffCommand(program, openRuntime(deps), output), args);
+    return stdout;
   }
 
   it('creates a staff member, printing the password and TOTP secret once; both sign in', async () => {
@@ -61,5 +53,52 @@ describe.each(backends)('riposte staff on %s', (backend) => {
     await expect(run('staff', 'create', '--email', 'SAM@vendor.test', '--name', 'Sam', '--role', 'support')).rejects.toThrow(
       /already exists/,
     );
+  });
+
+  it('disables a staff member: their sessions end at once, sign-in is refused, and it is audited', async () => {
+    const sam = await createTestStaff(deps, 'sam@vendor.test', 'support');
+    await createTestStaff(deps, 'olga@vendor.test', 'operator');
+    const signedIn = await signInStaff(deps, {
+      email: sam.email,
+      password: sam.password,
+      totp: await totpCodeAt(sam.totpSecret, deps.clock.now()),
+    });
+    expect(await findStaffPrincipal(deps, signedIn.token)).not.toBeNull();
+
+    const listed = JSON.parse(await run('staff', 'list', '--json')) as {
+      staff: Array<{ email: string; liveSessions: number; disabledAt: string | null }>;
+    };
+    expect(listed.staff.map((s) => [s.email, s.liveSessions, s.disabledAt])).toEqual([
+      ['sam@vendor.test', 1, null],
+      ['olga@vendor.test', 0, null],
+    ]);
+
+    expect(await run('staff', 'disable', 'Sam@Vendor.test')).toContain('Disabled staff member Sam@Vendor.test (staff id');
+    expect(await findStaffPrincipal(deps, signedIn.token)).toBeNull();
+    const revoked = await database.db.selectFrom('staff_sessions').select('revoked_at').where('staff_id', '=', sam.id).execute();
+    expect(revoked.every((row) => row.revoked_at !== null)).toBe(true);
+    deps.clock.advance(30_000);
+    await expect(
+      signInStaff(deps, { email: sam.email, password: sam.password, totp: await totpCodeAt(sam.totpSecret, deps.clock.now()) }),
+    ).rejects.toMatchObject({ status: 401 });
+
+    const text = await run('staff', 'list');
+    expect(text).toMatch(/support\tsam@vendor\.test\tsam\tdisabled 2026-/);
+    expect(text).toMatch(/operator\tolga@vendor\.test\tolga\tenabled, 0 live session\(s\)/);
+    const audited = await database.db
+      .selectFrom('audit_events')
+      .select(['action', 'target_id', 'actor_type'])
+      .where('account_id', '=', PLATFORM_ACCOUNT_ID)
+      .where('action', '=', 'staff.disabled')
+      .execute();
+    expect(audited).toEqual([{ action: 'staff.disabled', target_id: String(sam.id), actor_type: 'cli' }]);
+    expect((await verifyAuditChains(database.db)).ok).toBe(true);
+  });
+
+  it('refuses to disable an unknown or already disabled staff member, saying which', async () => {
+    await createTestStaff(deps, 'sam@vendor.test', 'support');
+    await expect(run('staff', 'disable', 'nobody@vendor.test')).rejects.toThrow(/No staff member has the email nobody@vendor\.test/);
+    await run('staff', 'disable', 'sam@vendor.test');
+    await expect(run('staff', 'disable', 'sam@vendor.test')).rejects.toThrow(/already disabled/);
   });
 });

@@ -4,7 +4,7 @@ import { disableStaffUser, listStaff } from '../modules/staff/staff-admin.servic
 import { createStaffUser, STAFF_ROLES } from '../modules/staff/staff.service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Keyring } from '../platform/crypto/keyring.js';
-import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, type CommandOutput } from './command-io.js';
 
 /** What the staff verbs need from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
 export interface StaffRuntime {
@@ -39,8 +39,7 @@ export function registerStaffCommand(program: Command, openRuntime: OpenStaffRun
     .option('--json', 'print one JSON document')
     .addOption(dataDirOption())
     .action(async (options: CreateOptions) => {
-      const runtime = await openRuntime({ dataDir: options.dataDir });
-      try {
+      await usingRuntime(openRuntime, options, async (runtime) => {
         const created = await createStaffUser(runtime, {
           email: options.email,
           name: options.name,
@@ -61,9 +60,7 @@ export function registerStaffCommand(program: Command, openRuntime: OpenStaffRun
             '',
           ].join('\n'),
         );
-      } finally {
-        await runtime.close();
-      }
+      });
     });
   registerStaffAdminVerbs(staff, openRuntime, output);
   return staff;
@@ -77,8 +74,7 @@ function registerStaffAdminVerbs(staff: Command, openRuntime: OpenStaffRuntime, 
     .option('--json', 'print one JSON document')
     .addOption(dataDirOption())
     .action(async (options: { dataDir?: string; json?: boolean }) => {
-      const runtime = await openRuntime({ dataDir: options.dataDir });
-      try {
+      await usingRuntime(openRuntime, options, async (runtime) => {
         const members = await listStaff(runtime);
         if (options.json === true) {
           output.stdout.write(`${JSON.stringify({ staff: members }, null, 2)}\n`);
@@ -89,9 +85,7 @@ function registerStaffAdminVerbs(staff: Command, openRuntime: OpenStaffRuntime, 
           output.stdout.write(
             `${member.id}\t${member.role}\t${member.email}\t${member.name}\t${member.disabledAt === null ? `enabled, ${member.liveSessions} live session(s)` : `disabled ${member.disabledAt}`}\n`,
           );
-      } finally {
-        await runtime.close();
-      }
+      });
     });
   staff
     .command('disable')
@@ -100,14 +94,11 @@ function registerStaffAdminVerbs(staff: Command, openRuntime: OpenStaffRuntime, 
     .option('--json', 'print one JSON document')
     .addOption(dataDirOption())
     .action(async (email: string, options: { dataDir?: string; json?: boolean }) => {
-      const runtime = await openRuntime({ dataDir: options.dataDir });
-      try {
+      await usingRuntime(openRuntime, options, async (runtime) => {
         const disabled = await disableStaffUser(runtime, { email, actor: { type: 'cli' } });
         if (options.json === true) output.stdout.write(`${JSON.stringify(disabled, null, 2)}\n`);
         else
           output.stdout.write(`Disabled staff member ${email} (staff id ${disabled.id}); ${disabled.sessionsRevoked} session(s) ended.\n`);
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 }

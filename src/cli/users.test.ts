@@ -1,7 +1,6 @@
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDeps } from '../../test/support/app.js';
+import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { insertAccount } from '../../test/support/fixtures.js';
 import { insertUser } from '../../test/support/identity-fixtures.js';
@@ -27,16 +26,8 @@ describe.each(backends)('riposte users erase on %s', (backend) => {
       personal: { userId: ana.id, values: { email: ana.email, name: ana.name, phone: ana.phone } },
     });
     const run = async (...args: string[]): Promise<string> => {
-      const stdout = new PassThrough();
-      const chunks: Buffer[] = [];
-      stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-      const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-      registerUsersCommand(program, () => Promise.resolve({ ...deps, close: () => Promise.resolve() }), {
-        stdout,
-        stderr: new PassThrough(),
-      });
-      await program.parseAsync(['node', 'riposte', ...args]);
-      return Buffer.concat(chunks).toString('utf8');
+      const { stdout } = await runCli((program, output) => registerUsersCommand(program, openRuntime(deps), output), args);
+      return stdout;
     };
     const first = JSON.parse(await run('users', 'erase', '--account', 'acme', '--email', 'Ana.Cli@acme.test', '--json')) as {
       erased: Array<{ id: number; realm: string }>;

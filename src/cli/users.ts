@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { findAccountBySubdomain } from '../modules/accounts/accounts.repo.js';
 import { eraseUsersByEmail } from '../modules/users/deleted-users.service.js';
-import { dataDirOption, processOutput, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, type CommandOutput } from './command-io.js';
 import type { OpenRetentionRuntime } from './retention.js';
 import { cliError } from './runtime-options.js';
 
@@ -16,8 +16,7 @@ export function registerUsersCommand(program: Command, openRuntime: OpenRetentio
     .option('--json', 'print one JSON document')
     .addOption(dataDirOption())
     .action(async (options: { account: string; email: string; json?: boolean; dataDir?: string }) => {
-      const runtime = await openRuntime({ dataDir: options.dataDir });
-      try {
+      await usingRuntime(openRuntime, options, async (runtime) => {
         const account = await findAccountBySubdomain(runtime.db, options.account);
         if (account === undefined) throw cliError(`No account has the subdomain "${options.account}".`);
         const erased = await eraseUsersByEmail(runtime, account, options.email, { type: 'cli' });
@@ -29,9 +28,7 @@ export function registerUsersCommand(program: Command, openRuntime: OpenRetentio
           output.stdout.write(
             `Erased ${ids.length} user(s) of ${account.subdomain}: ${ids.map((row) => `${row.id} (${row.realm})`).join(', ')}.\n`,
           );
-      } finally {
-        await runtime.close();
-      }
+      });
     });
   return users;
 }

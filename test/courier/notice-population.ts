@@ -1,31 +1,15 @@
 import type { Db } from '../../src/db/database.js';
-import type { Account, User } from '../../src/db/schema.js';
+import type { Account } from '../../src/db/schema.js';
 import { createCampaign, startCampaign } from '../../src/modules/incidents/campaigns.service.js';
 import { addExposure } from '../../src/modules/incidents/exposures.service.js';
 import { declareIncident } from '../../src/modules/incidents/incidents.service.js';
 import type { ServiceDeps } from '../../src/platform/service-deps.js';
-import { insertAccount } from '../support/fixtures.js';
-import { insertUser } from '../support/identity-fixtures.js';
+import { insertAccount, insertCertificate } from '../support/fixtures.js';
+import { insertPasswordCredential, insertUser } from '../support/identity-fixtures.js';
 
 export const CUTOFF = '2016-11-01T00:00:00.000Z';
 const actor = { type: 'cli' as const };
 const OLD = '2014-01-10T00:00:00.000Z';
-
-async function withPassword(db: Db, user: User, changedAt: string): Promise<User> {
-  await db
-    .insertInto('password_credentials')
-    .values({
-      account_id: user.account_id,
-      user_id: user.id,
-      password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
-      password_changed_at: changedAt,
-      must_change: 0,
-      must_change_reason: null,
-      must_change_incident_id: null,
-    })
-    .execute();
-  return user;
-}
 
 /** A private app of the account with one installation whose secure field was set at `setAt`. */
 async function installApp(db: Db, account: Account, id: number, name: string, installedAt: string, setAt: string): Promise<void> {
@@ -59,37 +43,6 @@ async function installApp(db: Db, account: Account, id: number, name: string, in
   await db
     .insertInto('installation_secrets')
     .values({ account_id: account.id, installation_id: id, field: 'api_key', sealed: 'not read here', set_at: setAt })
-    .execute();
-}
-
-async function certificate(db: Db, account: Account, id: number, hostname: string, uploadedAt: string): Promise<void> {
-  await db
-    .insertInto('certificates')
-    .values({
-      account_id: account.id,
-      id,
-      state: 'active',
-      hostnames: JSON.stringify([hostname]),
-      subject: `CN=${hostname}`,
-      issuer: 'CN=Test CA',
-      serial_number: String(id),
-      not_before: uploadedAt,
-      not_after: '2030-01-01T00:00:00.000Z',
-      fingerprint_sha256: 'AB:CD',
-      key_algorithm: 'rsa',
-      key_bits: 2048,
-      key_curve: null,
-      certificate_pem: 'not read here',
-      private_key_sealed: 'not read here',
-      source: 'import',
-      uploaded_by: null,
-      uploaded_at: uploadedAt,
-      activated_at: uploadedAt,
-      superseded_at: null,
-      superseded_by: null,
-      revoked_at: null,
-      revoked_by: null,
-    })
     .execute();
 }
 
@@ -147,13 +100,15 @@ export async function buildNoticePopulation(deps: ServiceDeps): Promise<NoticePo
   await insertUser(db, acme, 'gone@acme.test', { role: 'admin', active: 0 });
   await insertUser(db, acme, 'seller@acme.test', { role: 'admin', realm: 'sell' });
   const rotated = [
-    await withPassword(db, await insertUser(db, acme, 'ana@acme.test', { created_at: OLD }), '2015-02-01T00:00:00.000Z'),
-    await withPassword(db, await insertUser(db, acme, 'bob@acme.test', { created_at: OLD }), '2015-03-01T00:00:00.000Z'),
-    await withPassword(
-      db,
-      await insertUser(db, globex, 'chloe@globex.test', { created_at: OLD, name: 'Chloé' }),
-      '2015-04-01T00:00:00.000Z',
-    ),
+    await insertPasswordCredential(db, await insertUser(db, acme, 'ana@acme.test', { created_at: OLD }), {
+      password_changed_at: '2015-02-01T00:00:00.000Z',
+    }),
+    await insertPasswordCredential(db, await insertUser(db, acme, 'bob@acme.test', { created_at: OLD }), {
+      password_changed_at: '2015-03-01T00:00:00.000Z',
+    }),
+    await insertPasswordCredential(db, await insertUser(db, globex, 'chloe@globex.test', { created_at: OLD, name: 'Chloé' }), {
+      password_changed_at: '2015-04-01T00:00:00.000Z',
+    }),
   ];
   await insertUser(db, umbrella, 'admin@umbrella.test', { role: 'admin' });
   await installApp(db, acme, 1, 'Acme Ticket Bridge', '2016-02-01T00:00:00.000Z', '2016-02-01T00:00:00.000Z');
@@ -161,10 +116,10 @@ export async function buildNoticePopulation(deps: ServiceDeps): Promise<NoticePo
   await installApp(db, globex, 3, 'Globex Ledger Sync', '2015-07-14T00:00:00.000Z', '2015-07-14T00:00:00.000Z');
   await installApp(db, initech, 4, 'Initech <b>TPS</b> Relay', '2016-09-01T00:00:00.000Z', '2016-09-01T00:00:00.000Z');
   await installApp(db, umbrella, 5, 'Umbrella Hive', '2016-01-01T00:00:00.000Z', '2016-01-01T00:00:00.000Z');
-  await certificate(db, acme, 1, 'help.acme.test', '2016-05-01T00:00:00.000Z');
-  await certificate(db, acme, 2, 'new.acme.test', '2017-05-01T00:00:00.000Z');
-  await certificate(db, globex, 3, 'help.globex.test', '2016-06-01T00:00:00.000Z');
-  await certificate(db, umbrella, 4, 'help.umbrella.test', '2016-06-01T00:00:00.000Z');
+  await insertCertificate(db, acme, 1, 'help.acme.test', '2016-05-01T00:00:00.000Z');
+  await insertCertificate(db, acme, 2, 'new.acme.test', '2017-05-01T00:00:00.000Z');
+  await insertCertificate(db, globex, 3, 'help.globex.test', '2016-06-01T00:00:00.000Z');
+  await insertCertificate(db, umbrella, 4, 'help.umbrella.test', '2016-06-01T00:00:00.000Z');
 
   const incident = await declareIncident(deps, {
     title: 'Database copy of 2016',

@@ -32,11 +32,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerImportCommand, type OpenPopulationRuntime } from '../../src/cli/import.js';
+import { registerImportCommand } from '../../src/cli/import.js';
 import type { Account, User } from '../../src/db/schema.js';
 import { hashBcrypt, hashPbkdf2Sha256, hashSaltedSha1 } from '../../src/modules/auth/password-formats.js';
 import { campaignCompletion, createCampaign, getCampaign, startCampaign } from '../../src/modules/incidents/campaigns.service.js';
@@ -44,6 +42,7 @@ import { addExposure } from '../../src/modules/incidents/exposures.service.js';
 import { declareIncident } from '../../src/modules/incidents/incidents.service.js';
 import { getScope } from '../../src/modules/incidents/scope.service.js';
 import { buildTestApp, testDeps } from '../support/app.js';
+import { openRuntime, runCli } from '../support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { apiTokenAuthorization, hostOf, signIn, type TestSession } from '../support/identity-fixtures.js';
 import { SCOPE_CUTOFF, SEED_SELECTOR } from '../support/scope-population.js';
@@ -197,23 +196,16 @@ describe.each(backends)('issue 5 scenario on %s', (backend) => {
   };
 
   async function runImport(dir: string): Promise<unknown> {
-    const stdout = new PassThrough();
-    const stderr = Object.assign(new PassThrough(), { isTTY: false });
-    const out: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    stderr.resume();
-    const open: OpenPopulationRuntime = () =>
-      Promise.resolve({
-        handle: database,
-        clock: deps.clock,
-        keyring: deps.keyring,
-        config: { baseDomain: 'localhost', port: 3000 },
-        close: () => Promise.resolve(),
-      });
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerImportCommand(program, open, { stdout, stderr });
-    await program.parseAsync(['import', dir, '--json'], { from: 'user' });
-    return JSON.parse(Buffer.concat(out).toString('utf8'));
+    const open = openRuntime({
+      handle: database,
+      clock: deps.clock,
+      keyring: deps.keyring,
+      config: { baseDomain: 'localhost', port: 3000 },
+    });
+    const { stdout } = await runCli((program, output) => registerImportCommand(program, open, output), ['import', dir, '--json'], {
+      isTTY: false,
+    });
+    return JSON.parse(stdout);
   }
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Db } from '../../src/db/database.js';
-import type { Account, User } from '../../src/db/schema.js';
+import type { Account, PasswordCredentialsTable, User } from '../../src/db/schema.js';
 import { reserveIds } from '../../src/db/sequences.js';
 import type { OauthClientView } from '../../src/modules/auth/oauth/oauth.schema.js';
 import { s256 } from '../../src/modules/auth/oauth/pkce.js';
@@ -43,24 +43,37 @@ export async function insertUser(db: Db, account: Account, email: string, overri
   return user;
 }
 
+/** The argon2id hash the fixtures store where a test never verifies the password. */
+export const PLACEHOLDER_PASSWORD_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
+
 /**
- * Gives a user a password credential whose change is pending (`must_change`),
- * as a rotation campaign leaves it. The hash is a placeholder: these tests
- * never verify it.
+ * Gives a user a password credential, last changed in 2015 and with no change
+ * pending unless `overrides` say otherwise. The hash is a placeholder unless
+ * `overrides` give one.
  */
-export async function insertPendingPasswordChange(db: Db, user: User): Promise<void> {
+export async function insertPasswordCredential(db: Db, user: User, overrides: Partial<PasswordCredentialsTable> = {}): Promise<User> {
   await db
     .insertInto('password_credentials')
     .values({
       account_id: user.account_id,
       user_id: user.id,
-      password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+      password_hash: PLACEHOLDER_PASSWORD_HASH,
       password_changed_at: '2015-01-01T00:00:00.000Z',
-      must_change: 1,
-      must_change_reason: 'incident',
+      must_change: 0,
+      must_change_reason: null,
       must_change_incident_id: null,
+      ...overrides,
     })
     .execute();
+  return user;
+}
+
+/**
+ * Gives a user a password credential whose change is pending (`must_change`),
+ * as a rotation campaign leaves it.
+ */
+export async function insertPendingPasswordChange(db: Db, user: User): Promise<void> {
+  await insertPasswordCredential(db, user, { must_change: 1, must_change_reason: 'incident' });
 }
 
 /** `Authorization: Basic` for `email/token:TOKEN`. */

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addFrenchTranslation } from '../../../test/support/advisory-fixtures.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { PLATFORM_ACCOUNT_ID, verifyAuditChains } from '../../platform/audit/audit.service.js';
 import { FixedClock } from '../../platform/clock.js';
@@ -44,14 +45,7 @@ describe.each(backends)('advisories on %s', (backend) => {
   it('marks a translation outdated when the source changes, and current again when the translation is edited', async () => {
     const { id } = await create();
     deps.clock.advance(60_000);
-    await saveAdvisoryTranslation(deps, {
-      advisoryId: id,
-      locale: 'fr',
-      title: 'Mots de passe',
-      body: 'Une copie a fuité.',
-      machineTranslated: true,
-      actor,
-    });
+    await addFrenchTranslation(deps, id);
     expect(await translation(id, 'fr')).toMatchObject({ revision: 1, sourceRevision: 1, outdated: false, machineTranslated: true });
 
     deps.clock.advance(60_000);

@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, testDeps } from '../../../test/support/app.js';
+import { addFrenchTranslation } from '../../../test/support/advisory-fixtures.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
-import { appendAdvisoryUpdate, saveAdvisoryTranslation } from './advisory-edits.service.js';
+import { appendAdvisoryUpdate } from './advisory-edits.service.js';
 import { createAdvisory, publishAdvisory } from './advisories.service.js';
 
 const CHROMIUM = [process.env.RIPOSTE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(
@@ -40,14 +41,7 @@ describe.skipIf(CHROMIUM === undefined).each(backends)('the advisory page in a b
     app = await buildTestApp(deps);
     origin = await app.listen({ port: 0, host: '127.0.0.1' });
     ({ id } = await createAdvisory(deps, { title: 'Passwords reset', body: 'A copy leaked.\n\n<img src=x onerror=alert(1)>', actor }));
-    await saveAdvisoryTranslation(deps, {
-      advisoryId: id,
-      locale: 'fr',
-      title: 'Mots de passe',
-      body: 'Une copie a fuité.',
-      machineTranslated: true,
-      actor,
-    });
+    await addFrenchTranslation(deps, id);
     await publishAdvisory(deps, id, actor);
     deps.clock.advance(60_000);
     await appendAdvisoryUpdate(deps, { advisoryId: id, body: 'All reset.', actor });

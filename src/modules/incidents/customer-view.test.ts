@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, testDeps } from '../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
+import { insertCertificate } from '../../../test/support/fixtures.js';
 import { insertUser, signIn } from '../../../test/support/identity-fixtures.js';
 import { buildScopePopulation, SCOPE_CUTOFF, SEED_SELECTOR, type ScopePopulation } from '../../../test/support/scope-population.js';
-import type { Db } from '../../db/database.js';
-import type { Account, User } from '../../db/schema.js';
+import type { User } from '../../db/schema.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { startSession } from '../auth/sessions/sessions.service.js';
 import { createCampaign, startCampaign } from './campaigns.service.js';
@@ -17,37 +17,6 @@ import { buildEvidence, type Evidence } from './evidence.service.js';
 const actor = { type: 'cli' as const };
 const ACTIVATED_BEFORE_CUTOFF = { field: 'account.activated_at', op: 'before', value: SCOPE_CUTOFF };
 const INCIDENT_TITLE = 'Credential store copied';
-
-async function insertCertificate(db: Db, account: Account, id: number, hostname: string, uploadedAt: string): Promise<void> {
-  await db
-    .insertInto('certificates')
-    .values({
-      account_id: account.id,
-      id,
-      state: 'active',
-      hostnames: JSON.stringify([hostname]),
-      subject: `CN=${hostname}`,
-      issuer: 'CN=Test CA',
-      serial_number: String(id),
-      not_before: uploadedAt,
-      not_after: '2030-01-01T00:00:00.000Z',
-      fingerprint_sha256: 'AB:CD',
-      key_algorithm: 'rsa',
-      key_bits: 2048,
-      key_curve: null,
-      certificate_pem: 'not read here',
-      private_key_sealed: 'sealed',
-      source: 'import',
-      uploaded_by: null,
-      uploaded_at: uploadedAt,
-      activated_at: uploadedAt,
-      superseded_at: null,
-      superseded_by: null,
-      revoked_at: null,
-      revoked_by: null,
-    })
-    .execute();
-}
 
 interface CustomerViewScenario {
   population: ScopePopulation;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { baseUrlOf, errorResponses } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { requirePrincipal, requireRole } from '../auth/principal.js';
@@ -7,6 +7,31 @@ import { auditLogCsv, auditLogPage, readAuditLogFilter } from './audit-logs.serv
 import { sendCsv } from './csv-reply.js';
 
 const tags = ['audit logs'];
+
+type AuditLogRequest = FastifyRequest<{ Querystring: AuditLogQuery }>;
+
+/** What an admin may read of the account's audit trail: every event, or those of `actions` only. */
+function adminAuditLogFilter(
+  request: AuditLogRequest,
+  actions?: readonly string[],
+): { filter: ReturnType<typeof readAuditLogFilter>; subdomain: string } {
+  const principal = requirePrincipal(request);
+  requireRole(principal, 'admin');
+  return { filter: readAuditLogFilter(principal.account.id, request.query, actions), subdomain: principal.account.subdomain };
+}
+
+/** A handler for a page of the account's audit trail (admins), under `key`, its links pointing at `path`. */
+export const auditLogPageHandler =
+  (deps: ServiceDeps, page: { path: string; key: string; actions?: readonly string[] }) => async (request: AuditLogRequest) =>
+    auditLogPage(deps.db, adminAuditLogFilter(request, page.actions).filter, request.query, `${baseUrlOf(request)}${page.path}`, page.key);
+
+/** A handler streaming the account's audit trail (admins) as `{fileName}-{subdomain}.csv`, oldest first unless sorted. */
+export const auditLogCsvHandler =
+  (deps: ServiceDeps, csv: { fileName: string; actions?: readonly string[] }) => async (request: AuditLogRequest, reply: FastifyReply) => {
+    const { filter, subdomain } = adminAuditLogFilter(request, csv.actions);
+    const order = request.query.sort === '-created_at' ? 'desc' : 'asc';
+    return sendCsv(reply, `${csv.fileName}-${subdomain}.csv`, auditLogCsv(deps.db, filter, order));
+  };
 
 /** The account's audit trail for its admins: Zendesk's `audit_logs`, filtered and paginated, and a streamed CSV export. */
 export function auditLogRoutes(deps: ServiceDeps) {
@@ -22,12 +47,7 @@ export function auditLogRoutes(deps: ServiceDeps) {
           response: { 200: auditLogPageSchema, ...errorResponses },
         },
       },
-      async (request) => {
-        const principal = requirePrincipal(request);
-        requireRole(principal, 'admin');
-        const filter = readAuditLogFilter(principal.account.id, request.query);
-        return auditLogPage(deps.db, filter, request.query, `${baseUrlOf(request)}/api/v2/audit_logs.json`);
-      },
+      auditLogPageHandler(deps, { path: '/api/v2/audit_logs.json', key: 'audit_logs' }),
     );
 
     app.get<{ Querystring: AuditLogQuery }>(
@@ -40,13 +60,7 @@ export function auditLogRoutes(deps: ServiceDeps) {
           response: errorResponses,
         },
       },
-      async (request, reply) => {
-        const principal = requirePrincipal(request);
-        requireRole(principal, 'admin');
-        const filter = readAuditLogFilter(principal.account.id, request.query);
-        const order = request.query.sort === '-created_at' ? 'desc' : 'asc';
-        return sendCsv(reply, `audit-log-${principal.account.subdomain}.csv`, auditLogCsv(deps.db, filter, order));
-      },
+      auditLogCsvHandler(deps, { fileName: 'audit-log' }),
     );
     done();
   };

@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, testDeps } from '../../../test/support/app.js';
+import { openRuntime, runCli } from '../../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { insertAccount } from '../../../test/support/fixtures.js';
 import { apiTokenAuthorization, hostOf, insertUser, signIn, type TestSession } from '../../../test/support/identity-fixtures.js';
@@ -204,18 +203,13 @@ describe.each(backends)('the audit trail API (/api/v2/audit_logs) on %s', (backe
   });
 
   it('exports from the command line (riposte audit export), recorded as a read by the CLI', async () => {
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    const audit = program.command('audit');
-    registerAuditExportCommand(audit, () => Promise.resolve({ ...deps, close: () => Promise.resolve() }), {
-      stdout,
-      stderr: new PassThrough(),
-    });
-    const since = new Date(Date.parse(startedAt) + 10 * HOUR_MS).toISOString();
-    await program.parseAsync(['node', 'riposte', 'audit', 'export', '--account', 'acme', '--since', since]);
-    const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\r\n');
+    const exportAudit = (since: string) =>
+      runCli(
+        (program, output) => registerAuditExportCommand(program.command('audit'), openRuntime(deps), output),
+        ['audit', 'export', '--account', 'acme', '--since', since],
+      );
+    const { stdout } = await exportAudit(new Date(Date.parse(startedAt) + 10 * HOUR_MS).toISOString());
+    const lines = stdout.trimEnd().split('\r\n');
     expect(lines[0]).toContain('id,created_at');
     // Events 9, 10 and 11 (hours 10 to 12), then the reads recorded since, oldest first.
     expect(
@@ -232,8 +226,6 @@ describe.each(backends)('the audit trail API (/api/v2/audit_logs) on %s', (backe
       .where('actor_type', '=', 'cli')
       .execute();
     expect(cliRead).toHaveLength(1);
-    await expect(program.parseAsync(['node', 'riposte', 'audit', 'export', '--account', 'acme', '--since', 'last week'])).rejects.toThrow(
-      /ISO 8601/,
-    );
+    await expect(exportAudit('last week')).rejects.toThrow(/ISO 8601/);
   });
 });

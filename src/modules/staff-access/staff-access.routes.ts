@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { baseUrlOf, errorResponses, idParamsSchema, type IdParams } from '../../platform/http/route-shapes.js';
+import { errorResponses, idParamsSchema, type IdParams } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requirePrincipal, requireRole } from '../auth/principal.js';
+import { requirePrincipal } from '../auth/principal.js';
 import { auditLogViewSchema, auditLogQuerySchema, type AuditLogQuery } from './audit-logs.schema.js';
-import { auditLogCsv, auditLogPage, readAuditLogFilter } from './audit-logs.service.js';
-import { sendCsv } from './csv-reply.js';
+import { auditLogCsvHandler, auditLogPageHandler } from './audit-logs.routes.js';
 import { createGrant, listAccountGrants, revokeGrant } from './grants.service.js';
 import { createGrantBodySchema, grantViewSchema, type CreateGrantBody } from './staff-access.schema.js';
 import { STAFF_WORK_ACTIONS } from './staff-work.js';
@@ -77,12 +76,7 @@ export function staffAccessRoutes(deps: ServiceDeps) {
           },
         },
       },
-      async (request) => {
-        const principal = requirePrincipal(request);
-        requireRole(principal, 'admin');
-        const filter = readAuditLogFilter(principal.account.id, request.query, STAFF_WORK_ACTIONS);
-        return auditLogPage(deps.db, filter, request.query, `${baseUrlOf(request)}/api/v2/staff_access/events.json`, 'staff_access_events');
-      },
+      auditLogPageHandler(deps, { path: '/api/v2/staff_access/events.json', key: 'staff_access_events', actions: STAFF_WORK_ACTIONS }),
     );
 
     app.get<{ Querystring: AuditLogQuery }>(
@@ -95,13 +89,7 @@ export function staffAccessRoutes(deps: ServiceDeps) {
           response: errorResponses,
         },
       },
-      async (request, reply) => {
-        const principal = requirePrincipal(request);
-        requireRole(principal, 'admin');
-        const filter = readAuditLogFilter(principal.account.id, request.query, STAFF_WORK_ACTIONS);
-        const order = request.query.sort === '-created_at' ? 'desc' : 'asc';
-        return sendCsv(reply, `staff-access-${principal.account.subdomain}.csv`, auditLogCsv(deps.db, filter, order));
-      },
+      auditLogCsvHandler(deps, { fileName: 'staff-access', actions: STAFF_WORK_ACTIONS }),
     );
     done();
   };

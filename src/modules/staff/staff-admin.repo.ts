@@ -1,6 +1,16 @@
 import type { Queryable } from '../../db/database.js';
 import type { StaffUserRow } from './staff.repo.js';
 
+/** A staff member's columns, both selected and grouped by: one row per member, beside the count of live sessions. */
+const STAFF_COLUMNS = [
+  'staff_users.id',
+  'staff_users.email',
+  'staff_users.name',
+  'staff_users.role',
+  'staff_users.created_at',
+  'staff_users.disabled_at',
+] as const;
+
 export type StaffListRow = Pick<StaffUserRow, 'id' | 'email' | 'name' | 'role' | 'created_at' | 'disabled_at'> & { live_sessions: number };
 
 /** Every staff member with the count of their sessions live at `now`, by id. */
@@ -13,23 +23,8 @@ export async function listStaffUsersWithSessions(db: Queryable, now: string): Pr
         .on('staff_sessions.revoked_at', 'is', null)
         .on('staff_sessions.expires_at', '>', now),
     )
-    .select([
-      'staff_users.id',
-      'staff_users.email',
-      'staff_users.name',
-      'staff_users.role',
-      'staff_users.created_at',
-      'staff_users.disabled_at',
-      (eb) => eb.fn.count<number>('staff_sessions.id').as('live_sessions'),
-    ])
-    .groupBy([
-      'staff_users.id',
-      'staff_users.email',
-      'staff_users.name',
-      'staff_users.role',
-      'staff_users.created_at',
-      'staff_users.disabled_at',
-    ])
+    .select([...STAFF_COLUMNS, (eb) => eb.fn.count<number>('staff_sessions.id').as('live_sessions')])
+    .groupBy([...STAFF_COLUMNS])
     .orderBy('staff_users.id')
     .execute();
   return rows.map((row) => ({ ...row, id: Number(row.id), live_sessions: Number(row.live_sessions) }));

@@ -37,24 +37,16 @@ export async function eraseUserData(db: Queryable, user: Pick<User, 'account_id'
   const accountId = user.account_id;
   const userId = user.id;
   const email = user.email.toLowerCase();
-  const passwordCredentials = await db
-    .deleteFrom('password_credentials')
-    .where('account_id', '=', accountId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  const passwordHistory = await db
-    .deleteFrom('password_history')
-    .where('account_id', '=', accountId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  const sessions = await db.deleteFrom('sessions').where('account_id', '=', accountId).where('user_id', '=', userId).executeTakeFirst();
-  const oauthTokens = await db
-    .deleteFrom('oauth_tokens')
-    .where('account_id', '=', accountId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  await db.deleteFrom('oauth_codes').where('account_id', '=', accountId).where('user_id', '=', userId).execute();
-  await db.deleteFrom('password_change_steps').where('account_id', '=', accountId).where('user_id', '=', userId).execute();
+  // Each of these tables keys the person's rows by (account_id, user_id).
+  const deleteTheirs = (
+    table: 'password_credentials' | 'password_history' | 'sessions' | 'oauth_tokens' | 'oauth_codes' | 'password_change_steps',
+  ) => db.deleteFrom(table).where('account_id', '=', accountId).where('user_id', '=', userId).executeTakeFirst();
+  const passwordCredentials = await deleteTheirs('password_credentials');
+  const passwordHistory = await deleteTheirs('password_history');
+  const sessions = await deleteTheirs('sessions');
+  const oauthTokens = await deleteTheirs('oauth_tokens');
+  await deleteTheirs('oauth_codes');
+  await deleteTheirs('password_change_steps');
   await db
     .updateTable('api_tokens')
     .set({ created_by: null })

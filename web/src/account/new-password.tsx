@@ -3,6 +3,7 @@ import { isApiError } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/en.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
+import { failureMessage } from '../ui/requests.js';
 import type { SignInOptions } from './account-types.js';
 import { loadStrengthChecker, type StrengthChecker } from './strength.js';
 
@@ -88,7 +89,7 @@ export function NewPasswordForm(props: {
         document.getElementById('new-password')?.focus();
       } else if (isApiError(caught) && caught.status === 401) {
         props.onExpired();
-      } else setError(isApiError(caught) ? caught.message : t('common.failed'));
+      } else setError(failureMessage(caught, t('common.failed')));
     } finally {
       setBusy(false);
     }

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { followLink } from '../router.js';
-import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
+import { EmailField, ErrorMessage, SubmitButton } from '../ui/forms.js';
 import { PageHeading } from '../ui/layout.js';
+import { useRequests } from '../ui/requests.js';
 import type { SignInOptions } from './account-types.js';
 import { NewPasswordForm } from './new-password.js';
 
@@ -11,8 +12,7 @@ import { NewPasswordForm } from './new-password.js';
 export function PasswordResetPage(props: { options: SignInOptions; token: string | null }) {
   const { t } = useI18n();
   const [email, setEmail] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, busy, act } = useRequests();
   const [sent, setSent] = useState(false);
   const [changed, setChanged] = useState(false);
   const [expired, setExpired] = useState(false);
@@ -54,16 +54,10 @@ export function PasswordResetPage(props: { options: SignInOptions; token: string
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       await api('/access/password_reset', { method: 'POST', body: { email } });
       setSent(true);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <section className="panel panel--narrow">
@@ -75,14 +69,7 @@ export function PasswordResetPage(props: { options: SignInOptions; token: string
       ) : (
         <form onSubmit={(event) => void submit(event)} noValidate>
           <ErrorMessage message={error} />
-          <Field
-            label={t('field.email')}
-            type="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
+          <EmailField value={email} onValue={setEmail} />
           <SubmitButton busy={busy}>{t('reset.submit')}</SubmitButton>
         </form>
       )}

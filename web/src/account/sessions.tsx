@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { navigate } from '../router.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage } from '../ui/forms.js';
 import { Loading, PageHeading } from '../ui/layout.js';
+import { useRequests } from '../ui/requests.js';
 import type { Me, Session } from './account-types.js';
 
 /** A short, readable name for a browser from its user agent. */
@@ -20,21 +21,21 @@ export function SessionsPage(props: { me: Me; onSignedOut: () => void }) {
   const { t, dateTime } = useI18n();
   const announce = useAnnounce();
   const [sessions, setSessions] = useState<Session[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setSessions((await api<{ sessions: Session[] }>('/api/v2/users/me/sessions.json')).sessions);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [t]);
+  const { error, setError, attempt } = useRequests();
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        setSessions((await api<{ sessions: Session[] }>('/api/v2/users/me/sessions.json')).sessions);
+      }),
+    [attempt],
+  );
   useEffect(() => {
     void load();
   }, [load]);
 
   const revoke = async (session: Session | null) => {
     setError(null);
-    try {
+    await attempt(async () => {
       const path = session === null ? '/api/v2/users/me/sessions.json' : `/api/v2/users/me/sessions/${session.id}.json`;
       await api(path, { method: 'DELETE', csrfToken: props.me.authenticity_token ?? null });
       if (session === null || session.current) {
@@ -44,9 +45,7 @@ export function SessionsPage(props: { me: Me; onSignedOut: () => void }) {
       }
       announce(t('sessions.revoked'));
       await load();
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
+    });
   };
 
   return (

@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { followLink, navigate } from '../router.js';
 import { useAnnounce } from '../ui/announcer.js';
-import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
+import { CurrentPasswordField, EmailField, ErrorMessage, SubmitButton } from '../ui/forms.js';
 import { PageHeading } from '../ui/layout.js';
+import { useRequests } from '../ui/requests.js';
 import type { Me, SignInAnswer, SignInOptions } from './account-types.js';
 import { NewPasswordForm } from './new-password.js';
 
@@ -14,8 +15,7 @@ export function SignInPage(props: { options: SignInOptions; onSignedIn: (me: Me)
   const announce = useAnnounce();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, busy, act } = useRequests();
   const [change, setChange] = useState<{ token: string; expiresAt: string } | null>(null);
 
   const finish = (user: Me, authenticityToken: string) => {
@@ -26,21 +26,13 @@ export function SignInPage(props: { options: SignInOptions; onSignedIn: (me: Me)
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       const answer = await api<SignInAnswer>('/access/sign_in', { method: 'POST', body: { email, password } });
       if (answer.status === 'password_change_required') {
         setPassword('');
         setChange({ token: answer.change_token, expiresAt: answer.expires_at });
       } else finish(answer.user, answer.authenticity_token);
-    } catch (caught) {
-      setError(
-        isApiError(caught) && caught.status === 401 ? t('signIn.refused') : isApiError(caught) ? caught.message : t('common.failed'),
-      );
-    } finally {
-      setBusy(false);
-    }
+    }, t('signIn.refused'));
   };
 
   if (change !== null) {
@@ -87,24 +79,8 @@ export function SignInPage(props: { options: SignInOptions; onSignedIn: (me: Me)
         <div id="sign-in-error">
           <ErrorMessage message={error} />
         </div>
-        <Field
-          label={t('field.email')}
-          type="email"
-          name="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-        />
-        <Field
-          label={t('field.password')}
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
+        <EmailField name="email" value={email} onValue={setEmail} />
+        <CurrentPasswordField name="password" value={password} onValue={setPassword} />
         <SubmitButton busy={busy}>{t('signIn.submit')}</SubmitButton>
       </form>
       <p className="aside">

@@ -1,8 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
+import { failureMessage } from '../ui/requests.js';
 import { ADVISORY_LOCALES, type Advisory } from './advisory-types.js';
 import type { OpsContext } from './ops-types.js';
 
@@ -32,7 +33,7 @@ export function AdvisoryEditor(props: { context: OpsContext; advisory: Advisory;
     const timer = window.setTimeout(() => {
       api<{ html: string }>('/ops/v1/advisories/preview', { method: 'POST', body: { body }, csrfToken: context.csrf })
         .then(setPreview)
-        .catch((caught: unknown) => setPreview({ error: isApiError(caught) ? caught.message : t('common.failed') }));
+        .catch((caught: unknown) => setPreview({ error: failureMessage(caught, t('common.failed')) }));
     }, PREVIEW_DEBOUNCE_MS);
     return () => window.clearTimeout(timer);
   }, [body, context.csrf, t]);
@@ -45,7 +46,7 @@ export function AdvisoryEditor(props: { context: OpsContext; advisory: Advisory;
       announce(done);
       props.onChanged();
     } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
+      setError(failureMessage(caught, t('common.failed')));
     } finally {
       setBusy(null);
     }

@@ -1,26 +1,26 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
+import { useRequests } from '../ui/requests.js';
 import { ADVISORY_LOCALES, type Advisory } from './advisory-types.js';
 import { AdvisoryEditor } from './advisory-editor.js';
 import type { IncidentDetails, OpsContext } from './ops-types.js';
 
 /** The incident's public advisory: create it, edit and preview each locale, publish, append updates. */
 export function AdvisorySection(props: { context: OpsContext; incident: IncidentDetails }) {
-  const { t } = useI18n();
   const [advisory, setAdvisory] = useState<Advisory | null | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      const { advisories } = await api<{ advisories: Advisory[] }>('/ops/v1/advisories');
-      const mine = advisories.find((candidate) => candidate.incidentId === props.incident.id);
-      setAdvisory(mine === undefined ? null : (await api<{ advisory: Advisory }>(`/ops/v1/advisories/${mine.id}`)).advisory);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [props.incident.id, t]);
+  const { error, attempt } = useRequests();
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        const { advisories } = await api<{ advisories: Advisory[] }>('/ops/v1/advisories');
+        const mine = advisories.find((candidate) => candidate.incidentId === props.incident.id);
+        setAdvisory(mine === undefined ? null : (await api<{ advisory: Advisory }>(`/ops/v1/advisories/${mine.id}`)).advisory);
+      }),
+    [attempt, props.incident.id],
+  );
   useEffect(() => {
     void load();
   }, [load]);
@@ -36,13 +36,10 @@ function CreateAdvisory(props: { context: OpsContext; incident: IncidentDetails;
   const [title, setTitle] = useState(props.incident.title);
   const [body, setBody] = useState('');
   const [locale, setLocale] = useState<string>('en');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, busy, act } = useRequests();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       await api('/ops/v1/advisories', {
         method: 'POST',
         body: { title, body, source_locale: locale, incident_id: props.incident.id },
@@ -50,11 +47,7 @@ function CreateAdvisory(props: { context: OpsContext; incident: IncidentDetails;
       });
       announce(t('ops.advisory.created'));
       props.onCreated();
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="section" onSubmit={(event) => void submit(event)} noValidate aria-labelledby="create-advisory">

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { campaignStateKey } from '../i18n/labels.js';
 import { followLink } from '../router.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, ProgressBar } from '../ui/forms.js';
 import { PageHeading } from '../ui/layout.js';
+import { failureMessage } from '../ui/requests.js';
 import { CompletionChart } from './chart.js';
 import type { Campaign, Completion, CompletionPoint, OpsContext } from './ops-types.js';
 
@@ -98,7 +99,7 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
       announce(t(ANNOUNCED[verb]));
       if (verb === 'start') void loadSeries();
     } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
+      setError(failureMessage(caught, t('common.failed')));
     } finally {
       setBusy(null);
     }

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/en.js';
 import { campaignStateKey } from '../i18n/labels.js';
 import { followLink, navigate } from '../router.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, Field, ProgressBar, SubmitButton } from '../ui/forms.js';
+import { failureMessage, useRequests } from '../ui/requests.js';
 import type { Campaign, DryRun, IncidentDetails, OpsContext } from './ops-types.js';
 import { EXAMPLE_SELECTOR, SelectorEditor, type SelectorStatus } from './selector-editor.js';
 
@@ -13,14 +14,14 @@ import { EXAMPLE_SELECTOR, SelectorEditor, type SelectorStatus } from './selecto
 export function CampaignsSection(props: { context: OpsContext; incident: IncidentDetails }) {
   const { t, number } = useI18n();
   const [campaigns, setCampaigns] = useState<Campaign[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setCampaigns((await api<{ campaigns: Campaign[] }>(`/ops/v1/incidents/${props.incident.id}/campaigns`)).campaigns);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [props.incident.id, t]);
+  const { error, attempt } = useRequests();
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        setCampaigns((await api<{ campaigns: Campaign[] }>(`/ops/v1/incidents/${props.incident.id}/campaigns`)).campaigns);
+      }),
+    [attempt, props.incident.id],
+  );
   useEffect(() => {
     void load();
   }, [load]);
@@ -96,7 +97,7 @@ function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; 
       announce(t('ops.campaigns.drafted', { targets: campaign.dryRun.targets }));
       props.onDrafted();
     } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
+      setError(failureMessage(caught, t('common.failed')));
     } finally {
       setBusy(null);
     }
@@ -109,7 +110,7 @@ function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; 
       await api(`/ops/v1/campaigns/${draft.id}/start`, { method: 'POST', csrfToken: props.context.csrf });
       navigate(`/ops/console/campaigns/${draft.id}`);
     } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
+      setError(failureMessage(caught, t('common.failed')));
       setBusy(null);
     }
   };

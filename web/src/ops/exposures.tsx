@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { categoryKey, EXPOSURE_CATEGORIES } from '../i18n/labels.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, SubmitButton } from '../ui/forms.js';
+import { useRequests } from '../ui/requests.js';
 import type { Exposure, IncidentDetails, OpsContext } from './ops-types.js';
 import { EXAMPLE_SELECTOR, SelectorEditor, type SelectorStatus } from './selector-editor.js';
 
@@ -17,17 +18,16 @@ export function ExposuresEditor(props: { context: OpsContext; incident: Incident
   const [selectorText, setSelectorText] = useState(EXAMPLE_SELECTOR);
   const [status, setStatus] = useState<SelectorStatus>({ state: 'empty' });
   const [accountsText, setAccountsText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, busy, attempt, act } = useRequests();
   const base = `/ops/v1/incidents/${props.incident.id}/exposures`;
   const closed = props.incident.state === 'closed';
-  const load = useCallback(async () => {
-    try {
-      setExposures((await api<{ exposures: Exposure[] }>(base)).exposures);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [base, t]);
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        setExposures((await api<{ exposures: Exposure[] }>(base)).exposures);
+      }),
+    [attempt, base],
+  );
   useEffect(() => {
     void load();
   }, [load]);
@@ -44,9 +44,7 @@ export function ExposuresEditor(props: { context: OpsContext; incident: Incident
       setError(kind === 'selector' ? t('ops.exposures.fixSelector') : t('ops.exposures.fixAccounts'));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       const body =
         kind === 'selector'
           ? { category, selector: status.state === 'valid' ? status.selector : null }
@@ -59,22 +57,16 @@ export function ExposuresEditor(props: { context: OpsContext; incident: Incident
       announce(t('ops.exposures.added', { version: change.scopeVersion, accounts: change.accountsInScope }));
       await load();
       props.onChanged();
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const remove = async (exposure: Exposure) => {
     setError(null);
-    try {
+    await attempt(async () => {
       const change = await api<{ scopeVersion: number }>(`${base}/${exposure.id}`, { method: 'DELETE', csrfToken: props.context.csrf });
       announce(t('ops.exposures.removed', { version: change.scopeVersion }));
       await load();
       props.onChanged();
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
+    });
   };
 
   return (

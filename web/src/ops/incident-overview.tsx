@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
+import { failureMessage } from '../ui/requests.js';
 import { stateKey } from '../i18n/labels.js';
 import type { IncidentDetails, OpsContext } from './ops-types.js';
 
@@ -32,7 +33,7 @@ export function IncidentOverview(props: {
       await reload();
       announce(done);
     } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
+      setError(failureMessage(caught, t('common.failed')));
     } finally {
       setBusy(null);
     }

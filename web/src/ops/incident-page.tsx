@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/en.js';
 import { followLink } from '../router.js';
 import { ErrorMessage } from '../ui/forms.js';
 import { Loading, PageHeading } from '../ui/layout.js';
+import { useRequests } from '../ui/requests.js';
 import { AdvisorySection } from './advisory.js';
 import { CampaignsSection } from './campaigns.js';
 import { stateKey } from '../i18n/labels.js';
@@ -25,14 +26,14 @@ const SECTIONS: Array<{ id: string; label: MessageKey; suffix: string }> = [
 export function IncidentPage(props: { context: OpsContext; incidentId: number; section: string }) {
   const { t } = useI18n();
   const [incident, setIncident] = useState<IncidentDetails | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setIncident((await api<{ incident: IncidentDetails }>(`/ops/v1/incidents/${props.incidentId}`)).incident);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [props.incidentId, t]);
+  const { error, attempt } = useRequests();
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        setIncident((await api<{ incident: IncidentDetails }>(`/ops/v1/incidents/${props.incidentId}`)).incident);
+      }),
+    [attempt, props.incidentId],
+  );
   useEffect(() => {
     void load();
   }, [load]);

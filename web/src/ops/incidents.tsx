@@ -1,24 +1,25 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { stateKey } from '../i18n/labels.js';
 import { followLink, navigate } from '../router.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
 import { Loading, PageHeading } from '../ui/layout.js';
+import { useRequests } from '../ui/requests.js';
 import type { IncidentDetails, IncidentSummary, OpsContext } from './ops-types.js';
 
 /** Every incident, newest first, and the form to declare one. */
 export function IncidentsPage(props: { context: OpsContext }) {
   const { t, dateTime } = useI18n();
   const [incidents, setIncidents] = useState<IncidentSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setIncidents((await api<{ incidents: IncidentSummary[] }>('/ops/v1/incidents')).incidents);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [t]);
+  const { error, attempt } = useRequests();
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        setIncidents((await api<{ incidents: IncidentSummary[] }>('/ops/v1/incidents')).incidents);
+      }),
+    [attempt],
+  );
   useEffect(() => {
     void load();
   }, [load]);
@@ -60,24 +61,17 @@ function DeclareIncident(props: { context: OpsContext }) {
   const [title, setTitle] = useState('');
   const [aware, setAware] = useState('');
   const [cutoff, setCutoff] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, busy, act } = useRequests();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       const { incident } = await api<{ incident: IncidentDetails }>('/ops/v1/incidents', {
         method: 'POST',
         body: { title, became_aware_at: aware, ...(cutoff.trim() === '' ? {} : { cutoff }) },
         csrfToken: props.context.csrf,
       });
       navigate(`/ops/console/incidents/${incident.id}`);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="section" onSubmit={(event) => void submit(event)} noValidate aria-labelledby="declare-heading">

@@ -1,34 +1,58 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage } from '../ui/forms.js';
+import { useRequests } from '../ui/requests.js';
 import type { IncidentDetails, OpsContext } from './ops-types.js';
+// Type-only: erased from the bundle.
+import type { DeliveryCounts, NotificationPage, NotificationTotals } from '../../../src/modules/courier/notification-report.service.js';
 
-interface DeliveryCounts {
-  total: number;
-  sent: number;
-  pending: number;
-  failed: number;
-}
-
-interface NotificationReport {
-  totals: DeliveryCounts;
-  byPurpose: Record<string, DeliveryCounts>;
-  accounts: Array<{ id: number; subdomain: string; sent: number; pending: number; failed: number }>;
-  failed: Array<{
-    messageId: number;
-    purpose: string;
-    recipient: string;
-    attempts: number;
-    error: string | null;
-    serverResponse: string | null;
-  }>;
-}
+/** What `/ops/v1/incidents/{id}/notifications` sends: the totals, and a page of accounts with their failures. */
+type NotificationReport = Omit<NotificationTotals, 'incidentId'> & Pick<NotificationPage, 'accounts' | 'failed'>;
 
 /** Queuing runs as a job on the server: the answer says it started; the report fills as it runs. */
 interface NotifyAnswer {
   notification: { scopeVersion?: number; jobId?: string };
+}
+
+/** Sent, pending and failed notices, a row per purpose or per account. */
+function DeliveryTable(props: {
+  caption: string;
+  rowHeading: string;
+  rows: Array<{ key: string | number; label: string; counts: Omit<DeliveryCounts, 'total'> }>;
+}) {
+  const { t, number } = useI18n();
+  const columns = ['sent', 'pending', 'failed'] as const;
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{props.rowHeading}</th>
+            {columns.map((column) => (
+              <th key={column} scope="col" className="num">
+                {t(`ops.notices.${column}`)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr key={row.key}>
+              <th scope="row">{row.label}</th>
+              {columns.map((column) => (
+                <td key={column} className="num">
+                  {number(row.counts[column])}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
 }
 
 /** Notices sent, pending and failed (`/ops/v1/incidents/{id}/notifications`), and sending them. */
@@ -37,32 +61,25 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
   const announce = useAnnounce();
   const [report, setReport] = useState<NotificationReport | null>(null);
   const [users, setUsers] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, busy, attempt, act } = useRequests();
   const url = `/ops/v1/incidents/${props.incident.id}/notifications`;
-  const load = useCallback(async () => {
-    try {
-      setReport(await api<NotificationReport>(`${url}?per_page=50`));
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [url, t]);
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        setReport(await api<NotificationReport>(`${url}?per_page=50`));
+      }),
+    [attempt, url],
+  );
   useEffect(() => {
     void load();
   }, [load]);
 
   const send = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       const answer = await api<NotifyAnswer>(url, { method: 'POST', body: { users }, csrfToken: props.context.csrf });
       announce(t('ops.notices.queued', { version: answer.notification.scopeVersion ?? '—' }));
       await load();
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -92,66 +109,18 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
             {Object.keys(report.byPurpose).length === 0 ? (
               <p className="muted">{t('ops.notices.none')}</p>
             ) : (
-              <div className="table-wrap">
-                <table>
-                  <caption>{t('ops.notices.byPurpose')}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('ops.notices.purpose')}</th>
-                      <th scope="col" className="num">
-                        {t('ops.notices.sent')}
-                      </th>
-                      <th scope="col" className="num">
-                        {t('ops.notices.pending')}
-                      </th>
-                      <th scope="col" className="num">
-                        {t('ops.notices.failed')}
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {Object.entries(report.byPurpose).map(([purpose, counts]) => (
-                      <tr key={purpose}>
-                        <th scope="row">{purpose}</th>
-                        <td className="num">{number(counts.sent)}</td>
-                        <td className="num">{number(counts.pending)}</td>
-                        <td className="num">{number(counts.failed)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DeliveryTable
+                caption={t('ops.notices.byPurpose')}
+                rowHeading={t('ops.notices.purpose')}
+                rows={Object.entries(report.byPurpose).map(([purpose, counts]) => ({ key: purpose, label: purpose, counts }))}
+              />
             )}
             {report.accounts.length === 0 ? null : (
-              <div className="table-wrap">
-                <table>
-                  <caption>{t('ops.notices.byAccount')}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('ops.live.account')}</th>
-                      <th scope="col" className="num">
-                        {t('ops.notices.sent')}
-                      </th>
-                      <th scope="col" className="num">
-                        {t('ops.notices.pending')}
-                      </th>
-                      <th scope="col" className="num">
-                        {t('ops.notices.failed')}
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {report.accounts.map((account) => (
-                      <tr key={account.id}>
-                        <th scope="row">{account.subdomain}</th>
-                        <td className="num">{number(account.sent)}</td>
-                        <td className="num">{number(account.pending)}</td>
-                        <td className="num">{number(account.failed)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DeliveryTable
+                caption={t('ops.notices.byAccount')}
+                rowHeading={t('ops.live.account')}
+                rows={report.accounts.map((account) => ({ key: account.id, label: account.subdomain, counts: account }))}
+              />
             )}
             {report.failed.length === 0 ? null : (
               <>

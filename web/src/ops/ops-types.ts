@@ -1,73 +1,15 @@
+// Type-only imports of the server's views: erased from the bundle, they keep
+// the console reading exactly what `/ops/v1` sends.
+export type { CampaignView as Campaign } from '../../../src/modules/incidents/campaigns.service.js';
+export type { DryRun } from '../../../src/modules/incidents/campaign-dry-run.js';
+export type { Exposure, ScopeComparison, ScopeSnapshot } from '../../../src/modules/incidents/exposures.schema.js';
+export type { IncidentDetails, IncidentSummary } from '../../../src/modules/incidents/incident.schema.js';
+
 export interface Staff {
   id: number;
   email: string;
   name: string;
   role: 'operator' | 'support';
-}
-
-export interface IncidentSummary {
-  id: number;
-  title: string;
-  state: string;
-  becameAwareAt: string;
-  cutoff: string | null;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-  allowedNextStates: string[];
-}
-
-export interface IncidentDetails extends IncidentSummary {
-  timeline: Array<{ seq: number; occurredAt: string; kind: string; summary: string; actor: string }>;
-  tasks: Array<{ id: number; title: string; owner: string | null; dueAt: string | null; doneAt: string | null; overdue: boolean }>;
-  overdueTasks: number;
-}
-
-export interface Exposure {
-  id: number;
-  category: string;
-  target: { kind: 'selector'; selector: unknown } | { kind: 'accounts'; accountIds: number[] };
-  addedAt: string;
-  removedAt: string | null;
-}
-
-export interface ScopeSnapshot {
-  version: number;
-  createdAt: string;
-  reason: string;
-  accounts: Array<{ subdomain: string; accountId: number; categories: string[]; people: number; records: Record<string, number> }>;
-  totals: { accounts: number; people: number; peopleByRole: { agents: number; endUsers: number }; records: Record<string, number> };
-}
-
-export interface ScopeComparison {
-  from: number;
-  to: number;
-  accountsAdded: string[];
-  accountsRemoved: string[];
-  categoriesChanged: Array<{ subdomain: string; added: string[]; removed: string[] }>;
-}
-
-export interface Campaign {
-  id: number;
-  incidentId: number;
-  state: 'draft' | 'running' | 'paused' | 'done' | 'cancelled';
-  selector: unknown;
-  cutoff: string;
-  revokeSessions: boolean;
-  batchSize: number;
-  batches: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  progress: { done: number; total: number; rate: number; secondsLeft: number | null };
-}
-
-export interface DryRun {
-  targets: number;
-  exempt: Record<string, number>;
-  byAccount: Array<{ accountId: number; subdomain: string; targets: number; exempt: number }>;
-  byRole: Record<string, number>;
-  byRealm: Record<string, number>;
 }
 
 export interface Completion {

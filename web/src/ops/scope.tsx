@@ -3,6 +3,7 @@ import { api, isApiError } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { categoryKey } from '../i18n/labels.js';
 import { ErrorMessage } from '../ui/forms.js';
+import { failureMessage } from '../ui/requests.js';
 import { ExposuresEditor } from './exposures.js';
 import type { IncidentDetails, OpsContext, ScopeComparison, ScopeSnapshot } from './ops-types.js';
 
@@ -23,7 +24,7 @@ export function ScopeSection(props: { context: OpsContext; incident: IncidentDet
         setShown(snapshot);
       } catch (caught) {
         if (isApiError(caught) && caught.status === 404 && version === undefined) setLatest(null);
-        else setError(isApiError(caught) ? caught.message : t('common.failed'));
+        else setError(failureMessage(caught, t('common.failed')));
       }
     },
     [incidentId, t],
@@ -111,7 +112,9 @@ function ScopeTable(props: { snapshot: ScopeSnapshot }) {
               <tr key={category}>
                 <th scope="row">{t(categoryKey(category))}</th>
                 <td className="num">{number(records)}</td>
-                <td className="num">{number(snapshot.accounts.filter((account) => account.categories.includes(category)).length)}</td>
+                <td className="num">
+                  {number(snapshot.accounts.filter((account) => account.categories.some((held) => held === category)).length)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -143,7 +146,7 @@ function ScopeDiff(props: { incidentId: number; latest: number }) {
     setError(null);
     api<ScopeComparison>(`/ops/v1/incidents/${props.incidentId}/scope/diff?from=${from}&to=${to}`)
       .then(setDiff)
-      .catch((caught: unknown) => setError(isApiError(caught) ? caught.message : t('common.failed')));
+      .catch((caught: unknown) => setError(failureMessage(caught, t('common.failed'))));
   }, [from, to, props.incidentId, t]);
   const versions = Array.from({ length: props.latest }, (_, index) => index + 1);
   return (

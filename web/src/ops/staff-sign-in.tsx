@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { api, isApiError } from '../api.js';
+import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
-import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
+import { CurrentPasswordField, EmailField, ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
 import { PageHeading } from '../ui/layout.js';
+import { useRequests } from '../ui/requests.js';
 import type { OpsContext, Staff } from './ops-types.js';
 
 /** Staff sign-in: email, password and the authenticator app's current code. */
@@ -11,48 +12,30 @@ export function StaffSignIn(props: { onSignedIn: (context: OpsContext) => void }
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [totp, setTotp] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, busy, act } = useRequests();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const answer = await api<{ csrf_token: string; staff: Staff }>('/ops/v1/session', {
-        method: 'POST',
-        body: { email, password, totp: totp.replace(/\s+/g, '') },
-      });
-      props.onSignedIn({ staff: answer.staff, csrf: answer.csrf_token });
-    } catch (caught) {
-      setTotp('');
-      setError(
-        isApiError(caught) && caught.status === 401 ? t('ops.signIn.refused') : isApiError(caught) ? caught.message : t('common.failed'),
-      );
-    } finally {
-      setBusy(false);
-    }
+    await act(async () => {
+      try {
+        const answer = await api<{ csrf_token: string; staff: Staff }>('/ops/v1/session', {
+          method: 'POST',
+          body: { email, password, totp: totp.replace(/\s+/g, '') },
+        });
+        props.onSignedIn({ staff: answer.staff, csrf: answer.csrf_token });
+      } catch (caught) {
+        // A code is good once: a refused one is cleared for the next.
+        setTotp('');
+        throw caught;
+      }
+    }, t('ops.signIn.refused'));
   };
   return (
     <section className="panel panel--narrow">
       <PageHeading lead={t('ops.signIn.lead')}>{t('ops.signIn.title')}</PageHeading>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <ErrorMessage message={error} />
-        <Field
-          label={t('field.email')}
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-        />
-        <Field
-          label={t('field.password')}
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
+        <EmailField value={email} onValue={setEmail} />
+        <CurrentPasswordField value={password} onValue={setPassword} />
         <Field
           label={t('ops.signIn.code')}
           hint={t('ops.signIn.codeHint')}

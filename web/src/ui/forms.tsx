@@ -35,6 +35,33 @@ export function Field(
   );
 }
 
+type TextInputProps = { onValue: (value: string) => void } & Omit<InputHTMLAttributes<HTMLInputElement>, 'type' | 'onChange'>;
+
+/** The email of a sign-in or reset form, filled from the browser's saved username. */
+export function EmailField(props: TextInputProps) {
+  const { t } = useI18n();
+  const { onValue, ...input } = props;
+  return (
+    <Field label={t('field.email')} type="email" autoComplete="username" required {...input} onChange={(e) => onValue(e.target.value)} />
+  );
+}
+
+/** The current password of a sign-in form, filled from the browser's saved password. */
+export function CurrentPasswordField(props: TextInputProps) {
+  const { t } = useI18n();
+  const { onValue, ...input } = props;
+  return (
+    <Field
+      label={t('field.password')}
+      type="password"
+      autoComplete="current-password"
+      required
+      {...input}
+      onChange={(e) => onValue(e.target.value)}
+    />
+  );
+}
+
 /** A form-level error, read out as soon as it appears. */
 export function ErrorMessage(props: { message: string | null | undefined }) {
   if (props.message === null || props.message === undefined || props.message === '') return null;

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { api, isApiError } from '../../api.js';
+import { api } from '../../api.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { useAnnounce } from '../../ui/announcer.js';
 import { ErrorMessage, Field, SubmitButton } from '../../ui/forms.js';
+import { useRequests } from '../../ui/requests.js';
 import type { ActionItem } from './security-types.js';
 
 /** One to-do item, actionable where it stands: rotate an installation's keys, or revoke an exposed certificate. */
@@ -36,8 +37,7 @@ function RotateInstallation(props: { item: InstallationItem; csrf: string | null
   const announce = useAnnounce();
   const { item } = props;
   const [values, setValues] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, busy, act } = useRequests();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const missing = item.stale_fields.filter((field) => (values[field.field] ?? '').trim() === '');
@@ -45,9 +45,7 @@ function RotateInstallation(props: { item: InstallationItem; csrf: string | null
       setError(t('todo.fillAll'));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       await api(`/api/v2/apps/installations/${item.installation_id}.json`, {
         method: 'PUT',
         body: { settings: values },
@@ -55,11 +53,7 @@ function RotateInstallation(props: { item: InstallationItem; csrf: string | null
       });
       announce(t('todo.rotated', { app: item.app_name }));
       props.onDone(item);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const titleId = `installation-${item.installation_id}`;
   return (
@@ -94,16 +88,14 @@ function ReplaceCertificate(props: { item: CertificateItem; csrf: string | null;
   const announce = useAnnounce();
   const { item } = props;
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, attempt } = useRequests();
   const revoke = async () => {
     setError(null);
-    try {
+    await attempt(async () => {
       await api(`/api/v2/certificates/${item.certificate_id}/revoke.json`, { method: 'PUT', csrfToken: props.csrf });
       announce(t('todo.revoked', { hosts: item.hostnames.join(', ') }));
       props.onDone(item);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
+    });
   };
   return (
     <li className="card" data-testid="action-item" data-state="open">

@@ -4,6 +4,7 @@ import { useI18n } from '../../i18n/i18n.js';
 import type { MessageKey } from '../../i18n/en.js';
 import { useAnnounce } from '../../ui/announcer.js';
 import { ErrorMessage, SubmitButton } from '../../ui/forms.js';
+import { useRequests } from '../../ui/requests.js';
 import type { Certificate } from './security-types.js';
 
 const DAY_MS = 86_400_000;
@@ -13,28 +14,26 @@ export function CertificatesSection(props: { csrf: string | null; version: numbe
   const { t, date } = useI18n();
   const announce = useAnnounce();
   const [certificates, setCertificates] = useState<Certificate[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setCertificates((await api<{ certificates: Certificate[] }>('/api/v2/certificates.json?per_page=100')).certificates);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [t]);
+  const { error, setError, attempt } = useRequests();
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        setCertificates((await api<{ certificates: Certificate[] }>('/api/v2/certificates.json?per_page=100')).certificates);
+      }),
+    [attempt],
+  );
   useEffect(() => {
     void load();
   }, [load, props.version]);
 
   const change = async (certificate: Certificate, verb: 'activate' | 'revoke') => {
     setError(null);
-    try {
+    await attempt(async () => {
       await api(`/api/v2/certificates/${certificate.id}/${verb}.json`, { method: 'PUT', csrfToken: props.csrf });
       announce(t(verb === 'activate' ? 'certs.activated' : 'certs.revokedOne', { hosts: certificate.hostnames.join(', ') }));
       await load();
       props.onChanged();
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
+    });
   };
 
   return (
@@ -94,10 +93,6 @@ function UploadCertificate(props: { csrf: string | null; onUploaded: () => void 
   const [privateKeyPem, setPrivateKeyPem] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const readFile = async (files: FileList | null, set: (text: string) => void) => {
-    const file = files?.[0];
-    if (file !== undefined) set(await file.text());
-  };
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (certificatePem.trim() === '' || privateKeyPem.trim() === '') {
@@ -128,43 +123,61 @@ function UploadCertificate(props: { csrf: string | null; onUploaded: () => void 
       <h3>{t('certs.upload')}</h3>
       <p className="muted">{t('certs.uploadLead')}</p>
       <ErrorMessage message={error} />
-      <div className="field">
-        <label htmlFor="certificate-pem">{t('certs.certificatePem')}</label>
-        <input
-          id="certificate-pem-file"
-          type="file"
-          accept=".pem,.crt,.cer"
-          aria-label={t('certs.certificateFile')}
-          onChange={(e) => void readFile(e.target.files, setCertificatePem)}
-        />
-        <textarea
-          id="certificate-pem"
-          rows={4}
-          spellCheck={false}
-          value={certificatePem}
-          onChange={(e) => setCertificatePem(e.target.value)}
-          placeholder="-----BEGIN CERTIFICATE-----"
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="private-key-pem">{t('certs.privateKeyPem')}</label>
-        <input
-          id="private-key-pem-file"
-          type="file"
-          accept=".pem,.key"
-          aria-label={t('certs.privateKeyFile')}
-          onChange={(e) => void readFile(e.target.files, setPrivateKeyPem)}
-        />
-        <textarea
-          id="private-key-pem"
-          rows={4}
-          spellCheck={false}
-          value={privateKeyPem}
-          onChange={(e) => setPrivateKeyPem(e.target.value)}
-          placeholder="-----BEGIN PRIVATE KEY-----"
-        />
-      </div>
+      <PemField
+        id="certificate-pem"
+        label={t('certs.certificatePem')}
+        fileLabel={t('certs.certificateFile')}
+        accept=".pem,.crt,.cer"
+        placeholder="-----BEGIN CERTIFICATE-----"
+        value={certificatePem}
+        onValue={setCertificatePem}
+      />
+      <PemField
+        id="private-key-pem"
+        label={t('certs.privateKeyPem')}
+        fileLabel={t('certs.privateKeyFile')}
+        accept=".pem,.key"
+        placeholder="-----BEGIN PRIVATE KEY-----"
+        value={privateKeyPem}
+        onValue={setPrivateKeyPem}
+      />
       <SubmitButton busy={busy}>{t('certs.uploadSubmit')}</SubmitButton>
     </form>
+  );
+}
+
+/** A PEM block, pasted or read from a file (`{id}-file`). */
+function PemField(props: {
+  id: string;
+  label: string;
+  fileLabel: string;
+  accept: string;
+  placeholder: string;
+  value: string;
+  onValue: (text: string) => void;
+}) {
+  const readFile = async (files: FileList | null) => {
+    const file = files?.[0];
+    if (file !== undefined) props.onValue(await file.text());
+  };
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <input
+        id={`${props.id}-file`}
+        type="file"
+        accept={props.accept}
+        aria-label={props.fileLabel}
+        onChange={(e) => void readFile(e.target.files)}
+      />
+      <textarea
+        id={props.id}
+        rows={4}
+        spellCheck={false}
+        value={props.value}
+        onChange={(e) => props.onValue(e.target.value)}
+        placeholder={props.placeholder}
+      />
+    </div>
   );
 }

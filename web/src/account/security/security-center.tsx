@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, isApiError } from '../../api.js';
+import { api } from '../../api.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { categoryKey, stateKey } from '../../i18n/labels.js';
 import { ErrorMessage, ProgressBar } from '../../ui/forms.js';
 import { Loading, PageHeading } from '../../ui/layout.js';
+import { useRequests } from '../../ui/requests.js';
 import type { Me } from '../account-types.js';
 import { CertificatesSection } from './certificates.js';
 import { ActionItemCard } from './action-item.js';
@@ -17,15 +18,15 @@ const itemKey = (item: ActionItem): string =>
 export function SecurityCenter(props: { me: Me }) {
   const { t } = useI18n();
   const [view, setView] = useState<SecurityIncidents | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useRequests();
   const [certificatesVersion, setCertificatesVersion] = useState(0);
-  const load = useCallback(async () => {
-    try {
-      setView(await api<SecurityIncidents>('/api/v2/security/incidents.json'));
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [t]);
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        setView(await api<SecurityIncidents>('/api/v2/security/incidents.json'));
+      }),
+    [attempt],
+  );
   useEffect(() => {
     if (props.me.role === 'admin') void load();
   }, [load, props.me.role]);

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, isApiError } from '../../api.js';
+import { api } from '../../api.js';
 import { useI18n } from '../../i18n/i18n.js';
 import type { MessageKey } from '../../i18n/en.js';
 import { useAnnounce } from '../../ui/announcer.js';
 import { ErrorMessage, SubmitButton } from '../../ui/forms.js';
+import { useRequests } from '../../ui/requests.js';
 
 interface Grant {
   id: number;
@@ -33,49 +34,40 @@ export function StaffAccessSection(props: { csrf: string | null }) {
   const [grants, setGrants] = useState<Grant[] | null>(null);
   const [events, setEvents] = useState<StaffAccessEvent[]>([]);
   const [duration, setDuration] = useState<(typeof DURATIONS)[number]>('day');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      const [list, log] = await Promise.all([
-        api<{ grants: Grant[] }>('/api/v2/staff_access/grants.json'),
-        api<{ staff_access_events: StaffAccessEvent[] }>('/api/v2/staff_access/events.json?page[size]=10').catch(() => ({
-          staff_access_events: [],
-        })),
-      ]);
-      setGrants(list.grants);
-      setEvents(log.staff_access_events);
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
-  }, [t]);
+  const { error, setError, busy, attempt, act } = useRequests();
+  const load = useCallback(
+    () =>
+      attempt(async () => {
+        const [list, log] = await Promise.all([
+          api<{ grants: Grant[] }>('/api/v2/staff_access/grants.json'),
+          api<{ staff_access_events: StaffAccessEvent[] }>('/api/v2/staff_access/events.json?page[size]=10').catch(() => ({
+            staff_access_events: [],
+          })),
+        ]);
+        setGrants(list.grants);
+        setEvents(log.staff_access_events);
+      }),
+    [attempt],
+  );
   useEffect(() => {
     void load();
   }, [load]);
 
   const grant = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       await api('/api/v2/staff_access/grants.json', { method: 'POST', body: { grant: { duration } }, csrfToken: props.csrf });
       announce(t('staff.granted'));
       await load();
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const revoke = async (target: Grant) => {
     setError(null);
-    try {
+    await attempt(async () => {
       await api(`/api/v2/staff_access/grants/${target.id}.json`, { method: 'DELETE', csrfToken: props.csrf });
       announce(t('staff.revoked'));
       await load();
-    } catch (caught) {
-      setError(isApiError(caught) ? caught.message : t('common.failed'));
-    }
+    });
   };
 
   return (
