@@ -1,4 +1,27 @@
 import type { Insertable, Selectable } from 'kysely';
+import type {
+  IncidentsTable,
+  IncidentEventsTable,
+  IncidentTasksTable,
+  IncidentExposuresTable,
+  ScopeVersionsTable,
+  ScopeAccountsTable,
+  RotationCampaignsTable,
+  CampaignTargetsTable,
+} from './schema.incidents.js';
+import type {
+  StaffUsersTable,
+  StaffSessionsTable,
+  AdvisoriesTable,
+  AdvisoryTranslationsTable,
+  AdvisoryRevisionsTable,
+  AdvisoryUpdatesTable,
+  AdvisoryUpdateBodiesTable,
+  StaffAccessGrantsTable,
+} from './schema.staff.js';
+
+export type * from './schema.incidents.js';
+export type * from './schema.staff.js';
 
 /**
  * Table types. Portable across SQLite and PostgreSQL: timestamps are ISO-8601
@@ -335,198 +358,6 @@ export interface CertificateChangesTable {
   scope: string;
   version: number;
   changed_at: string;
-}
-
-export interface IncidentsTable {
-  id: number;
-  title: string;
-  state: 'investigating' | 'identified' | 'remediating' | 'monitoring' | 'closed';
-  became_aware_at: string;
-  exposure_starts_at: string | null;
-  exposure_ends_at: string | null;
-  cutoff: string | null;
-  created_at: string;
-  updated_at: string;
-  closed_at: string | null;
-}
-
-export interface IncidentEventsTable {
-  incident_id: number;
-  seq: number;
-  occurred_at: string;
-  kind: string;
-  summary: string;
-  /** JSON object. */
-  data: string;
-  actor: string;
-}
-
-export interface IncidentTasksTable {
-  incident_id: number;
-  id: number;
-  title: string;
-  owner: string | null;
-  due_at: string | null;
-  done_at: string | null;
-  kind: string;
-}
-
-export interface IncidentExposuresTable {
-  incident_id: number;
-  id: number;
-  category: string;
-  kind: 'selector' | 'accounts';
-  /** JSON selector (kind `selector`). */
-  selector: string | null;
-  /** JSON array of account ids (kind `accounts`). */
-  account_ids: string | null;
-  added_at: string;
-  removed_at: string | null;
-}
-
-/** One scope snapshot of an incident; written once, never edited. */
-export interface ScopeVersionsTable {
-  incident_id: number;
-  version: number;
-  created_at: string;
-  reason: string;
-}
-
-export interface ScopeAccountsTable {
-  incident_id: number;
-  version: number;
-  account_id: number;
-  /** JSON array of exposure categories. */
-  categories: string;
-  people_agents: number;
-  people_end_users: number;
-  /** JSON object: category -> approximate number of records. */
-  records: string;
-}
-
-/** A rotation campaign: a persisted flow over a frozen target set (DESIGN.md, "Rotation campaign"). */
-export interface RotationCampaignsTable {
-  id: number;
-  incident_id: number;
-  /** JSON: the selector, normalised by `parseSelector`. */
-  selector: string;
-  cutoff: string;
-  revoke_sessions: Flag;
-  state: 'draft' | 'running' | 'paused' | 'cancelled' | 'done';
-  batch_size: number;
-  batches: number;
-  run_generation: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  total: number;
-  done: number;
-}
-
-/** One user of a campaign's frozen target set; `flagged_at` is set when its batch is applied. */
-export interface CampaignTargetsTable {
-  campaign_id: number;
-  account_id: number;
-  user_id: number;
-  batch: number;
-  flagged_at: string | null;
-}
-
-/** One of the vendor's staff (DESIGN.md, staff realm); outside every account. */
-export interface StaffUsersTable {
-  id: number;
-  email: string;
-  name: string;
-  role: 'operator' | 'support';
-  password_hash: string;
-  /** Sealed under PLATFORM_ACCOUNT_ID, table `staff_users`, column `totp_secret`. */
-  totp_secret_sealed: string;
-  /** The last TOTP time step accepted; a code is usable once. */
-  totp_last_step: number | null;
-  created_at: string;
-  disabled_at: string | null;
-}
-
-export interface StaffSessionsTable {
-  id: number;
-  staff_id: number;
-  token_hash: string;
-  created_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-}
-
-/** A public advisory (DESIGN.md, "Advisory"); platform-wide, no account id. */
-export interface AdvisoriesTable {
-  id: number;
-  incident_id: number | null;
-  source_locale: string;
-  state: 'draft' | 'published';
-  created_at: string;
-  updated_at: string;
-  published_at: string | null;
-}
-
-/** The newest revision of one locale; `source_revision` is the source's revision it was written from. */
-export interface AdvisoryTranslationsTable {
-  advisory_id: number;
-  locale: string;
-  revision: number;
-  source_revision: number;
-  machine_translated: Flag;
-  title: string;
-  /** Markdown. */
-  body: string;
-  created_at: string;
-  edited_at: string;
-}
-
-/** Every version of every translation; written once, never edited. */
-export interface AdvisoryRevisionsTable {
-  advisory_id: number;
-  locale: string;
-  revision: number;
-  source_revision: number;
-  machine_translated: Flag;
-  title: string;
-  body: string;
-  created_at: string;
-  actor: string;
-}
-
-/** A dated update; appended, never rewritten. */
-export interface AdvisoryUpdatesTable {
-  advisory_id: number;
-  seq: number;
-  posted_at: string;
-  actor: string;
-}
-
-/** One locale's text of an update; written once. */
-export interface AdvisoryUpdateBodiesTable {
-  advisory_id: number;
-  seq: number;
-  locale: string;
-  machine_translated: Flag;
-  /** Markdown. */
-  body: string;
-  created_at: string;
-}
-
-/** A customer admin's grant of staff access to their account (DESIGN.md, "Staff access grant"). */
-export interface StaffAccessGrantsTable {
-  account_id: number;
-  id: number;
-  duration: 'day' | 'week' | 'month' | 'year' | 'indefinite';
-  /** The admin who granted it. */
-  granted_by: number;
-  granted_at: string;
-  /** Null for `indefinite`. */
-  expires_at: string | null;
-  revoked_at: string | null;
-  revoked_by: number | null;
-  /** When the expiry was audited and mailed; null until then. */
-  expiry_recorded_at: string | null;
 }
 
 export interface Database {
