@@ -1,9 +1,10 @@
 import { AppError, notFound } from '../../errors.js';
-import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor } from '../../platform/audit/audit.service.js';
+import type { Actor } from '../../platform/audit/audit.service.js';
 import { recordNoticeWork } from '../staff-access/staff-work.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { publishedAdvisoryPathForIncident } from '../advisories/advisory-links.js';
-import { appendIncidentEvent, findIncident, touchIncident, type IncidentRow } from '../incidents/incidents.repo.js';
+import { findIncident, touchIncident, type IncidentRow } from '../incidents/incidents.repo.js';
+import { recordIncidentChange } from '../incidents/incident-history.js';
 import { findScopeVersion } from '../incidents/scope.repo.js';
 import { accountUrl, customerNoticeData, noticeRecipients } from './incident-notice-data.js';
 import { countNoticeAccounts, listAccountAdmins, listNoticeAccounts, listRotationTargets } from './incident-notices.repo.js';
@@ -45,8 +46,6 @@ export interface NotifyOutcome {
 }
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'jobs' | 'handle' | 'config'>;
-
-const actorLabel = (actor: Actor): string => (actor.id === undefined || actor.id === null ? actor.type : `${actor.type}:${actor.id}`);
 
 /** The absolute advisory link per locale, read once per locale for the whole run. */
 function advisoryLinks(deps: Deps, incidentId: number): (locale: string) => Promise<string | null> {
@@ -190,20 +189,14 @@ export async function notifyIncident(deps: Deps, input: NotifyInput): Promise<No
   const data = { scope_version: version, accounts: outcome.accounts, customers: outcome.customers, users: outcome.users };
   await deps.db.transaction().execute(async (tx) => {
     await touchIncident(tx, input.incidentId, { updated_at: now });
-    await appendIncidentEvent(tx, {
-      incident_id: input.incidentId,
-      occurred_at: now,
+    await recordIncidentChange(tx, deps.clock, {
+      incidentId: input.incidentId,
+      at: now,
+      actor: input.actor,
       kind: 'customers_notified',
       summary,
-      data: JSON.stringify(data),
-      actor: actorLabel(input.actor),
-    });
-    await recordAudit(tx, deps.clock, {
-      accountId: PLATFORM_ACCOUNT_ID,
-      actor: input.actor,
+      timeline: data,
       action: 'incident.notified',
-      target: { type: 'incident', id: input.incidentId },
-      data,
     });
     await recordNoticeWork(tx, deps.clock, input.actor, input.incidentId, version, { users_notified: users !== null });
   });

@@ -21,6 +21,7 @@ import {
   type CampaignState,
 } from './campaigns.repo.js';
 import { appendIncidentEvent, findIncident, touchIncident } from './incidents.repo.js';
+import { actorLabel } from './incident-history.js';
 import { parseSelector, type Selector } from './selectors/selector.schema.js';
 import { dryRun, type DryRun } from './campaign-dry-run.js';
 
@@ -177,7 +178,7 @@ async function timelineEvent(tx: Tx, row: CampaignRow, kind: string, summary: st
     kind,
     summary,
     data: JSON.stringify({ campaign_id: Number(row.id), done: Number(row.done), total: Number(row.total) }),
-    actor: actor.id === undefined || actor.id === null ? actor.type : `${actor.type}:${actor.id}`,
+    actor: actorLabel(actor),
   });
 }
 

@@ -1,6 +1,6 @@
 import { reserveIds } from '../../db/sequences.js';
 import { AppError, invalid, notFound } from '../../errors.js';
-import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor } from '../../platform/audit/audit.service.js';
+import type { Actor } from '../../platform/audit/audit.service.js';
 import { recordScopeWork } from '../staff-access/staff-work.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import {
@@ -22,14 +22,13 @@ import {
   listActiveExposures,
   markExposureRemoved,
 } from './exposures.repo.js';
-import { appendIncidentEvent, touchIncident, type IncidentRow } from './incidents.repo.js';
+import { touchIncident, type IncidentRow } from './incidents.repo.js';
+import { recordIncidentChange } from './incident-history.js';
 import { materialiseScope } from './scope.service.js';
 import { parseSelector } from './selectors/selector.schema.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
 type Tx = Deps['db'];
-
-const actorLabel = (actor: Actor): string => (actor.id === undefined || actor.id === null ? actor.type : `${actor.type}:${actor.id}`);
 
 /** Locks the open incident for the rest of the transaction (as incidents.service does). */
 async function lockOpenIncident(tx: Tx, id: number, now: string): Promise<IncidentRow> {
@@ -135,20 +134,15 @@ export async function addExposure(deps: Deps, input: AddExposureInput): Promise<
     };
     await insertExposure(tx, row);
     const scope = await materialiseScope(tx, deps.clock, incident, `exposure ${id} added`);
-    await appendIncidentEvent(tx, {
-      incident_id: incident.id,
-      occurred_at: now,
+    await recordIncidentChange(tx, deps.clock, {
+      incidentId: incident.id,
+      at: now,
+      actor: input.actor,
       kind: 'exposure_added',
       summary: `Exposure ${id} added: ${category} by ${describeTarget(target)}; scope version ${scope.version} has ${scope.accounts} account(s)`,
-      data: JSON.stringify({ exposure_id: id, category, kind: target.kind, scope_version: scope.version, accounts: scope.accounts }),
-      actor: actorLabel(input.actor),
-    });
-    await recordAudit(tx, deps.clock, {
-      accountId: PLATFORM_ACCOUNT_ID,
-      actor: input.actor,
+      timeline: { exposure_id: id, category, kind: target.kind, scope_version: scope.version, accounts: scope.accounts },
       action: 'incident.exposure_added',
-      target: { type: 'incident', id: incident.id },
-      data: { exposure_id: id, category, kind: target.kind, scope_version: scope.version },
+      audit: { exposure_id: id, category, kind: target.kind, scope_version: scope.version },
     });
     await recordScopeWork(tx, deps.clock, input.actor, incident.id, scope.version);
     return { exposure: exposureOf(row), scopeVersion: scope.version, accountsInScope: scope.accounts };
@@ -174,25 +168,15 @@ export async function removeExposure(deps: Deps, input: RemoveExposureInput): Pr
     if (!(await markExposureRemoved(tx, incident.id, input.exposureId, now)))
       throw new AppError('ExposureAlreadyRemoved', 409, `Exposure ${input.exposureId} was already removed at ${found.removed_at ?? now}.`);
     const scope = await materialiseScope(tx, deps.clock, incident, `exposure ${input.exposureId} removed`);
-    await appendIncidentEvent(tx, {
-      incident_id: incident.id,
-      occurred_at: now,
+    await recordIncidentChange(tx, deps.clock, {
+      incidentId: incident.id,
+      at: now,
+      actor: input.actor,
       kind: 'exposure_removed',
       summary: `Exposure ${input.exposureId} removed (${found.category}); scope version ${scope.version} has ${scope.accounts} account(s)`,
-      data: JSON.stringify({
-        exposure_id: input.exposureId,
-        category: found.category,
-        scope_version: scope.version,
-        accounts: scope.accounts,
-      }),
-      actor: actorLabel(input.actor),
-    });
-    await recordAudit(tx, deps.clock, {
-      accountId: PLATFORM_ACCOUNT_ID,
-      actor: input.actor,
+      timeline: { exposure_id: input.exposureId, category: found.category, scope_version: scope.version, accounts: scope.accounts },
       action: 'incident.exposure_removed',
-      target: { type: 'incident', id: incident.id },
-      data: { exposure_id: input.exposureId, category: found.category, scope_version: scope.version },
+      audit: { exposure_id: input.exposureId, category: found.category, scope_version: scope.version },
     });
     await recordScopeWork(tx, deps.clock, input.actor, incident.id, scope.version);
     return { exposure: exposureOf({ ...found, removed_at: now }), scopeVersion: scope.version, accountsInScope: scope.accounts };

@@ -19,6 +19,7 @@ import {
   type IncidentTask,
   type IncidentTimelineEvent,
 } from './incident.schema.js';
+import { actorLabel, recordIncidentChange } from './incident-history.js';
 import {
   appendIncidentEvent,
   findIncident,
@@ -41,9 +42,6 @@ type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
 type Tx = Deps['db'];
 
 const MAX_TITLE = 200;
-
-/** How the timeline names who acted: `cli`, `user:42`. */
-const actorLabel = (actor: Actor): string => (actor.id === undefined || actor.id === null ? actor.type : `${actor.type}:${actor.id}`);
 
 function timestamp(field: string, value: string): string {
   const normalised = normaliseTimestamp(value);
@@ -243,20 +241,14 @@ export async function transitionIncident(deps: Deps, input: TransitionIncidentIn
     }
     const updated = await touchIncident(tx, current.id, { state: to, closed_at: to === 'closed' ? now : null, updated_at: now });
     if (updated === undefined) throw incidentNotFound(input.incidentId);
-    await appendIncidentEvent(tx, {
-      incident_id: current.id,
-      occurred_at: now,
+    await recordIncidentChange(tx, deps.clock, {
+      incidentId: current.id,
+      at: now,
+      actor: input.actor,
       kind: 'state_changed',
       summary: note === undefined ? `${from} → ${to}` : `${from} → ${to}: ${note}`,
-      data: JSON.stringify({ from, to, ...(note === undefined ? {} : { note }) }),
-      actor: actorLabel(input.actor),
-    });
-    await recordAudit(tx, deps.clock, {
-      accountId: PLATFORM_ACCOUNT_ID,
-      actor: input.actor,
+      timeline: { from, to, ...(note === undefined ? {} : { note }) },
       action: 'incident.transitioned',
-      target: { type: 'incident', id: current.id },
-      data: { from, to, ...(note === undefined ? {} : { note }) },
     });
     return updated;
   });
@@ -332,20 +324,15 @@ export async function addTask(deps: Deps, input: AddTaskInput): Promise<Incident
       kind: TASK_KINDS.custom,
     };
     await insertIncidentTask(tx, task);
-    await appendIncidentEvent(tx, {
-      incident_id: incident.id,
-      occurred_at: now,
+    await recordIncidentChange(tx, deps.clock, {
+      incidentId: incident.id,
+      at: now,
+      actor: input.actor,
       kind: 'task_added',
       summary: `Task ${task.id} added: ${title}`,
-      data: JSON.stringify({ task_id: task.id, owner, due_at: dueAt }),
-      actor: actorLabel(input.actor),
-    });
-    await recordAudit(tx, deps.clock, {
-      accountId: PLATFORM_ACCOUNT_ID,
-      actor: input.actor,
+      timeline: { task_id: task.id, owner, due_at: dueAt },
       action: 'incident.task_added',
-      target: { type: 'incident', id: incident.id },
-      data: { task_id: task.id, title, owner, due_at: dueAt },
+      audit: { task_id: task.id, title, owner, due_at: dueAt },
     });
     return task;
   });
@@ -369,20 +356,15 @@ export async function completeTask(deps: Deps, input: CompleteTaskInput): Promis
     if (task.done_at !== null)
       throw new AppError('TaskAlreadyDone', 409, `Task ${task.id} of incident ${incident.id} was already done at ${task.done_at}.`);
     await markIncidentTaskDone(tx, incident.id, task.id, now);
-    await appendIncidentEvent(tx, {
-      incident_id: incident.id,
-      occurred_at: now,
+    await recordIncidentChange(tx, deps.clock, {
+      incidentId: incident.id,
+      at: now,
+      actor: input.actor,
       kind: 'task_completed',
       summary: `Task ${task.id} done: ${task.title}`,
-      data: JSON.stringify({ task_id: Number(task.id) }),
-      actor: actorLabel(input.actor),
-    });
-    await recordAudit(tx, deps.clock, {
-      accountId: PLATFORM_ACCOUNT_ID,
-      actor: input.actor,
+      timeline: { task_id: Number(task.id) },
       action: 'incident.task_completed',
-      target: { type: 'incident', id: incident.id },
-      data: { task_id: Number(task.id), title: task.title },
+      audit: { task_id: Number(task.id), title: task.title },
     });
     return { ...task, done_at: now };
   });
