@@ -57,6 +57,23 @@ describe.each(backends)('riposte incident notify on %s', (backend) => {
       expect(text).toContain('Delivery: 3 sent, 1 pending, 1 failed.');
       expect(text).toContain('retried with growing delays');
       expect(text).toMatch(/security@acme\.test \(customer_incident_notice, 1 attempts\): EMESSAGE 554: 554 Rejected by policy/);
+      expect(text).toContain('`--retry-failed` sends them again');
+
+      // The cause fixed (the server now accepts), the failed notice goes out again.
+      expect(smtp.attempts.get('security@acme.test')).toBe(1);
+      const retried = JSON.parse(await run(String(population.incidentId), '--retry-failed', '--wait', '0', '--json')) as {
+        notification: { requeued: number; customers: { queued: number } };
+        report: { totals: { sent: number; pending: number; failed: number } };
+      };
+      expect(retried.notification).toMatchObject({ requeued: 1, customers: { queued: 0 } });
+      expect(retried.report.totals).toMatchObject({ sent: 4, pending: 1, failed: 0 });
+      const delivered = smtp.accepted.filter((mail) => mail.to.includes('security@acme.test'));
+      expect(delivered).toHaveLength(1);
+      expect(smtp.attempts.get('security@acme.test')).toBe(2);
+      // A second retry finds nothing failed and sends nothing twice.
+      const again = await run(String(population.incidentId), '--retry-failed', '--wait', '0');
+      expect(again).toContain('failed notices queued again: 0.');
+      expect(smtp.accepted.filter((mail) => mail.to.includes('security@acme.test'))).toHaveLength(1);
     } finally {
       await smtp.stop();
     }

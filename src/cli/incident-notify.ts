@@ -67,10 +67,11 @@ function describe(outcome: NotifyOutcome, report: NotificationTotals, failed: Fa
   ];
   if (outcome.users !== null)
     lines.push(`  user notices: ${outcome.users.queued} queued now, ${outcome.users.alreadyQueued} queued before.`);
+  if (outcome.requeued !== null) lines.push(`  failed notices queued again: ${outcome.requeued}.`);
   lines.push(`Delivery: ${sent} sent, ${pending} pending, ${failedCount} failed.`);
   if (pending > 0) lines.push('  Pending messages are retried with growing delays by `riposte serve` (or the next `incident notify`).');
   if (failed.length > 0) {
-    lines.push('Failed:');
+    lines.push('Failed (once the cause is fixed, `--retry-failed` sends them again):');
     for (const notice of failed)
       lines.push(
         `  account ${notice.accountId} ${notice.recipient} (${notice.purpose}, ${notice.attempts} attempts): ${notice.error ?? ''}`,
@@ -80,7 +81,7 @@ function describe(outcome: NotifyOutcome, report: NotificationTotals, failed: Fa
 }
 
 /**
- * Adds `incident notify ID [--users] [--json]`: queues the tailored notices
+ * Adds `incident notify ID [--users] [--retry-failed] [--json]`: queues the tailored notices
  * (and with `--users` the users' wave), then runs the courier here with a
  * progress bar until they are delivered, and prints the report. Running it
  * again queues nothing twice and delivers what is still pending.
@@ -98,13 +99,14 @@ export function registerIncidentNotifyCommand(
     .command('notify')
     .argument('<id>', 'incident id', parseId)
     .option('--users', 'also notify each user a rotation campaign of the incident targets')
+    .option('--retry-failed', 'first queue the failed notices again, with the same Message-ID (after fixing the cause)')
     .option('--wait <seconds>', 'wait for retries due within this many seconds', parseSeconds, DEFAULT_WAIT_SECONDS)
     .addOption(dataDirOption())
     .option('--json', 'print one JSON document instead of text')
     .description(
       'email each affected account a notice tailored to it (owner, admins, security contact; in its language), optionally each rotated user; then deliver and report',
     )
-    .action(async (id: number, options: { users?: boolean; wait: number; json?: boolean; dataDir?: string }) => {
+    .action(async (id: number, options: { users?: boolean; retryFailed?: boolean; wait: number; json?: boolean; dataDir?: string }) => {
       await usingRuntime(openRuntime, options, async (opened) => {
         if (!('jobs' in opened) || !('keyring' in opened))
           throw new AppError(
@@ -120,6 +122,7 @@ export function registerIncidentNotifyCommand(
           outcome = await notifyIncident(runtime, {
             incidentId: id,
             users: options.users === true,
+            retryFailed: options.retryFailed === true,
             actor: CLI_ACTOR,
             onProgress: ({ wave, done, total }) =>
               progress.update(wave === 'customers' ? 'queueing notices' : 'queueing user notices', done, total ?? done),

@@ -29,6 +29,7 @@ const EVERY_KEY: Record<keyof Config, true> = {
   retentionLoginAttemptsDays: true,
   retentionMessageBodiesDays: true,
   retentionLegacyHashesDays: true,
+  retentionFinishedJobsDays: true,
   retentionBatchSize: true,
 };
 

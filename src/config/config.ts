@@ -49,6 +49,7 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
     case 'retentionLoginAttemptsDays':
     case 'retentionMessageBodiesDays':
     case 'retentionLegacyHashesDays':
+    case 'retentionFinishedJobsDays':
       return parseInteger(spec, raw, 0, 36_500);
     case 'retentionBatchSize':
       return parseInteger(spec, raw, 1, 100_000);

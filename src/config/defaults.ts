@@ -37,6 +37,7 @@ export interface Config {
   retentionLoginAttemptsDays: number;
   retentionMessageBodiesDays: number;
   retentionLegacyHashesDays: number;
+  retentionFinishedJobsDays: number;
   retentionBatchSize: number;
 }
 
@@ -208,6 +209,12 @@ function retentionSettings(): SettingSpec[] {
       'RIPOSTE_RETENTION_LEGACY_HASHES_DAYS',
       '0',
       'Legacy-format password history of users whose hash was upgraded.',
+    ),
+    days(
+      'retentionFinishedJobsDays',
+      'RIPOSTE_RETENTION_FINISHED_JOBS_DAYS',
+      '30',
+      'Background jobs of the embedded runner (SQLite) that finished or failed this long ago are deleted, payloads with them.',
     ),
     {
       key: 'retentionBatchSize',

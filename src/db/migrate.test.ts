@@ -24,6 +24,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0010-advisories',
       '0011-staff-access',
       '0012-retention-erasure',
+      '0013-outbox-requeue',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

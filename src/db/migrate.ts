@@ -13,6 +13,7 @@ import * as courier from './migrations/0009-courier.js';
 import * as advisories from './migrations/0010-advisories.js';
 import * as staffAccess from './migrations/0011-staff-access.js';
 import * as retentionErasure from './migrations/0012-retention-erasure.js';
+import * as outboxRequeue from './migrations/0013-outbox-requeue.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0010-advisories': advisories,
   '0011-staff-access': staffAccess,
   '0012-retention-erasure': retentionErasure,
+  '0013-outbox-requeue': outboxRequeue,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

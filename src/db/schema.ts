@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { ColumnType, Insertable, Selectable } from 'kysely';
 import type {
   IncidentsTable,
   IncidentEventsTable,
@@ -285,6 +285,8 @@ export interface MessagesTable {
   message_id: string | null;
   /** The incident a notice is about, for the notification report; null for other mail. */
   incident_id: number | null;
+  /** `attempts` when an operator last queued the failed message again (0013); the retry budget counts from it. */
+  attempts_at_requeue: ColumnType<number, number | undefined, number>;
 }
 
 /** A private app of one account; marketplace apps are a data file (`modules/apps/marketplace-catalog.json`). */

@@ -15,6 +15,7 @@ export type RetentionConfig = Pick<
   | 'retentionLoginAttemptsDays'
   | 'retentionMessageBodiesDays'
   | 'retentionLegacyHashesDays'
+  | 'retentionFinishedJobsDays'
   | 'retentionBatchSize'
 >;
 

@@ -11,7 +11,8 @@ import { importPopulation } from '../../src/modules/population/import.service.js
 import { createStaffUser, type CreatedStaffUser } from '../../src/modules/staff/staff.service.js';
 import { CertificateWorkbench, type TestCertificate } from '../support/test-certificates.js';
 
-export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const RUN_SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 export const ADMIN = { email: 'ada@acme.test', password: 'admin correct horse battery' };
 export const EVE = { email: 'eve@acme.test', oldPassword: 'winter garden 2015 quiet', newPassword: 'plum orbit lantern 42 meadow' };
 export const FRENCH_ADMIN = { email: 'lea@lumiere.test', password: 'lumiere admin passphrase' };
@@ -247,7 +248,16 @@ export async function recordFailure(page: Page, name: string): Promise<void> {
   process.stderr.write(`\n--- page at failure (${page.url()}) ---\n${text.slice(0, 4000)}\n---\n`);
 }
 
+/**
+ * Saves a screenshot of the page to `test-results/screenshots/` on every run,
+ * and to `docs/screenshots/` (shown in the README) under `npm run screenshots`
+ * only, so that running the tests leaves the working tree as it was.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+  const dirs = [RUN_SCREENSHOTS, ...(process.env.RIPOSTE_UPDATE_SCREENSHOTS === '1' ? [SCREENSHOTS] : [])];
+  const image = await page.screenshot({ fullPage: true, animations: 'disabled' });
+  for (const dir of dirs) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.png`), image);
+  }
 }

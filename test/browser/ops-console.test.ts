@@ -132,6 +132,31 @@ describe.skipIf(!chromiumAvailable)('operator console (Chromium)', () => {
     expect(counts.map(Number).reduce((sum, value) => sum + value, 0)).toBeGreaterThan(0);
     await page.getByRole('table').filter({ hasText: 'lumiere' }).waitFor();
     await screenshot(page, 'ops-notices');
+
+    // A notice the relay refused for good is sent again from the failures list.
+    const [refused] = await server.runtime.db
+      .updateTable('messages')
+      .set({
+        state: 'failed',
+        sent_at: null,
+        last_error: 'EMESSAGE 554: 554 Relay access denied',
+        last_response: '554 Relay access denied',
+      })
+      .where('incident_id', '=', server.incidentId)
+      .where('purpose', '=', 'customer_incident_notice')
+      .returning('id')
+      .execute();
+    expect(refused).toBeDefined();
+    await page.getByRole('button', { name: 'Refresh the report' }).click();
+    await page.getByText('554 Relay access denied').first().waitFor();
+    await screenshot(page, 'ops-notices-failed');
+    await page.getByRole('button', { name: 'Send the failed notices again' }).click();
+    await page.getByTestId('announcer').filter({ hasText: 'The failed notices are being queued again' }).waitFor();
+    await server.runtime.jobs.drain();
+    await server.runtime.jobs.drain();
+    await page.getByRole('button', { name: 'Refresh the report' }).click();
+    await page.getByRole('heading', { name: 'Failures' }).waitFor({ state: 'detached' });
+    expect(await totals.locator('dd').nth(2).textContent()).toBe('0');
   });
 
   it('writes the advisory with a preview per language, publishes it and links to the public page', async () => {

@@ -150,4 +150,30 @@ describe.each(backends)('operators notify customers over HTTP (/ops/v1/incidents
       { actor_type: 'staff', actor_id: String(operator.id) },
     ]);
   });
+
+  it('queues the failed notices again with retry_failed, once the cause is fixed, and only those', async () => {
+    const olga = await signIn(operator);
+    expect((await app.inject({ method: 'POST', url, headers: olga, payload: { retry_failed: 'yes' } })).statusCode).toBe(400);
+    const retried = await app.inject({ method: 'POST', url, headers: olga, payload: { retry_failed: true } });
+    expect(retried.statusCode).toBe(202);
+    expect(retried.json()).toMatchObject({ notification: { retryFailed: true } });
+    await deps.jobs.drain();
+    await deps.jobs.drain();
+    expect((await app.inject({ method: 'GET', url, headers: olga })).json<Report>().totals).toEqual({
+      total: 8,
+      sent: 8,
+      pending: 0,
+      failed: 0,
+    });
+    expect(smtp.accepted).toHaveLength(8);
+    expect(smtp.accepted.filter((mail) => mail.to.includes('security@acme.test'))).toHaveLength(1);
+    const latest = await database.db
+      .selectFrom('incident_events')
+      .select('data')
+      .where('incident_id', '=', population.incidentId)
+      .where('kind', '=', 'customers_notified')
+      .orderBy('seq', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(latest.data)).toMatchObject({ requeued: 1, customers: { queued: 0 } });
+  });
 });

@@ -3,6 +3,7 @@ import { drainOutbox } from '../../src/modules/courier/courier-delivery.js';
 import { notifyIncident } from '../../src/modules/courier/incident-notices.service.js';
 import { notificationTotals } from '../../src/modules/courier/notification-report.service.js';
 import { enqueueMessage } from '../../src/modules/courier/outbox.service.js';
+import { requeueFailedIncidentMessages } from '../../src/modules/courier/outbox.repo.js';
 import { verifyAuditChains } from '../../src/platform/audit/audit.service.js';
 import { testDeps } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -193,5 +194,23 @@ describe.each(backends)('the courier over real SMTP on %s', (backend) => {
     const failed = await messageOf('carl@acme.test');
     expect(failed).toMatchObject({ state: 'failed', attempts: 12 });
     expect(failed.last_error).toMatch(/^Gave up after 12 attempts; last: .*452/);
+
+    // Queued again by an operator, it has a fresh budget: the next 452 is retried after the first delay, not failed.
+    await database.db.updateTable('messages').set({ incident_id: 77 }).where('id', '=', failed.id).execute();
+    // Mail to an erased user (no address left, see user-erasure.repo.ts) is never queued again.
+    await queueReset('erased@acme.test');
+    await database.db
+      .updateTable('messages')
+      .set({ incident_id: 77, state: 'failed', idempotency_key: 'erased:1' })
+      .where('recipient', '=', 'erased@acme.test')
+      .execute();
+    expect(await requeueFailedIncidentMessages(database.db, 77, deps.clock.now().toISOString())).toBe(1);
+    smtp.plan('carl@acme.test', { code: 452, message: 'Mailbox full' });
+    expect(await drainOutbox(deps)).toMatchObject({ retried: 1, failed: 0 });
+    expect(await messageOf('carl@acme.test')).toMatchObject({ state: 'queued', attempts: 13, attempts_at_requeue: 12 });
+    deps.clock.advance(60_000);
+    expect(await drainOutbox(deps)).toMatchObject({ sent: 1 });
+    expect(smtp.acceptedTo('carl@acme.test')).toHaveLength(1);
+    expect(await requeueFailedIncidentMessages(database.db, 77, deps.clock.now().toISOString())).toBe(0);
   });
 });

@@ -32,6 +32,15 @@ function mailFilesMentioning(dataDir: string, needle: string): string[] {
   return fs.readdirSync(outbox).filter((name) => fs.readFileSync(path.join(outbox, name), 'utf8').includes(needle));
 }
 
+/** The SQLite database and its write-ahead log, as bytes on disk: what free pages and old log frames still hold. */
+function sqliteFilesMentioning(dataDir: string, needles: readonly string[]): string[] {
+  const files = ['riposte.sqlite', 'riposte.sqlite-wal'].map((name) => path.join(dataDir, name)).filter((file) => fs.existsSync(file));
+  return files.flatMap((file) => {
+    const bytes = fs.readFileSync(file);
+    return needles.filter((needle) => bytes.includes(Buffer.from(needle, 'utf8'))).map((needle) => `${path.basename(file)}: ${needle}`);
+  });
+}
+
 describe.each(backends)('erasure of a user on %s', (backend) => {
   let database: TestDatabase;
   let deps: ServiceDeps;
@@ -130,6 +139,7 @@ describe.each(backends)('erasure of a user on %s', (backend) => {
     // The password reset request job carries the address too.
     expect([...tables]).toContain(backend === 'postgres' ? 'pgboss.job' : 'local_jobs');
     expect(mailFilesMentioning(database.dataDir, ANA.email).length).toBeGreaterThan(0);
+    if (backend === 'sqlite') expect(sqliteFilesMentioning(database.dataDir, [ANA.email]).length).toBeGreaterThan(0);
   });
 
   it('refuses the deletion routes to agents, other accounts and anonymous callers', async () => {
@@ -195,6 +205,8 @@ describe.each(backends)('erasure of a user on %s', (backend) => {
 
     expect(await findText(database.db, backend, SECRETS)).toEqual([]);
     expect(mailFilesMentioning(database.dataDir, ANA.email)).toEqual([]);
+    // Not in SQLite's free pages or log either (secure_delete, then a checkpoint that empties the log).
+    if (backend === 'sqlite') expect(sqliteFilesMentioning(database.dataDir, SECRETS)).toEqual([]);
     const csv = await as(admin, 'GET', '/api/v2/audit_logs/export.csv');
     expect(csv.statusCode).toBe(200);
     expect(csv.body).toContain('user.erased');

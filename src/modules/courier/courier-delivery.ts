@@ -85,13 +85,14 @@ async function readBatchData(deps: CourierDeps, messages: readonly MessageRow[])
 }
 
 async function recordFailure(deps: CourierDeps, message: MessageRow, failure: DeliveryFailure): Promise<'retried' | 'failed'> {
-  if (failure.kind === 'temporary' && message.attempts < MAX_DELIVERY_ATTEMPTS) {
-    const next = new Date(deps.clock.now().getTime() + retryDelaySeconds(message.attempts) * 1000).toISOString();
+  // Counted since an operator last queued the message again, if ever.
+  const attempts = message.attempts - message.attempts_at_requeue;
+  if (failure.kind === 'temporary' && attempts < MAX_DELIVERY_ATTEMPTS) {
+    const next = new Date(deps.clock.now().getTime() + retryDelaySeconds(attempts) * 1000).toISOString();
     await markMessageForRetry(deps.db, message, next, failure.description, failure.response);
     return 'retried';
   }
-  const reason =
-    failure.kind === 'temporary' ? `Gave up after ${message.attempts} attempts; last: ${failure.description}` : failure.description;
+  const reason = failure.kind === 'temporary' ? `Gave up after ${attempts} attempts; last: ${failure.description}` : failure.description;
   await markMessageFailed(deps.db, message, reason, failure.response);
   return 'failed';
 }

@@ -13,10 +13,13 @@ export { courierDrainJob, enqueueCourierDrain } from './courier-drain-job.js';
  * ten thousand tailored notices takes longer than a request should. Safe to
  * run twice: every notice has its idempotency key.
  */
-export const incidentNotifyJob = jobType<{ incidentId: number; users: boolean; actor: Actor }>('courier.incident-notify', {
-  maxAttempts: 3,
-  timeoutSeconds: 3600,
-});
+export const incidentNotifyJob = jobType<{ incidentId: number; users: boolean; retryFailed?: boolean; actor: Actor }>(
+  'courier.incident-notify',
+  {
+    maxAttempts: 3,
+    timeoutSeconds: 3600,
+  },
+);
 
 /** One run sends for at most this long, then hands over to a fresh job. */
 const RUN_BUDGET_MS = 60_000;

@@ -8,6 +8,8 @@ import { recordIncidentChange } from '../incidents/incident-history.js';
 import { findScopeVersion } from '../incidents/scope.repo.js';
 import { accountUrl, customerNoticeData, noticeRecipients } from './incident-notice-data.js';
 import { countNoticeAccounts, listAccountAdmins, listNoticeAccounts, listRotationTargets } from './incident-notices.repo.js';
+import { enqueueCourierDrain } from './courier-drain-job.js';
+import { requeueFailedIncidentMessages } from './outbox.repo.js';
 import { enqueueMessages, type OutgoingMessage } from './outbox.service.js';
 
 /** Accounts whose notices are built and queued per transaction. */
@@ -26,6 +28,8 @@ export interface NotifyInput {
   incidentId: number;
   /** Also send the second wave: `user_rotation_notice` to each user the incident's campaigns target. */
   users?: boolean;
+  /** First queue the incident's failed notices again (after the cause is fixed: a relay refusing, a mailbox full). */
+  retryFailed?: boolean;
   actor: Actor;
   onProgress?: (progress: NotifyProgress) => void;
 }
@@ -43,6 +47,8 @@ export interface NotifyOutcome {
   accounts: number;
   customers: WaveOutcome;
   users: WaveOutcome | null;
+  /** Failed notices queued again by `retryFailed`; null without it. */
+  requeued: number | null;
 }
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'jobs' | 'handle' | 'config'>;
@@ -144,6 +150,15 @@ async function queueUserNotices(deps: Deps, incident: IncidentRow, onProgress: N
   return outcome;
 }
 
+/** Queues the incident's failed notices again, with a drain to send them when any were. */
+async function requeueFailedNotices(deps: Deps, incidentId: number): Promise<number> {
+  return deps.db.transaction().execute(async (tx) => {
+    const requeued = await requeueFailedIncidentMessages(tx, incidentId, deps.clock.now().toISOString());
+    if (requeued > 0) await enqueueCourierDrain(deps.jobs, { transaction: tx, reason: 'requeued' });
+    return requeued;
+  });
+}
+
 /** The incident and its latest scope version; a 404 for an unknown incident, a 409 for one without a scope yet. */
 export async function notifiableIncident(deps: Pick<Deps, 'db'>, incidentId: number): Promise<{ incident: IncidentRow; version: number }> {
   const incident = await findIncident(deps.db, incidentId);
@@ -166,8 +181,10 @@ export async function notifiableIncident(deps: Pick<Deps, 'db'>, incidentId: num
  * target. Idempotency keys per incident and recipient make a second run
  * queue only what the first did not (new accounts of a later scope version,
  * new admins). Work is done a page of accounts per transaction, each page's
- * messages in a few statements; the courier drain sends them. Audited, and
- * noted on the incident's timeline.
+ * messages in a few statements; the courier drain sends them. With
+ * `retryFailed`, the incident's failed notices are first queued again with a
+ * fresh retry budget (same Message-ID). Audited, and noted on the incident's
+ * timeline.
  *
  * @example
  * await notifyIncident(deps, { incidentId: 1, users: true, actor: { type: 'cli' } });
@@ -175,6 +192,7 @@ export async function notifiableIncident(deps: Pick<Deps, 'db'>, incidentId: num
  */
 export async function notifyIncident(deps: Deps, input: NotifyInput): Promise<NotifyOutcome> {
   const { incident, version } = await notifiableIncident(deps, input.incidentId);
+  const requeued = input.retryFailed === true ? await requeueFailedNotices(deps, input.incidentId) : null;
   const customers = await queueCustomerNotices(deps, incident, version, input.onProgress);
   const users = input.users === true ? await queueUserNotices(deps, incident, input.onProgress) : null;
   const outcome: NotifyOutcome = {
@@ -183,10 +201,11 @@ export async function notifyIncident(deps: Deps, input: NotifyInput): Promise<No
     accounts: customers.accounts,
     customers: customers.outcome,
     users,
+    requeued,
   };
   const now = deps.clock.now().toISOString();
-  const summary = `Notices queued for ${outcome.accounts} affected accounts (scope version ${version}): ${outcome.customers.queued} new${users === null ? '' : `; user notices: ${users.queued} new`}.`;
-  const data = { scope_version: version, accounts: outcome.accounts, customers: outcome.customers, users: outcome.users };
+  const summary = `Notices queued for ${outcome.accounts} affected accounts (scope version ${version}): ${outcome.customers.queued} new${users === null ? '' : `; user notices: ${users.queued} new`}${requeued === null ? '' : `; failed notices queued again: ${requeued}`}.`;
+  const data = { scope_version: version, accounts: outcome.accounts, customers: outcome.customers, users: outcome.users, requeued };
   await deps.db.transaction().execute(async (tx) => {
     await touchIncident(tx, input.incidentId, { updated_at: now });
     await recordIncidentChange(tx, deps.clock, {
@@ -198,7 +217,10 @@ export async function notifyIncident(deps: Deps, input: NotifyInput): Promise<No
       timeline: data,
       action: 'incident.notified',
     });
-    await recordNoticeWork(tx, deps.clock, input.actor, input.incidentId, version, { users_notified: users !== null });
+    await recordNoticeWork(tx, deps.clock, input.actor, input.incidentId, version, {
+      users_notified: users !== null,
+      failed_requeued: requeued,
+    });
   });
   return outcome;
 }

@@ -7,6 +7,7 @@ export interface NotifyRequest {
   incidentId: number;
   scopeVersion: number;
   users: boolean;
+  retryFailed: boolean;
   /** The background job that builds and queues the notices (`courier.incident-notify`). */
   jobId: string | null;
 }
@@ -17,14 +18,15 @@ export interface NotifyRequest {
  * answers; `GET …/notifications` follows the delivery.
  *
  * @example
- * await requestIncidentNotification(deps, { incidentId: 1, users: false, actor: { type: 'staff', id: 3 } });
- * // { incidentId: 1, scopeVersion: 2, users: false, jobId: '…' }
+ * await requestIncidentNotification(deps, { incidentId: 1, users: false, retryFailed: false, actor: { type: 'staff', id: 3 } });
+ * // { incidentId: 1, scopeVersion: 2, users: false, retryFailed: false, jobId: '…' }
  */
 export async function requestIncidentNotification(
   deps: Pick<ServiceDeps, 'db' | 'jobs'>,
-  input: { incidentId: number; users: boolean; actor: Actor },
+  input: { incidentId: number; users: boolean; retryFailed: boolean; actor: Actor },
 ): Promise<NotifyRequest> {
   const { version } = await notifiableIncident(deps, input.incidentId);
-  const jobId = await deps.jobs.enqueue(incidentNotifyJob, { incidentId: input.incidentId, users: input.users, actor: input.actor });
-  return { incidentId: input.incidentId, scopeVersion: version, users: input.users, jobId };
+  const { incidentId, users, retryFailed, actor } = input;
+  const jobId = await deps.jobs.enqueue(incidentNotifyJob, { incidentId, users, retryFailed, actor });
+  return { incidentId, scopeVersion: version, users, retryFailed, jobId };
 }

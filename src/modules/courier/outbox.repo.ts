@@ -117,6 +117,23 @@ export const markMessageForRetry = (db: Queryable, claim: MessageClaim, nextAtte
 export const markMessageFailed = (db: Queryable, claim: MessageClaim, error: string, response: string | null) =>
   settle(db, claim, { state: 'failed', last_error: error, last_response: response });
 
+/**
+ * Queues an incident's failed messages again, due now, with a fresh retry
+ * budget: `attempts` keeps counting (a sender's claim is identified by it),
+ * so the budget starts from it. Returns how many were queued.
+ */
+export async function requeueFailedIncidentMessages(db: Queryable, incidentId: number, now: string): Promise<number> {
+  const result = await db
+    .updateTable('messages')
+    .set((eb) => ({ state: 'queued', next_attempt_at: now, attempts_at_requeue: eb.ref('attempts') }))
+    .where('incident_id', '=', incidentId)
+    .where('state', '=', 'failed')
+    // Mail to an erased user keeps no address and is never sent.
+    .where('idempotency_key', 'not like', 'erased:%')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** When the outbox next has work: the earliest queued message, or lease of a message being sent; null when there is none. */
 export async function nextOutboxWakeUp(db: Queryable): Promise<string | null> {
   const row = await db

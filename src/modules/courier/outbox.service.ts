@@ -41,6 +41,7 @@ function rowOf(message: OutgoingMessage, id: number, sealed: string, now: string
     last_response: null,
     message_id: null,
     incident_id: message.incidentId ?? null,
+    attempts_at_requeue: 0,
   };
 }
 

@@ -2,7 +2,14 @@ import { settings } from '../../config/defaults.js';
 import type { RetentionConfig } from '../../platform/service-deps.js';
 
 /** The kinds of data retention removes, in the order a run handles them. */
-export const RETENTION_KINDS = ['sessions', 'login_attempts', 'message_bodies', 'legacy_password_hashes', 'audit_events'] as const;
+export const RETENTION_KINDS = [
+  'sessions',
+  'login_attempts',
+  'message_bodies',
+  'legacy_password_hashes',
+  'finished_jobs',
+  'audit_events',
+] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];
 
 export const DAYS_SETTING: Record<RetentionKind, keyof RetentionConfig> = {
@@ -11,6 +18,7 @@ export const DAYS_SETTING: Record<RetentionKind, keyof RetentionConfig> = {
   login_attempts: 'retentionLoginAttemptsDays',
   message_bodies: 'retentionMessageBodiesDays',
   legacy_password_hashes: 'retentionLegacyHashesDays',
+  finished_jobs: 'retentionFinishedJobsDays',
 };
 
 export interface RetentionPolicy {

@@ -168,3 +168,26 @@ export async function countSupersededLegacyHashes(db: Queryable, cutoff: string)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/**
+ * Jobs of the embedded runner (`local_jobs`, SQLite) that finished or failed
+ * before `cutoff`: their payloads may name people (a reset's address). While
+ * a job is kept its singleton key holds, as pg-boss's does until it archives.
+ */
+const finishedJobsBefore = (db: Queryable, cutoff: string) =>
+  db.selectFrom('local_jobs').where('state', 'in', ['done', 'failed']).where('finished_at', '<', cutoff);
+
+export async function deleteFinishedJobs(db: Queryable, cutoff: string, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('local_jobs')
+    .where('id', 'in', finishedJobsBefore(db, cutoff).select('local_jobs.id').limit(limit))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function countFinishedJobs(db: Queryable, cutoff: string): Promise<number> {
+  const row = await finishedJobsBefore(db, cutoff)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

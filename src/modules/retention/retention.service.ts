@@ -7,9 +7,11 @@ import {
   countEndedSessions,
   countIdleLoginThrottles,
   countMessageBodies,
+  countFinishedJobs,
   countSupersededLegacyHashes,
   deleteEndedSessions,
   deleteEndedStaffSessions,
+  deleteFinishedJobs,
   deleteIdleLoginThrottles,
   deleteSupersededLegacyHashes,
   dropMessageBodies,
@@ -66,6 +68,7 @@ export async function runRetention(
     login_attempts: () => inBatches(db, (tx, cutoff, n) => deleteIdleLoginThrottles(tx, cutoff, nowText, n), cutoffs.login_attempts, limit),
     message_bodies: () => inBatches(db, dropMessageBodies, cutoffs.message_bodies, limit),
     legacy_password_hashes: () => inBatches(db, deleteSupersededLegacyHashes, cutoffs.legacy_password_hashes, limit),
+    finished_jobs: () => inBatches(db, deleteFinishedJobs, cutoffs.finished_jobs, limit),
     audit_events: () => purgeAuditEventsBefore(db, deps.clock, cutoffs.audit_events, limit),
   };
   const count: Record<RetentionKind, () => Promise<number>> = {
@@ -73,6 +76,7 @@ export async function runRetention(
     login_attempts: () => countIdleLoginThrottles(db, cutoffs.login_attempts, nowText),
     message_bodies: () => countMessageBodies(db, cutoffs.message_bodies),
     legacy_password_hashes: () => countSupersededLegacyHashes(db, cutoffs.legacy_password_hashes),
+    finished_jobs: () => countFinishedJobs(db, cutoffs.finished_jobs),
     audit_events: () => countAuditEventsBefore(db, cutoffs.audit_events),
   };
 

@@ -125,6 +125,29 @@ describe.each(backends)('retention on %s', (backend) => {
         { account_id: acme.id, user_id: bob.id, id: 4, password_hash: WRAPPED, created_at: ago(800) }, // not upgraded yet: stays
       ])
       .execute();
+    const job = (id: string, state: 'queued' | 'done' | 'failed', finishedAt: string | null) => ({
+      id,
+      name: 'auth.password-reset',
+      payload: JSON.stringify({ email: 'ana@acme.test' }),
+      singleton_key: null,
+      state,
+      attempts: 1,
+      max_attempts: 3,
+      run_at: ago(60),
+      locked_until: null,
+      last_error: null,
+      created_at: ago(60),
+      finished_at: finishedAt,
+    });
+    await database.db
+      .insertInto('local_jobs')
+      .values([
+        job('job-done-old', 'done', ago(30, -1)), // goes, payload with it
+        job('job-done-recent', 'done', ago(30, 1)), // stays
+        job('job-failed-old', 'failed', ago(45)), // goes
+        job('job-queued', 'queued', null), // not finished: stays
+      ])
+      .execute();
     // Audit events: three just outside three years, one just inside, one now.
     for (const at of [ago(1095, -1000), ago(1095, -2), ago(1095, -1), ago(1095, 1), NOW]) {
       deps.clock.set(at);
@@ -148,7 +171,7 @@ describe.each(backends)('retention on %s', (backend) => {
   it('removes exactly what is past its period, in batches, and the chain still verifies', async () => {
     const policy = { ...retentionPolicyOf({}), batchSize: 2 };
     const dryRun = await runRetention(deps, { dryRun: true, policy });
-    const expected = { sessions: 4, login_attempts: 2, message_bodies: 2, legacy_password_hashes: 2, audit_events: 3 };
+    const expected = { sessions: 4, login_attempts: 2, message_bodies: 2, legacy_password_hashes: 2, finished_jobs: 2, audit_events: 3 };
     expect(Object.fromEntries(Object.entries(dryRun.kinds).map(([kind, report]) => [kind, report.removed]))).toEqual(expected);
     expect(await ids('sessions')).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
@@ -168,6 +191,8 @@ describe.each(backends)('retention on %s', (backend) => {
     ]);
     const history = await database.db.selectFrom('password_history').select('id').orderBy('id').execute();
     expect(history.map((row) => Number(row.id))).toEqual([3, 4]);
+    const jobs = await database.db.selectFrom('local_jobs').select('id').where('name', '=', 'auth.password-reset').orderBy('id').execute();
+    expect(jobs.map((row) => row.id)).toEqual(['job-done-recent', 'job-queued']);
 
     const audit = await database.db
       .selectFrom('audit_events')
@@ -210,7 +235,7 @@ describe.each(backends)('retention on %s', (backend) => {
 describe('retention policy', () => {
   it('takes the documented defaults for what the configuration leaves out', () => {
     expect(retentionPolicyOf({})).toEqual({
-      days: { audit_events: 1095, sessions: 30, login_attempts: 30, message_bodies: 30, legacy_password_hashes: 0 },
+      days: { audit_events: 1095, sessions: 30, login_attempts: 30, message_bodies: 30, legacy_password_hashes: 0, finished_jobs: 30 },
       batchSize: 5000,
     });
     expect(retentionPolicyOf({ retentionSessionsDays: 7 }).days.sessions).toBe(7);

@@ -10,6 +10,7 @@ import { staffActor } from './staff.service.js';
 
 interface NotifyBody {
   users?: boolean;
+  retry_failed?: boolean;
 }
 
 /** `incident notify` over HTTP, and the delivery report of an incident's notices. */
@@ -21,9 +22,13 @@ export function opsNotificationRoutes(deps: ServiceDeps) {
         schema: {
           tags,
           summary:
-            'Notify the affected accounts in the background: a tailored notice to each (owner, admins, security contact), with users=true one to each rotation target; running it again queues nothing twice. Follow it with GET.',
+            'Notify the affected accounts in the background: a tailored notice to each (owner, admins, security contact), with users=true one to each rotation target, with retry_failed=true the failed notices queued again first; running it again queues nothing twice. Follow it with GET.',
           params: idParamsSchema,
-          body: { type: 'object', additionalProperties: false, properties: { users: { type: 'boolean' } } },
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { users: { type: 'boolean' }, retry_failed: { type: 'boolean' } },
+          },
           response: { ...okResponses, 202: openObject },
         },
       },
@@ -32,6 +37,7 @@ export function opsNotificationRoutes(deps: ServiceDeps) {
         const notification = await requestIncidentNotification(deps, {
           incidentId: id,
           users: request.body?.users === true,
+          retryFailed: request.body?.retry_failed === true,
           actor: staffActor(requireStaff(request)),
         });
         const report = await notificationTotals(deps, id);

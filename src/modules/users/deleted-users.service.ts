@@ -122,6 +122,8 @@ export async function eraseDeletedUser(deps: ServiceDeps, account: Account, user
       });
     });
     await removeMailFiles(deps.config.dataDir, mailFiles);
+    // The write-ahead log still holds the pages as they were before: copy it into the database and empty it.
+    deps.handle.sqlite?.pragma('wal_checkpoint(TRUNCATE)');
   }
   const erased = await findDeletedUser(deps.db, account.id, userId);
   if (erased === undefined) throw notFound('Deleted user');

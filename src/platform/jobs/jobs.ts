@@ -37,8 +37,9 @@ export interface EnqueueOptions {
   /**
    * Idempotency key, scoped to the job type: while a job with this key exists
    * (pending, running, or kept after it finished or failed) enqueueing it
-   * again adds nothing and returns `null`. Finished jobs are kept forever on
-   * SQLite and until pg-boss archives them on PostgreSQL (12 hours by default).
+   * again adds nothing and returns `null`. Finished jobs are kept on SQLite
+   * until retention removes them (`finished_jobs`, 30 days by default) and
+   * until pg-boss archives them on PostgreSQL (12 hours by default).
    */
   singletonKey?: string;
   /** Not before this time. */

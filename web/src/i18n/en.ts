@@ -326,7 +326,7 @@ export const en = {
   'ops.notices.purpose': 'Purpose',
   'ops.notices.byAccount': 'By account (first 50)',
   'ops.notices.failures': 'Failures',
-  'ops.notices.attempts': '{count} attempts',
+  'ops.notices.attempts': 'Attempts: {count}',
   'ops.notices.send': 'Send notices',
   'ops.notices.sendLead':
     'Each affected account gets one notice tailored to it (owner, admins, security contact). Sending again queues nothing twice.',
@@ -367,6 +367,10 @@ export const en = {
   'ops.notices.queued': 'Notices are being queued for every account in scope version {version}; refresh to follow them.',
   'ops.notices.refresh': 'Refresh the report',
   'ops.notices.refreshed': 'Report refreshed.',
+  'ops.notices.retryLead':
+    'Once the cause is fixed (a relay refusing, a full mailbox), send the failed notices again, with the same Message-ID.',
+  'ops.notices.retryButton': 'Send the failed notices again',
+  'ops.notices.retried': 'The failed notices are being queued again; refresh to follow them.',
 } as const;
 
 export type MessageKey = keyof typeof en;

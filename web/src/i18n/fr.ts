@@ -333,7 +333,7 @@ export const fr: Record<MessageKey, string> = {
   'ops.notices.purpose': 'Objet',
   'ops.notices.byAccount': 'Par compte (50 premiers)',
   'ops.notices.failures': 'Échecs',
-  'ops.notices.attempts': '{count} tentatives',
+  'ops.notices.attempts': 'Tentatives : {count}',
   'ops.notices.send': 'Envoyer les notifications',
   'ops.notices.sendLead':
     'Chaque compte concerné reçoit une notification adaptée (propriétaire, administrateurs, contact sécurité). Renvoyer ne met rien deux fois en file.',
@@ -376,4 +376,8 @@ export const fr: Record<MessageKey, string> = {
     'Les notifications sont mises en file pour chaque compte de la version {version} du périmètre ; actualisez pour les suivre.',
   'ops.notices.refresh': 'Actualiser le rapport',
   'ops.notices.refreshed': 'Rapport actualisé.',
+  'ops.notices.retryLead':
+    'Une fois la cause corrigée (relais qui refuse, boîte pleine), renvoyez les notifications en échec, avec le même Message-ID.',
+  'ops.notices.retryButton': 'Renvoyer les notifications en échec',
+  'ops.notices.retried': 'Les notifications en échec sont remises en file ; actualisez pour les suivre.',
 };

@@ -74,10 +74,11 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
     void load();
   }, [load]);
 
-  const send = async () => {
+  const send = async (retryFailed: boolean) => {
     await act(async () => {
-      const answer = await api<NotifyAnswer>(url, { method: 'POST', body: { users }, csrfToken: props.context.csrf });
-      announce(t('ops.notices.queued', { version: answer.notification.scopeVersion ?? '—' }));
+      const body = retryFailed ? { retry_failed: true } : { users };
+      const answer = await api<NotifyAnswer>(url, { method: 'POST', body, csrfToken: props.context.csrf });
+      announce(retryFailed ? t('ops.notices.retried') : t('ops.notices.queued', { version: answer.notification.scopeVersion ?? '—' }));
       await load();
     });
   };
@@ -139,6 +140,10 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
                     </li>
                   ))}
                 </ul>
+                <p className="muted">{t('ops.notices.retryLead')}</p>
+                <button type="button" className="button" onClick={() => void send(true)} disabled={busy} aria-busy={busy}>
+                  {t('ops.notices.retryButton')}
+                </button>
               </>
             )}
           </>
@@ -151,7 +156,7 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
           <input id="notify-users" type="checkbox" checked={users} onChange={(e) => setUsers(e.target.checked)} />
           <label htmlFor="notify-users">{t('ops.notices.users')}</label>
         </div>
-        <button type="button" className="button button--primary" onClick={() => void send()} disabled={busy} aria-busy={busy}>
+        <button type="button" className="button button--primary" onClick={() => void send(false)} disabled={busy} aria-busy={busy}>
           {busy ? t('common.working') : t('ops.notices.sendButton')}
         </button>
       </section>
