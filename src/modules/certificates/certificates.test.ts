@@ -14,7 +14,7 @@ import type { CertificateView } from './certificates.schema.js';
 import { MAX_PENDING_CERTIFICATES, PRIVATE_KEY_LOCATION } from './certificates.service.js';
 import { makeCertificateSet, type CertificateSet, type TestCertificate } from '../../../test/support/test-certificates.js';
 
-/** Base64 lines of a PEM key: any one of them appearing somewhere is a leak. */
+/** Base64 lines of a PEM key: each one appearing somewhere is a leak. */
 const keyLines = (pem: string): string[] => pem.split('\n').filter((line) => line.length >= 40 && !line.startsWith('-----'));
 
 let certificates: CertificateSet;

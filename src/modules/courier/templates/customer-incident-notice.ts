@@ -70,16 +70,16 @@ function sections(d: CustomerIncidentNoticeData, locale: TemplateLocale) {
     w.doneContained,
     w.doneInvestigating,
   ];
-  const todo: Array<{ lead: string; list: string[]; more: string | null }> = [];
-  if (items.installations.length > 0) todo.push({ lead: w.todoInstallations, list: items.installations, more: items.moreInstallations });
-  if (items.certificates.length > 0) todo.push({ lead: w.todoCertificates, list: items.certificates, more: items.moreCertificates });
-  if (pending > 0) todo.push({ lead: w.todoUsers(formatCount(pending, locale)), list: [], more: null });
-  todo.push({ lead: w.todoReview, list: [], more: null });
-  return { w, items, done, todo };
+  const steps: Array<{ lead: string; list: string[]; more: string | null }> = [];
+  if (items.installations.length > 0) steps.push({ lead: w.stepsInstallations, list: items.installations, more: items.moreInstallations });
+  if (items.certificates.length > 0) steps.push({ lead: w.stepsCertificates, list: items.certificates, more: items.moreCertificates });
+  if (pending > 0) steps.push({ lead: w.stepsUsers(formatCount(pending, locale)), list: [], more: null });
+  steps.push({ lead: w.stepsReview, list: [], more: null });
+  return { w, items, done, steps };
 }
 
 function renderText(d: CustomerIncidentNoticeData, locale: TemplateLocale): string {
-  const { w, items, done, todo } = sections(d, locale);
+  const { w, items, done, steps } = sections(d, locale);
   const bullets = (list: string[]) => list.map((line) => `  - ${line}`);
   const lines = [
     w.hello(d.accountName),
@@ -92,9 +92,9 @@ function renderText(d: CustomerIncidentNoticeData, locale: TemplateLocale): stri
     w.doneHeading,
     ...bullets(done),
     '',
-    w.todoHeading,
+    w.stepsHeading,
   ];
-  todo.forEach((step, index) => {
+  steps.forEach((step, index) => {
     lines.push(`${index + 1}. ${step.lead}`, ...bullets(step.list), ...(step.more === null ? [] : [`  ${step.more}`]));
   });
   lines.push('', w.securityPage, d.securityPageUrl);
@@ -104,7 +104,7 @@ function renderText(d: CustomerIncidentNoticeData, locale: TemplateLocale): stri
 }
 
 function renderHtml(d: CustomerIncidentNoticeData, locale: TemplateLocale, subject: string): string {
-  const { w, items, done, todo } = sections(d, locale);
+  const { w, items, done, steps } = sections(d, locale);
   const list = (entries: string[]): SafeHtml | string =>
     entries.length === 0
       ? ''
@@ -117,9 +117,9 @@ function renderHtml(d: CustomerIncidentNoticeData, locale: TemplateLocale, subje
     ${list(items.categories)}
     <h2>${w.doneHeading}</h2>
     ${list(done)}
-    <h2>${w.todoHeading}</h2>
+    <h2>${w.stepsHeading}</h2>
     <ol>
-      ${todo.map((step) => html`<li>${step.lead}${list(step.list)}${step.more === null ? '' : html`<p>${step.more}</p>`}</li>`)}
+      ${steps.map((step) => html`<li>${step.lead}${list(step.list)}${step.more === null ? '' : html`<p>${step.more}</p>`}</li>`)}
     </ol>
     <p>${w.securityPage} ${link(d.securityPageUrl)}</p>
     ${d.advisoryUrl === null ? '' : html`<p>${w.advisory} ${link(d.advisoryUrl)}</p>`}

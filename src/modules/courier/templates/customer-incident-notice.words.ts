@@ -11,15 +11,15 @@ export interface CustomerNoticeWords {
   doneRotation(targets: string, changed: string): string;
   doneContained: string;
   doneInvestigating: string;
-  todoHeading: string;
-  todoInstallations: string;
+  stepsHeading: string;
+  stepsInstallations: string;
   installation(app: string, installedAt: string, fields: string[]): string;
   field(name: string, setAt: string): string;
-  todoCertificates: string;
+  stepsCertificates: string;
   certificate(hostnames: string, uploadedAt: string, notAfter: string): string;
   more(count: string): string;
-  todoUsers(count: string): string;
-  todoReview: string;
+  stepsUsers(count: string): string;
+  stepsReview: string;
   securityPage: string;
   advisory: string;
   questions: string;
@@ -46,16 +46,16 @@ const en: CustomerNoticeWords = {
     'We worked out, from our records, which data of your account was exposed: it is listed above, and only what concerns your account.',
   doneInvestigating:
     'We continue to investigate; dated updates go on the public advisory, and we will write to you again if what concerns your account changes.',
-  todoHeading: 'What you should do',
-  todoInstallations: 'Rotate the keys of these app installations (set each secure field again, with a new key from the provider):',
+  stepsHeading: 'What you should do',
+  stepsInstallations: 'Rotate the keys of these app installations (set each secure field again, with a new key from the provider):',
   installation: (app, installedAt, fields) => `${app}, installed on ${installedAt}${fields.length === 0 ? '' : `: ${fields.join('; ')}`}`,
   field: (name, setAt) => `${name} (set on ${setAt})`,
-  todoCertificates: 'Replace these TLS certificates with new keys, then revoke the old certificates:',
+  stepsCertificates: 'Replace these TLS certificates with new keys, then revoke the old certificates:',
   certificate: (hostnames, uploadedAt, notAfter) => `${hostnames}, uploaded on ${uploadedAt}, valid until ${notAfter}`,
   more: (count) => `… and ${count} more, listed on your security page.`,
-  todoUsers: (count) =>
+  stepsUsers: (count) =>
     `Let your ${count} users who have not yet changed their password know that they will be asked to at their next sign-in.`,
-  todoReview:
+  stepsReview:
     'Review your account’s security page: the incident, its to-do list and your users’ progress, and the Article 33 facts for your own GDPR decision.',
   securityPage: 'Your account’s security page:',
   advisory: 'Public advisory, with dated updates:',
@@ -83,17 +83,17 @@ const fr: CustomerNoticeWords = {
     'Nous avons établi, d’après nos registres, quelles données de votre compte ont été exposées : elles sont listées ci-dessus, et seulement ce qui concerne votre compte.',
   doneInvestigating:
     'Nous poursuivons l’enquête ; les mises à jour datées paraissent dans l’avis public, et nous vous écrirons de nouveau si ce qui concerne votre compte change.',
-  todoHeading: 'Ce que vous devez faire',
-  todoInstallations:
+  stepsHeading: 'Ce que vous devez faire',
+  stepsInstallations:
     'Renouvelez les clés de ces installations d’applications (saisissez de nouveau chaque champ sécurisé, avec une nouvelle clé du fournisseur) :',
   installation: (app, installedAt, fields) => `${app}, installée le ${installedAt}${fields.length === 0 ? '' : ` : ${fields.join(' ; ')}`}`,
   field: (name, setAt) => `${name} (défini le ${setAt})`,
-  todoCertificates: 'Remplacez ces certificats TLS par des certificats à nouvelles clés, puis révoquez les anciens :',
+  stepsCertificates: 'Remplacez ces certificats TLS par des certificats à nouvelles clés, puis révoquez les anciens :',
   certificate: (hostnames, uploadedAt, notAfter) => `${hostnames}, téléversé le ${uploadedAt}, valide jusqu’au ${notAfter}`,
   more: (count) => `… et ${count} de plus, listés sur votre page de sécurité.`,
-  todoUsers: (count) =>
+  stepsUsers: (count) =>
     `Prévenez vos ${count} utilisateurs qui n’ont pas encore changé leur mot de passe qu’il leur sera demandé à leur prochaine connexion.`,
-  todoReview:
+  stepsReview:
     'Consultez la page de sécurité de votre compte : l’incident, sa liste d’actions, l’avancement de vos utilisateurs et les éléments de l’article 33 pour votre propre décision au titre du RGPD.',
   securityPage: 'La page de sécurité de votre compte :',
   advisory: 'L’avis de sécurité public, avec ses mises à jour datées :',

@@ -15,8 +15,10 @@ export function ActionItemCard(props: { item: ActionItem; csrf: string | null; o
       <li className="card card--done" data-testid="action-item" data-state="done">
         <div className="card__body">
           <p className="card__title">
-            <span className="badge badge--ok">{t('todo.done')}</span>{' '}
-            {props.item.kind === 'rotate_installation_secrets' ? t('todo.rotated', { app: name }) : t('todo.revoked', { hosts: name })}
+            <span className="badge badge--ok">{t('actionItem.done')}</span>{' '}
+            {props.item.kind === 'rotate_installation_secrets'
+              ? t('actionItem.rotated', { app: name })
+              : t('actionItem.revoked', { hosts: name })}
           </p>
         </div>
       </li>
@@ -42,7 +44,7 @@ function RotateInstallation(props: { item: InstallationItem; csrf: string | null
     event.preventDefault();
     const missing = item.stale_fields.filter((field) => (values[field.field] ?? '').trim() === '');
     if (missing.length > 0) {
-      setError(t('todo.fillAll'));
+      setError(t('actionItem.fillAll'));
       return;
     }
     await act(async () => {
@@ -51,7 +53,7 @@ function RotateInstallation(props: { item: InstallationItem; csrf: string | null
         body: { settings: values },
         csrfToken: props.csrf,
       });
-      announce(t('todo.rotated', { app: item.app_name }));
+      announce(t('actionItem.rotated', { app: item.app_name }));
       props.onDone(item);
     });
   };
@@ -60,23 +62,23 @@ function RotateInstallation(props: { item: InstallationItem; csrf: string | null
     <li className="card" data-testid="action-item" data-state="open" aria-labelledby={titleId}>
       <div className="card__body">
         <p className="card__title" id={titleId}>
-          {t('todo.rotateTitle', { app: item.app_name })}
+          {t('actionItem.rotateTitle', { app: item.app_name })}
         </p>
-        <p className="muted">{t('todo.installed', { date: date(item.installed_at) })}</p>
+        <p className="muted">{t('actionItem.installed', { date: date(item.installed_at) })}</p>
         <form onSubmit={(event) => void submit(event)} noValidate className="inline-form" aria-labelledby={titleId}>
           <ErrorMessage message={error} />
           {item.stale_fields.map((field) => (
             <Field
               key={field.field}
-              label={t('todo.newValue', { field: field.field })}
-              hint={t('todo.setAt', { date: date(field.set_at) })}
+              label={t('actionItem.newValue', { field: field.field })}
+              hint={t('actionItem.setAt', { date: date(field.set_at) })}
               type="password"
               autoComplete="off"
               value={values[field.field] ?? ''}
               onChange={(e) => setValues({ ...values, [field.field]: e.target.value })}
             />
           ))}
-          <SubmitButton busy={busy}>{t('todo.rotate')}</SubmitButton>
+          <SubmitButton busy={busy}>{t('actionItem.rotate')}</SubmitButton>
         </form>
       </div>
     </li>
@@ -93,27 +95,27 @@ function ReplaceCertificate(props: { item: CertificateItem; csrf: string | null;
     setError(null);
     await attempt(async () => {
       await api(`/api/v2/certificates/${item.certificate_id}/revoke.json`, { method: 'PUT', csrfToken: props.csrf });
-      announce(t('todo.revoked', { hosts: item.hostnames.join(', ') }));
+      announce(t('actionItem.revoked', { hosts: item.hostnames.join(', ') }));
       props.onDone(item);
     });
   };
   return (
     <li className="card" data-testid="action-item" data-state="open">
       <div className="card__body">
-        <p className="card__title">{t('todo.certificateTitle', { hosts: item.hostnames.join(', ') })}</p>
-        <p className="muted">{t('todo.certificateDates', { uploaded: date(item.uploaded_at), expires: date(item.not_after) })}</p>
+        <p className="card__title">{t('actionItem.certificateTitle', { hosts: item.hostnames.join(', ') })}</p>
+        <p className="muted">{t('actionItem.certificateDates', { uploaded: date(item.uploaded_at), expires: date(item.not_after) })}</p>
         <ol className="steps">
           <li>
-            <a href="#certificates">{t('todo.certificateStep1')}</a>
+            <a href="#certificates">{t('actionItem.certificateStep1')}</a>
           </li>
-          <li>{t('todo.certificateStep2')}</li>
-          <li>{t('todo.certificateStep3')}</li>
+          <li>{t('actionItem.certificateStep2')}</li>
+          <li>{t('actionItem.certificateStep3')}</li>
         </ol>
         <ErrorMessage message={error} />
         {confirming ? (
           <p className="button-row">
             <button type="button" className="button button--danger" onClick={() => void revoke()}>
-              {t('todo.revokeConfirm')}
+              {t('actionItem.revokeConfirm')}
             </button>
             <button type="button" className="button button--quiet" onClick={() => setConfirming(false)}>
               {t('common.cancel')}
@@ -121,7 +123,7 @@ function ReplaceCertificate(props: { item: CertificateItem; csrf: string | null;
           </p>
         ) : (
           <button type="button" className="button button--secondary" onClick={() => setConfirming(true)}>
-            {t('todo.revoke')}
+            {t('actionItem.revoke')}
           </button>
         )}
       </div>

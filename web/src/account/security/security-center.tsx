@@ -98,10 +98,10 @@ function IncidentBlock(props: { incident: AccountIncident; csrf: string | null; 
         <p>{t('security.people', { total: incident.people.total, agents: incident.people.agents, endUsers: incident.people.end_users })}</p>
       </div>
 
-      <h3>{t('security.todo')}</h3>
-      {open.length === 0 ? <p className="notice notice--ok">{t('security.todoEmpty')}</p> : null}
+      <h3>{t('security.actionItems')}</h3>
+      {open.length === 0 ? <p className="notice notice--ok">{t('security.actionItemsEmpty')}</p> : null}
       {open.length + done.length === 0 ? null : (
-        <ul className="cards" aria-label={t('security.todo')}>
+        <ul className="cards" aria-label={t('security.actionItems')}>
           {open.map((item) => (
             <ActionItemCard
               key={itemKey(item)}
