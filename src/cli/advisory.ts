@@ -12,7 +12,7 @@ import {
   unpublishAdvisory,
 } from '../modules/advisories/advisories.service.js';
 import type { Clock } from '../platform/clock.js';
-import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput, positiveWholeNumber } from './command-io.js';
 
 /** What the advisory verbs need from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
 export interface AdvisoryRuntime {
@@ -24,11 +24,6 @@ export interface AdvisoryRuntime {
 export type OpenAdvisoryRuntime = (flags: { dataDir?: string }) => Promise<AdvisoryRuntime>;
 
 const CLI_ACTOR = { type: 'cli' as const };
-
-function parseId(value: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(value)) throw new InvalidArgumentError('Expects a positive whole number.');
-  return Number(value);
-}
 
 /** `--translation fr=notes.fr.md`, repeatable. */
 function collectTranslation(value: string, previous: Array<{ locale: string; file: string }>): Array<{ locale: string; file: string }> {
@@ -100,7 +95,7 @@ export function registerAdvisoryCommand(
     .requiredOption('--title <text>', 'the title in the source locale')
     .requiredOption('--body <file.md>', 'markdown file with the body')
     .option('--locale <locale>', 'source locale (en or fr)', 'en')
-    .option('--incident <id>', 'the incident it is about', parseId)
+    .option('--incident <id>', 'the incident it is about', positiveWholeNumber)
     .option('--json', 'print one JSON document instead of text')
     .addOption(dataDirOption())
     .action(async (options: { title: string; body: string; locale: string; incident?: number; json?: boolean; dataDir?: string }) => {
@@ -120,12 +115,12 @@ export function registerAdvisoryCommand(
 
   advisory
     .command('translate')
-    .argument('<id>', 'advisory id', parseId)
+    .argument('<id>', 'advisory id', positiveWholeNumber)
     .description('save a new revision of a locale (the source too), or with --update N add a locale to update N')
     .requiredOption('--locale <locale>', 'en or fr')
     .requiredOption('--body <file.md>', 'markdown file with the text')
     .option('--title <text>', 'the title in this locale (required unless --update)')
-    .option('--update <seq>', 'translate this update instead of the article', parseId)
+    .option('--update <seq>', 'translate this update instead of the article', positiveWholeNumber)
     .option('--machine-translated', 'the text was produced by machine translation (readers are told)')
     .option('--json', 'print one JSON document instead of text')
     .addOption(dataDirOption())
@@ -176,7 +171,7 @@ export function registerAdvisoryCommand(
 
   advisory
     .command('update')
-    .argument('<id>', 'advisory id', parseId)
+    .argument('<id>', 'advisory id', positiveWholeNumber)
     .description('append a dated update (never rewritten): the source text, and translations with --translation')
     .requiredOption('--body <file.md>', 'markdown file with the update in the source locale')
     .option('--translation <locale=file.md>', 'the update in another locale; repeatable', collectTranslation, [])
@@ -214,7 +209,7 @@ export function registerAdvisoryCommand(
   ] as const) {
     advisory
       .command(verb)
-      .argument('<id>', 'advisory id', parseId)
+      .argument('<id>', 'advisory id', positiveWholeNumber)
       .description(description)
       .option('--json', 'print one JSON document instead of text')
       .addOption(dataDirOption())
@@ -225,7 +220,7 @@ export function registerAdvisoryCommand(
 
   advisory
     .command('show')
-    .argument('<id>', 'advisory id', parseId)
+    .argument('<id>', 'advisory id', positiveWholeNumber)
     .description('an advisory with its translations (outdated ones flagged), updates and revisions')
     .option('--json', 'print one JSON document instead of text')
     .addOption(dataDirOption())

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /** Where a verb writes: the process's streams, or a test's. */
 export interface CommandOutput {
@@ -15,6 +15,22 @@ export const processOutput: CommandOutput = { stdout: process.stdout, stderr: pr
  */
 export const dataDirOption = (): Option =>
   new Option('--data-dir <dir>', 'data directory of the embedded database').env('RIPOSTE_DATA_DIR');
+
+/** A positive whole number argument or option (an id, a count) that a JavaScript number holds exactly. */
+export function positiveWholeNumber(value: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(value)) throw new InvalidArgumentError('Expects a positive whole number.');
+  return Number(value);
+}
+
+/** A parser for a whole-number option from `min` to `max`, refused before anything opens. */
+export function wholeNumberFrom(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < min || number > max)
+      throw new InvalidArgumentError(`Expects a whole number from ${min} to ${max}.`);
+    return number;
+  };
+}
 
 export interface Progress {
   update(phase: string, done: number, total: number): void;

@@ -1,12 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { DEMO_DEFAULTS, describeNamedUsers, runDemo } from '../modules/population/demo.service.js';
 import type { OpenPopulationRuntime } from './import.js';
-import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput } from './command-io.js';
-
-function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('Expects a positive whole number.');
-  return Number(value);
-}
+import { dataDirOption, positiveWholeNumber, processOutput, progressOnTerminal, type CommandOutput } from './command-io.js';
 
 /**
  * `riposte demo [--accounts N --users N --seed S] [--json]`: a deterministic
@@ -18,8 +13,8 @@ export function registerDemoCommand(program: Command, open: OpenPopulationRuntim
     .command('demo')
     .addOption(dataDirOption())
     .description('create a deterministic synthetic tenant population (the same seed gives the same population)')
-    .option('--accounts <n>', 'number of accounts', positiveInteger, DEMO_DEFAULTS.accounts)
-    .option('--users <n>', 'number of users in all, spread across the accounts', positiveInteger, DEMO_DEFAULTS.users)
+    .option('--accounts <n>', 'number of accounts', positiveWholeNumber, DEMO_DEFAULTS.accounts)
+    .option('--users <n>', 'number of users in all, spread across the accounts', positiveWholeNumber, DEMO_DEFAULTS.users)
     .option('--seed <seed>', 'seed of the generator', DEMO_DEFAULTS.seed)
     .option('--json', 'print one JSON document (summary and demo users) on stdout')
     .action(async (options: { dataDir?: string; accounts: number; users: number; seed: string; json?: boolean }) => {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { AppError } from '../errors.js';
 import {
   campaignCompletion,
@@ -13,17 +13,20 @@ import {
   type CampaignView,
 } from '../modules/incidents/campaigns.service.js';
 import type { JobQueue } from '../platform/jobs/jobs.js';
-import { dataDirOption, processOutput, progressOnTerminal, usingRuntime, writersFor, type CommandOutput } from './command-io.js';
+import {
+  dataDirOption,
+  processOutput,
+  progressOnTerminal,
+  usingRuntime,
+  writersFor,
+  type CommandOutput,
+  positiveWholeNumber,
+} from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
 const CLI_ACTOR = { type: 'cli' as const };
 
 type CampaignRuntime = IncidentRuntime & { jobs: JobQueue };
-
-function parseId(value: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(value)) throw new InvalidArgumentError('Expects a positive whole number.');
-  return Number(value);
-}
 
 function readSelector(file: string): unknown {
   let text: string;
@@ -77,10 +80,10 @@ export function registerIncidentCampaignCommand(
 
   campaign
     .command('create')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .requiredOption('--selector <file>', 'JSON selector of the users who must change their password')
     .option('--no-revoke-sessions', 'keep the targets signed in (sessions are revoked by default)')
-    .option('--batch-size <n>', 'targets per batch', parseId)
+    .option('--batch-size <n>', 'targets per batch', positiveWholeNumber)
     .addOption(dataDirOption())
     .option('--json', 'print one JSON document instead of text')
     .description('draft a campaign and print its dry run: targets, and the exempted with their reason')
@@ -110,7 +113,7 @@ export function registerIncidentCampaignCommand(
 
   campaign
     .command('run')
-    .argument('<campaignId>', 'campaign id', parseId)
+    .argument('<campaignId>', 'campaign id', positiveWholeNumber)
     .addOption(dataDirOption())
     .option('--json', 'print the final state as one JSON document')
     .description('start (or pick up after a crash) a campaign and run its batches here until it is done, paused or cancelled')
@@ -153,7 +156,7 @@ export function registerIncidentCampaignCommand(
   for (const [verb, description, change] of verbs) {
     campaign
       .command(verb)
-      .argument('<campaignId>', 'campaign id', parseId)
+      .argument('<campaignId>', 'campaign id', positiveWholeNumber)
       .addOption(dataDirOption())
       .option('--json', 'print one JSON document instead of text')
       .description(description)
@@ -168,7 +171,7 @@ export function registerIncidentCampaignCommand(
 
   campaign
     .command('show')
-    .argument('<campaignId>', 'campaign id', parseId)
+    .argument('<campaignId>', 'campaign id', positiveWholeNumber)
     .addOption(dataDirOption())
     .option('--json', 'print one JSON document instead of text')
     .description('a campaign with its progress and completion (targets who have set a new password since), per account')

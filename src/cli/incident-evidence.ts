@@ -1,18 +1,13 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { DatabaseHandle } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { renderEvidenceHtml } from '../modules/incidents/evidence.html.js';
 import { buildEvidence } from '../modules/incidents/evidence.service.js';
 import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
-import { dataDirOption, processOutput, usingRuntime, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, type CommandOutput, positiveWholeNumber } from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
 type EvidenceRuntime = IncidentRuntime & { handle: DatabaseHandle };
-
-function parseId(value: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(value)) throw new InvalidArgumentError('Expects a positive whole number.');
-  return Number(value);
-}
 
 /**
  * Adds `incident evidence ID --account SUB [--format json|html]` under the
@@ -30,7 +25,7 @@ export function registerIncidentEvidenceCommand(
 ): Command {
   return incident
     .command('evidence')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .requiredOption('--account <subdomain>', 'the account (the data controller) the evidence is for')
     .addOption(new Option('--format <format>', 'json or a printable html page').choices(['json', 'html']).default('json'))
     .option('--json', 'the same as --format json')

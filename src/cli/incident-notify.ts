@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { AppError } from '../errors.js';
 import { notifyIncident, type NotifyOutcome } from '../modules/courier/incident-notices.service.js';
 import {
@@ -9,7 +9,16 @@ import {
 } from '../modules/courier/notification-report.service.js';
 import { nextOutboxWakeUp } from '../modules/courier/outbox.repo.js';
 import type { ServiceDeps } from '../platform/service-deps.js';
-import { dataDirOption, processOutput, progressOnTerminal, usingRuntime, type CommandOutput, type Progress } from './command-io.js';
+import {
+  dataDirOption,
+  processOutput,
+  progressOnTerminal,
+  usingRuntime,
+  type CommandOutput,
+  type Progress,
+  positiveWholeNumber,
+  wholeNumberFrom,
+} from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
 const CLI_ACTOR = { type: 'cli' as const };
@@ -18,15 +27,7 @@ const DEFAULT_WAIT_SECONDS = 120;
 
 type NotifyRuntime = IncidentRuntime & ServiceDeps;
 
-function parseId(value: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(value)) throw new InvalidArgumentError('Expects a positive whole number.');
-  return Number(value);
-}
-
-function parseSeconds(value: string): number {
-  if (!/^\d{1,6}$/.test(value)) throw new InvalidArgumentError('Expects a whole number of seconds.');
-  return Number(value);
-}
+const parseSeconds = wholeNumberFrom(0, 999_999);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -97,7 +98,7 @@ export function registerIncidentNotifyCommand(
 ): Command {
   return incident
     .command('notify')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .option('--users', 'also notify each user a rotation campaign of the incident targets')
     .option('--retry-failed', 'first queue the failed notices again, with the same Message-ID (after fixing the cause)')
     .option('--wait <seconds>', 'wait for retries due within this many seconds', parseSeconds, DEFAULT_WAIT_SECONDS)

@@ -1,20 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { AppError } from '../errors.js';
 import { parseAccountList, type ScopeComparison, type ScopeSnapshot } from '../modules/incidents/exposures.schema.js';
 import { addExposure, removeExposure, type ExposureChange } from '../modules/incidents/exposures.service.js';
 import { compareScopes, explainScope, getScope, type ScopeExplanation } from '../modules/incidents/scope.service.js';
 import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
-import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput, positiveWholeNumber } from './command-io.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
 
 const CLI_ACTOR = { type: 'cli' as const };
-
-function parseId(value: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(value)) throw new InvalidArgumentError('Expects a positive whole number.');
-  return Number(value);
-}
 
 async function readInput(file: string): Promise<string> {
   try {
@@ -91,7 +86,7 @@ export function registerIncidentScopeCommands(
   const exposure = incident.command('exposure').description("an incident's exposures: data categories and who they reach");
   exposure
     .command('add')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('add an exposure and compute the next scope version')
     .requiredOption('--category <category>', 'contact_pii, password_hashes, auth_credentials, tls_keys, app_secrets or ticket_data')
@@ -121,8 +116,8 @@ export function registerIncidentScopeCommands(
     });
   exposure
     .command('remove')
-    .argument('<id>', 'incident id', parseId)
-    .argument('<exposureId>', 'exposure id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
+    .argument('<exposureId>', 'exposure id', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('remove an exposure and compute the next scope version')
     .option('--json', 'print one JSON document instead of text')
@@ -136,10 +131,10 @@ export function registerIncidentScopeCommands(
 
   const scope = incident
     .command('scope')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('affected accounts with categories, people and records (latest version unless --version)')
-    .option('--version <n>', 'a scope version', parseId)
+    .option('--version <n>', 'a scope version', positiveWholeNumber)
     .option('--json', 'print one JSON document instead of text')
     .action(async (id: number, options: { version?: number; json?: boolean; dataDir?: string }) => {
       await withRuntime(options, async (runtime) => {
@@ -152,9 +147,9 @@ export function registerIncidentScopeCommands(
   // arguments too (every ancestor would have to enable positional options), so the subcommands read them with their parent's.
   scope
     .command('diff')
-    .argument('<id>', 'incident id', parseId)
-    .argument('<from>', 'scope version', parseId)
-    .argument('<to>', 'scope version', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
+    .argument('<from>', 'scope version', positiveWholeNumber)
+    .argument('<to>', 'scope version', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('accounts added and removed, and categories changed, between two scope versions')
     .option('--json', 'print one JSON document instead of text')
@@ -168,7 +163,7 @@ export function registerIncidentScopeCommands(
     });
   scope
     .command('explain')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('why an account (or one of its users) is in scope or not: per exposure, the clauses that matched or failed')
     .requiredOption('--account <subdomain>', 'the account')

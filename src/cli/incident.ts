@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Db } from '../db/database.js';
 import type { IncidentDetails, IncidentSummary, IncidentTask } from '../modules/incidents/incident.schema.js';
 import {
@@ -10,7 +10,7 @@ import {
   transitionIncident,
 } from '../modules/incidents/incidents.service.js';
 import type { Clock } from '../platform/clock.js';
-import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput, positiveWholeNumber } from './command-io.js';
 import { registerIncidentScopeCommands } from './incident-scope.js';
 import { registerIncidentCampaignCommand } from './incident-campaign.js';
 import { registerIncidentEvidenceCommand } from './incident-evidence.js';
@@ -26,11 +26,6 @@ export interface IncidentRuntime {
 export type OpenIncidentRuntime = (flags: { dataDir?: string }) => Promise<IncidentRuntime>;
 
 const CLI_ACTOR = { type: 'cli' as const };
-
-function parseId(value: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(value)) throw new InvalidArgumentError('Expects a positive whole number.');
-  return Number(value);
-}
 
 function describeTask(task: IncidentTask): string {
   const status =
@@ -99,7 +94,7 @@ export function registerIncidentCommand(
 
   incident
     .command('show')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('an incident with its timeline and tasks (overdue ones flagged)')
     .option('--json', 'print one JSON document instead of text')
@@ -126,7 +121,7 @@ export function registerIncidentCommand(
 
   incident
     .command('transition')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .argument('<state>', 'investigating, identified, remediating, monitoring or closed')
     .addOption(dataDirOption())
     .description('move an incident forward (or from monitoring back to remediating); closed is final')
@@ -148,7 +143,7 @@ export function registerIncidentCommand(
   const task = incident.command('task').description("an incident's tasks");
   task
     .command('add')
-    .argument('<id>', 'incident id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('add a task to an incident')
     .requiredOption('--title <text>', 'what must be done')
@@ -170,8 +165,8 @@ export function registerIncidentCommand(
     });
   task
     .command('done')
-    .argument('<id>', 'incident id', parseId)
-    .argument('<taskId>', 'task id', parseId)
+    .argument('<id>', 'incident id', positiveWholeNumber)
+    .argument('<taskId>', 'task id', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('mark a task done')
     .option('--json', 'print one JSON document instead of text')

@@ -1,7 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../platform/clock.js';
-import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput, wholeNumberFrom } from './command-io.js';
 import type { Keyring, KeySource } from '../platform/crypto/keyring.js';
 import {
   DEFAULT_REWRAP_BATCH_SIZE,
@@ -46,13 +46,7 @@ interface RotateOptions {
   dataDir?: string;
 }
 
-function parseBatchSize(value: string): number {
-  const size = Number(value);
-  if (!/^\d+$/.test(value) || size < 1 || size > MAX_REWRAP_BATCH_SIZE) {
-    throw new InvalidArgumentError(`Expects a whole number from 1 to ${MAX_REWRAP_BATCH_SIZE}.`);
-  }
-  return size;
-}
+const parseBatchSize = wholeNumberFrom(1, MAX_REWRAP_BATCH_SIZE);
 
 function summary(report: KeysRotateReport, keyring: Keyring): string {
   const lines = [

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Db } from '../db/database.js';
 import {
   DEFAULT_WRAP_BATCH_SIZE,
@@ -7,7 +7,7 @@ import {
   type WrapResult,
 } from '../modules/auth/passwords/password-wrap.service.js';
 import type { Clock } from '../platform/clock.js';
-import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput } from './command-io.js';
+import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput, wholeNumberFrom } from './command-io.js';
 
 /** What the password verbs need from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
 export interface PasswordsRuntime {
@@ -26,13 +26,7 @@ export interface PasswordsWrapReport extends WrapResult {
 
 const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
-function parseBatchSize(value: string): number {
-  const size = Number(value);
-  if (!/^\d+$/.test(value) || size < 1 || size > MAX_WRAP_BATCH_SIZE) {
-    throw new InvalidArgumentError(`Expects a whole number from 1 to ${MAX_WRAP_BATCH_SIZE}.`);
-  }
-  return size;
-}
+const parseBatchSize = wholeNumberFrom(1, MAX_WRAP_BATCH_SIZE);
 
 export function describeWrap(report: PasswordsWrapReport): string {
   const schemes = Object.entries(report.schemes)

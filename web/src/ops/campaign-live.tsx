@@ -4,6 +4,7 @@ import { useI18n } from '../i18n/i18n.js';
 import { campaignStateKey } from '../i18n/labels.js';
 import { followLink } from '../router.js';
 import { useAnnounce } from '../ui/announcer.js';
+import { CountTable } from '../ui/count-table.js';
 import { ErrorMessage, ProgressBar } from '../ui/forms.js';
 import { PageHeading } from '../ui/layout.js';
 import { failureMessage } from '../ui/requests.js';
@@ -210,31 +211,16 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
           {completion === null ? null : (
             <>
               <p>{t('ops.live.changed', { changed: number(completion.changed), flagged: number(completion.flagged) })}</p>
-              <div className="table-wrap">
-                <table>
-                  <caption>{t('ops.live.byAccount')}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('ops.live.account')}</th>
-                      <th scope="col" className="num">
-                        {t('ops.live.flaggedCol')}
-                      </th>
-                      <th scope="col" className="num">
-                        {t('ops.live.changedCol')}
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {completion.accounts.slice(0, 20).map((account) => (
-                      <tr key={account.accountId}>
-                        <th scope="row">{account.subdomain}</th>
-                        <td className="num">{number(account.flagged)}</td>
-                        <td className="num">{number(account.changed)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <CountTable
+                caption={t('ops.live.byAccount')}
+                rowHeading={t('ops.live.account')}
+                columns={[t('ops.live.flaggedCol'), t('ops.live.changedCol')]}
+                rows={completion.accounts.slice(0, 20).map((account) => ({
+                  key: account.accountId,
+                  label: account.subdomain,
+                  counts: [account.flagged, account.changed],
+                }))}
+              />
             </>
           )}
         </div>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { useAnnounce } from '../ui/announcer.js';
+import { CountTable } from '../ui/count-table.js';
 import { ErrorMessage } from '../ui/forms.js';
 import { useRequests } from '../ui/requests.js';
 import type { IncidentDetails, OpsContext } from './ops-types.js';
@@ -16,44 +17,8 @@ interface NotifyAnswer {
   notification: { scopeVersion?: number; jobId?: string };
 }
 
-/** Sent, pending and failed notices, a row per purpose or per account. */
-function DeliveryTable(props: {
-  caption: string;
-  rowHeading: string;
-  rows: Array<{ key: string | number; label: string; counts: Omit<DeliveryCounts, 'total'> }>;
-}) {
-  const { t, number } = useI18n();
-  const columns = ['sent', 'pending', 'failed'] as const;
-  return (
-    <div className="table-wrap">
-      <table>
-        <caption>{props.caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{props.rowHeading}</th>
-            {columns.map((column) => (
-              <th key={column} scope="col" className="num">
-                {t(`ops.notices.${column}`)}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((row) => (
-            <tr key={row.key}>
-              <th scope="row">{row.label}</th>
-              {columns.map((column) => (
-                <td key={column} className="num">
-                  {number(row.counts[column])}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
+const DELIVERY_STATES = ['sent', 'pending', 'failed'] as const;
+const deliveryCounts = (counts: Omit<DeliveryCounts, 'total'>): number[] => DELIVERY_STATES.map((state) => counts[state]);
 
 /** Notices sent, pending and failed (`/ops/v1/incidents/{id}/notifications`), and sending them. */
 export function NoticesSection(props: { context: OpsContext; incident: IncidentDetails }) {
@@ -100,7 +65,7 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
         {report === null ? null : (
           <>
             <dl className="stats" data-testid="notice-totals">
-              {(['sent', 'pending', 'failed'] as const).map((key) => (
+              {DELIVERY_STATES.map((key) => (
                 <div key={key}>
                   <dt>{t(`ops.notices.${key}`)}</dt>
                   <dd>{number(report.totals[key])}</dd>
@@ -110,17 +75,23 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
             {Object.keys(report.byPurpose).length === 0 ? (
               <p className="muted">{t('ops.notices.none')}</p>
             ) : (
-              <DeliveryTable
+              <CountTable
                 caption={t('ops.notices.byPurpose')}
                 rowHeading={t('ops.notices.purpose')}
-                rows={Object.entries(report.byPurpose).map(([purpose, counts]) => ({ key: purpose, label: purpose, counts }))}
+                columns={DELIVERY_STATES.map((state) => t(`ops.notices.${state}`))}
+                rows={Object.entries(report.byPurpose).map(([purpose, counts]) => ({
+                  key: purpose,
+                  label: purpose,
+                  counts: deliveryCounts(counts),
+                }))}
               />
             )}
             {report.accounts.length === 0 ? null : (
-              <DeliveryTable
+              <CountTable
                 caption={t('ops.notices.byAccount')}
                 rowHeading={t('ops.live.account')}
-                rows={report.accounts.map((account) => ({ key: account.id, label: account.subdomain, counts: account }))}
+                columns={DELIVERY_STATES.map((state) => t(`ops.notices.${state}`))}
+                rows={report.accounts.map((account) => ({ key: account.id, label: account.subdomain, counts: deliveryCounts(account) }))}
               />
             )}
             {report.failed.length === 0 ? null : (

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, isApiError } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
 import { categoryKey } from '../i18n/labels.js';
+import { CountTable } from '../ui/count-table.js';
 import { ErrorMessage } from '../ui/forms.js';
 import { failureMessage } from '../ui/requests.js';
 import { ExposuresEditor } from './exposures.js';
@@ -93,33 +94,16 @@ function ScopeTable(props: { snapshot: ScopeSnapshot }) {
           <dd>{number(snapshot.totals.peopleByRole.endUsers)}</dd>
         </div>
       </dl>
-      <div className="table-wrap">
-        <table>
-          <caption>{t('ops.scope.byCategory', { version: snapshot.version })}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('ops.scope.category')}</th>
-              <th scope="col" className="num">
-                {t('ops.scope.records')}
-              </th>
-              <th scope="col" className="num">
-                {t('ops.scope.accounts')}
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {categories.map(([category, records]) => (
-              <tr key={category}>
-                <th scope="row">{t(categoryKey(category))}</th>
-                <td className="num">{number(records)}</td>
-                <td className="num">
-                  {number(snapshot.accounts.filter((account) => account.categories.some((held) => held === category)).length)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <CountTable
+        caption={t('ops.scope.byCategory', { version: snapshot.version })}
+        rowHeading={t('ops.scope.category')}
+        columns={[t('ops.scope.records'), t('ops.scope.accounts')]}
+        rows={categories.map(([category, records]) => ({
+          key: category,
+          label: t(categoryKey(category)),
+          counts: [records, snapshot.accounts.filter((account) => account.categories.some((held) => held === category)).length],
+        }))}
+      />
       <details>
         <summary>{t('ops.scope.accountList', { count: snapshot.accounts.length })}</summary>
         <ul className="compact-list">
