@@ -1,21 +1,15 @@
 import { invalid } from '../../errors.js';
+import { EXPOSURE_CATEGORIES, type ExposureCategory } from './exposure-categories.js';
 import type { Selector } from './selectors/selector.schema.js';
 
+export { EXPOSURE_CATEGORIES, type ExposureCategory };
+
 /**
- * Exposure categories (DESIGN.md, "Exposure"). User-level categories count
- * people and, as records, the users matched; account-level ones count no
- * people and take their records from an inventory: installations with stale
- * secrets (`app_secrets`), exposed certificates (`tls_keys`).
+ * User-level categories count people and, as records, the users matched;
+ * account-level ones count no people and take their records from an
+ * inventory: installations with stale secrets (`app_secrets`), exposed
+ * certificates (`tls_keys`).
  */
-export const EXPOSURE_CATEGORIES = [
-  'contact_pii',
-  'password_hashes',
-  'auth_credentials',
-  'tls_keys',
-  'app_secrets',
-  'ticket_data',
-] as const;
-export type ExposureCategory = (typeof EXPOSURE_CATEGORIES)[number];
 
 export const ACCOUNT_LEVEL_CATEGORIES: readonly ExposureCategory[] = ['tls_keys', 'app_secrets'];
 export const isAccountLevelCategory = (category: ExposureCategory): boolean => ACCOUNT_LEVEL_CATEGORIES.includes(category);
