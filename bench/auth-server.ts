@@ -3,16 +3,20 @@
  * load generator does not share its event loop. Modes:
  *   hello    a bare Fastify hello world (the baseline)
  *   riposte  the real application over the bench's data directory
+ *   riposte-proxied  the same with its defaults (30 password checks per address and minute)
+ *            behind a trusted proxy at 127.0.0.1 (RIPOSTE_TRUST_PROXY=127.0.0.1); a third
+ *            argument sets RIPOSTE_PASSWORD_REFUSAL_DELAY_MS
  *   argon2   no server: hashes with Riposte's argon2id parameters, as fast as the thread pool allows
- * Replies to the parent over IPC: its port, then event-loop delay on request.
+ * Replies to the parent over IPC: its port, then event-loop delay and hash computations on request.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.js';
 import { openRuntime } from '../src/main.js';
-import { hashPassword } from '../src/modules/auth/passwords/password-hashing.js';
+import { hashPassword, passwordHashComputations } from '../src/modules/auth/passwords/password-hashing.js';
 
-type Message = { type: 'reset-delay' } | { type: 'report-delay' } | { type: 'argon2'; seconds: number; concurrency: number };
+type Message =
+  { type: 'reset-delay' } | { type: 'report-delay' } | { type: 'report-hashes' } | { type: 'argon2'; seconds: number; concurrency: number };
 
 const mode = process.argv[2];
 const dataDir = process.argv[3] ?? './data';
@@ -44,8 +48,14 @@ async function listen(): Promise<number> {
     await app.listen({ port: 0, host: '127.0.0.1' });
     return (app.server.address() as { port: number }).port;
   }
-  // One load generator on one address: lift the per-address flood guard.
-  const runtime = await openRuntime({ dataDir, logLevel: 'silent', port: '0', passwordRateLimit: String(1e9) });
+  // riposte: one load generator on one address, so the per-address guards are lifted: its budget, and its
+  // share of the hashing slots (a quarter of them: 64 slots let its 8 connections hash at once).
+  // riposte-proxied: the defaults, with the legitimate clients' addresses coming through a trusted proxy.
+  const runtime = await openRuntime(
+    mode === 'riposte-proxied'
+      ? { dataDir, logLevel: 'silent', port: '0', trustProxy: '127.0.0.1', passwordRefusalDelayMs: process.argv[4] }
+      : { dataDir, logLevel: 'silent', port: '0', passwordRateLimit: String(1e9), passwordHashConcurrency: '64' },
+  );
   const app = await buildApp(runtime);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return (app.server.address() as { port: number }).port;
@@ -55,6 +65,7 @@ process.on('message', (message: Message) => {
   if (message.type === 'reset-delay') delay.reset();
   if (message.type === 'report-delay')
     send({ type: 'delay', p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 });
+  if (message.type === 'report-hashes') send({ type: 'hashes', computed: passwordHashComputations() });
   if (message.type === 'argon2') void hashFor(message.seconds, message.concurrency).then((rate) => send({ type: 'argon2', rate }));
 });
 

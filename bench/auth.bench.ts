@@ -10,7 +10,18 @@
  *    many hashes in flight as the thread pool has threads, measured before and
  *    after the sign-ins and averaged;
  * 3. the server's event-loop delay (p50, p99, max) during the sign-in storm:
- *    hashing runs on the thread pool, so the loop keeps answering.
+ *    hashing runs on the thread pool, so the loop keeps answering;
+ * 4. web sign-ins a second on one account while an attacker floods
+ *    `email:password` Basic auth with wrong passwords on a second account,
+ *    against the same sign-ins without the flood (measured before and after
+ *    it, averaged). The server runs with its defaults (30 password checks per
+ *    address and minute) behind a trusted proxy at 127.0.0.1: the legitimate
+ *    sign-ins come through it, each from its own X-Forwarded-For address, as
+ *    many users behind a load balancer would; the flood connects from
+ *    127.0.0.2, an address of its own that is not the proxy (its
+ *    X-Forwarded-For is ignored), in a process of its own. Then the flood
+ *    again, from 127.0.0.3, against a server that answers refusals at once
+ *    (RIPOSTE_PASSWORD_REFUSAL_DELAY_MS=0), against the same baseline.
  * Servers run in child processes; the load comes from autocannon here.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -19,7 +30,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { prepareAuthBench } from './auth-fixture.js';
+import { prepareAuthBench, type AuthBenchPopulation } from './auth-fixture.js';
 
 const secondsArgument = process.argv.indexOf('--seconds');
 const SECONDS = secondsArgument < 0 ? 10 : Number(process.argv[secondsArgument + 1]);
@@ -32,8 +43,8 @@ interface Child {
   request<T>(message: object, reply: string): Promise<T>;
 }
 
-async function startChild(mode: string, dataDir: string): Promise<Child> {
-  const child = fork(path.join(import.meta.dirname, 'auth-server.ts'), [mode, dataDir], {
+async function startChild(mode: string, dataDir: string, script = 'auth-server.ts', args: string[] = [mode, dataDir]): Promise<Child> {
+  const child = fork(path.join(import.meta.dirname, script), args, {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -68,12 +79,77 @@ async function argon2RateNow(): Promise<number> {
 }
 
 const perSecond = (result: autocannon.Result): number => result.requests.average;
+/** Successful answers a second: a refused sign-in is no sign-in. */
+const succeededPerSecond = (result: autocannon.Result): number => result['2xx'] / result.duration;
+
+interface FloodReport {
+  seconds: number;
+  statuses: Record<string, number>;
+}
+
+/** Legitimate sign-ins on acme, each from a new client address behind the trusted proxy. */
+async function proxiedSignIns(port: number, signInBody: string, firstClient: number): Promise<autocannon.Result> {
+  let client = firstClient;
+  const nextAddress = (): string => {
+    client += 1;
+    return `10.${(client >> 16) & 255}.${(client >> 8) & 255}.${client & 255}`;
+  };
+  return load({
+    url: `http://127.0.0.1:${port}/access/sign_in`,
+    connections: THREADPOOL * 2,
+    requests: [
+      {
+        method: 'POST',
+        headers: { host: HOST, 'content-type': 'application/json' },
+        body: signInBody,
+        setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'x-forwarded-for': nextAddress() } }),
+      },
+    ],
+  });
+}
+
+/** Legitimate sign-ins while a flood comes from `source`: the sign-ins, the flood's report and the hashes computed meanwhile. */
+async function floodedSignIns(server: Child, population: AuthBenchPopulation, source: string, firstClient: number) {
+  const hashesBefore = (await server.request<{ computed: number }>({ type: 'report-hashes' }, 'hashes')).computed;
+  const floodArguments = [String(server.port), population.floodHost, population.floodEmail, '32', source];
+  const flood = await startChild('flood', '', 'auth-flood.ts', floodArguments);
+  const signIns = await proxiedSignIns(server.port, population.signInBody, firstClient);
+  const report = await flood.request<FloodReport>({ type: 'stop' }, 'flood');
+  await once(flood.process, 'exit');
+  const hashesDuring = (await server.request<{ computed: number }>({ type: 'report-hashes' }, 'hashes')).computed - hashesBefore;
+  return { signIns, report, hashesDuring };
+}
+
+/** Figure 4: sign-ins during an `email:password` flood from another address, against the same without it. */
+async function signInsUnderFlood(dataDir: string, population: AuthBenchPopulation) {
+  const server = await startChild('riposte-proxied', dataDir);
+  const calmBefore = await proxiedSignIns(server.port, population.signInBody, 0);
+  const flooded = await floodedSignIns(server, population, '127.0.0.2', 1_000_000);
+  const calmAfter = await proxiedSignIns(server.port, population.signInBody, 2_000_000);
+  await stop(server);
+  const eager = await startChild('riposte-proxied', dataDir, 'auth-server.ts', ['riposte-proxied', dataDir, '0']);
+  const floodedEager = await floodedSignIns(eager, population, '127.0.0.3', 3_000_000);
+  await stop(eager);
+  return { calm: (succeededPerSecond(calmBefore) + succeededPerSecond(calmAfter)) / 2, flooded, floodedEager };
+}
+
+function printFlood(label: string, calm: number, run: Awaited<ReturnType<typeof floodedSignIns>>): void {
+  const { signIns, report, hashesDuring } = run;
+  const answers = Object.values(report.statuses).reduce((sum, n) => sum + n, 0);
+  const rate = succeededPerSecond(signIns);
+  console.log(`${label.padEnd(42)} ${fmt(rate).padStart(8)}    ${fmt(calm).padStart(8)} (same, no flood)   ${ratio(rate, calm)}`);
+  console.log(
+    `    the flood: ${fmt(answers / report.seconds)} req/s, answers ${JSON.stringify(report.statuses)}; ` +
+      `hashes computed meanwhile ${fmt(hashesDuring)}, for ${fmt(signIns['2xx'])} sign-ins; sign-ins refused ${signIns.non2xx}`,
+  );
+}
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (a: number, b: number): string => (a / b).toFixed(2);
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-bench-auth-'));
-  const { token, signInBody } = await prepareAuthBench(dataDir);
+  const population = await prepareAuthBench(dataDir);
+  const { token, signInBody } = population;
   console.log(`bench:auth on ${os.cpus().length} CPUs, ${SECONDS}s per measurement, 32 connections; thread pool ${THREADPOOL}\n`);
 
   const hello = await startChild('hello', dataDir);
@@ -100,6 +176,7 @@ async function main(): Promise<void> {
   const delay = await riposte.request<{ p50: number; p99: number; max: number }>({ type: 'report-delay' }, 'delay');
   await stop(riposte);
   const argon2Rate = (argon2Before + (await argon2RateNow())) / 2;
+  const underFlood = await signInsUnderFlood(dataDir, population);
 
   console.log('measure                                   rate/s      baseline/s   ratio');
   console.log(
@@ -111,6 +188,8 @@ async function main(): Promise<void> {
   console.log(
     `event-loop delay during the sign-in storm: p50 ${delay.p50.toFixed(1)} ms, p99 ${delay.p99.toFixed(1)} ms, max ${delay.max.toFixed(1)} ms`,
   );
+  printFlood('web sign-ins, email:password flood on beta', underFlood.calm, underFlood.flooded);
+  printFlood('  the same, refusals answered at once', underFlood.calm, underFlood.floodedEager);
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
       // A fresh copy of the same data: closing checkpoints the WAL into the file.
       await handle.close();
       const copyDir = path.join(root, 'baseline');
-      fs.mkdirSync(copyDir);
+      fs.mkdirSync(copyDir, { mode: 0o700 });
       fs.copyFileSync(path.join(dataDir, 'riposte.sqlite'), path.join(copyDir, 'riposte.sqlite'));
       const copy = openDatabase({ databaseUrl: undefined, dataDir: copyDir });
       baseline = await rawUpdate(copy);

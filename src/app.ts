@@ -2,9 +2,8 @@ import crypto from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { AppError } from './errors.js';
 import { AccountResolver, tenancyPlugin } from './modules/accounts/tenancy.js';
 import type { ServiceDeps } from './platform/service-deps.js';
 import { authenticationPlugin } from './modules/auth/authenticate.js';
@@ -26,15 +25,24 @@ import { auditLogRoutes } from './modules/staff-access/audit-logs.routes.js';
 import { signInOptionsRoutes } from './modules/web-console/sign-in-options.routes.js';
 import { webConsoleRoutes } from './modules/web-console/web-console.routes.js';
 import { installErrorHandler } from './platform/http/error-handler.js';
+import { installNulRefusal } from './platform/http/nul-refusal.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { loggerOptions } from './platform/http/logging.js';
+import { fastifyTrustProxy } from './platform/http/trust-proxy.js';
+import { installSecurityHeaders } from './platform/http/security-headers.js';
+import { installTransportSecurity } from './modules/certificates/transport-security.js';
+import { endpointNotFound } from './platform/http/route-shapes.js';
+import { installOperatorHostGuard } from './modules/staff/operator-host.js';
 import { installMetrics } from './platform/http/metrics.js';
+import { listenerTimeouts } from './platform/http/listener-timeouts.js';
 
 export interface AppDeps extends ServiceDeps {
   /** Where logs go; tests pass a stream to read them. */
   logStream?: DestinationStream;
   /** Extra route plugins (module routes as they land; tests add probes). */
   routes?: Array<FastifyPluginCallback | FastifyPluginAsync>;
+  /** Sees every route as it is registered, hidden ones included (the hostile sweep enumerates them so). */
+  observeRoutes?: (route: RouteOptions) => void;
 }
 
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -49,10 +57,16 @@ const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options = loggerOptions(deps.config.logLevel);
+  const timeouts = listenerTimeouts(deps.config);
   const app = Fastify({
     logger: deps.logStream === undefined ? options : { ...options, stream: deps.logStream },
     bodyLimit: deps.config.bodyLimitBytes,
-    trustProxy: deps.config.trustProxy,
+    // Slow or idle clients are cut off (README, "Transport, listeners and files").
+    connectionTimeout: timeouts.idleTimeoutMs,
+    keepAliveTimeout: timeouts.server.keepAliveTimeout,
+    requestTimeout: timeouts.server.requestTimeout,
+    http: timeouts.server,
+    trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     requestIdHeader: 'x-request-id',
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
@@ -62,12 +76,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Zendesk clients call `/api/v2/users.json`; routes are declared without the suffix.
     rewriteUrl: (request) => (request.url ?? '/').replace(/\.json(?=\?|$)/, ''),
   });
+  // Services log security alerts through the app's logger.
+  deps = { ...deps, log: deps.log ?? app.log };
+  if (deps.observeRoutes !== undefined) app.addHook('onRoute', deps.observeRoutes);
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
 
+  installSecurityHeaders(app);
+  installTransportSecurity(app, deps.config, deps.db);
+  // Links default to the configured public origin; the customers' tenancy hook narrows it to the account's.
+  app.decorateRequest('publicOrigin', new URL(deps.config.publicUrl).origin);
+  installOperatorHostGuard(app, deps.config);
   installErrorHandler(app);
+  installNulRefusal(app);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -79,7 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, { global: false });
-  installMetrics(app);
+  installMetrics(app, deps.config);
   // The staff realm (/ops/v1) and the customers' side are sibling contexts, so the
   // customer Host → account and credential hooks never run on operator requests.
   await app.register(opsRoutes(deps));
@@ -87,8 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(advisoryPublicRoutes(deps));
   await app.register(webConsoleRoutes());
   await app.register(async (customers) => {
-    await customers.register(tenancyPlugin, { resolver: new AccountResolver(deps.db, deps.config.baseDomain) });
-    await customers.register(authenticationPlugin, { authenticators: buildAuthenticators(deps) });
+    await customers.register(tenancyPlugin, {
+      resolver: new AccountResolver(deps.db, deps.config.baseDomain),
+      baseDomain: deps.config.baseDomain,
+      publicUrl: deps.config.publicUrl,
+    });
+    await customers.register(authenticationPlugin, { authenticators: buildAuthenticators(deps), publicUrl: deps.config.publicUrl });
     await customers.register(apiTokenRoutes(deps));
     await customers.register(oauthRoutes(deps));
 
@@ -109,11 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // A rate-limited 404, so probing for endpoints is slow work.
   app.setNotFoundHandler({ preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) }, (request) => {
-    throw new AppError(
-      'InvalidEndpoint',
-      404,
-      `Not found: ${request.method} ${request.originalUrl.split('?')[0] ?? ''}. See /docs for the endpoints.`,
-    );
+    throw endpointNotFound(request);
   });
   await app.ready();
   return app;

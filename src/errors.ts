@@ -8,12 +8,14 @@ export class AppError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
   readonly detail: string | undefined;
+  /** A temporary refusal (429, 503): sent as `Retry-After`, and a 5xx carrying it is shown as is, not hidden. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: string,
     status: number,
     message: string,
-    options: { details?: Record<string, unknown>; detail?: string; cause?: unknown } = {},
+    options: { details?: Record<string, unknown>; detail?: string; cause?: unknown; retryAfterSeconds?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
@@ -21,6 +23,7 @@ export class AppError extends Error {
     this.status = status;
     this.details = options.details;
     this.detail = options.detail;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

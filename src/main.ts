@@ -7,8 +7,11 @@ import { definePasswordResetJobs } from './modules/auth/sessions/sign-in.jobs.js
 import { defineCampaignJobs } from './modules/incidents/campaigns.jobs.js';
 import { defineRetentionJobs, scheduleRetention } from './modules/retention/retention.jobs.js';
 import { defineCourierJobs, startCourierSweep } from './modules/courier/courier.jobs.js';
+import { refuseSharedOutbox } from './modules/courier/mail-transport.js';
 import { defineStaffAccessJobs } from './modules/staff-access/staff-access.jobs.js';
 import { startHttpsServer } from './modules/certificates/https-server.js';
+import { listenerTimeouts } from './platform/http/listener-timeouts.js';
+import { startMetricsListener, type RunningMetricsListener } from './platform/http/metrics.js';
 import { systemClock } from './platform/clock.js';
 import { loadKeyring } from './platform/crypto/keyring.js';
 import { createJobQueue } from './platform/jobs/jobs.js';
@@ -45,6 +48,7 @@ export async function openRuntime(flags: ConfigFlags = {}, env: NodeJS.ProcessEn
   const clock = systemClock;
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
+    refuseSharedOutbox(config);
     await migrateToLatest(handle.db);
     // The embedded default creates its key file (mode 0600) on first start.
     const keyring = loadKeyring({ keys: config.keys, dataDir: config.dataDir, clock });
@@ -73,6 +77,8 @@ export interface RunningServer {
   app: FastifyInstance;
   url: string;
   httpsUrl: string;
+  /** The /metrics listener's URL, when `RIPOSTE_METRICS_ADDRESS` is set. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -89,14 +95,27 @@ export async function startServer(runtime: Runtime): Promise<RunningServer> {
     await app.close();
     throw error;
   });
+  let metrics: RunningMetricsListener | undefined;
+  if (config.metricsAddress !== undefined) {
+    metrics = await startMetricsListener(app.metricsRegistry, config.metricsAddress, listenerTimeouts(config)).catch(
+      async (error: unknown) => {
+        await httpsServer.close();
+        await app.close();
+        throw error;
+      },
+    );
+  }
   const port = new URL(address).port;
   return {
     app,
     url: `http://${config.baseDomain}:${port}`,
     httpsUrl: `https://${config.baseDomain}:${httpsServer.port}`,
-    close: () => {
+    metricsUrl: metrics?.url,
+    close: async () => {
       stopCourierSweep();
-      return httpsServer.close().then(() => app.close());
+      await metrics?.close();
+      await httpsServer.close();
+      await app.close();
     },
   };
 }

@@ -12,12 +12,21 @@ const EVERY_KEY: Record<keyof Config, true> = {
   httpsPort: true,
   host: true,
   baseDomain: true,
+  opsHost: true,
   logLevel: true,
   bodyLimitBytes: true,
+  headersTimeoutMs: true,
+  requestTimeoutMs: true,
+  keepAliveTimeoutMs: true,
+  idleTimeoutMs: true,
+  metricsToken: true,
+  metricsAddress: true,
   keys: true,
   trustProxy: true,
   jobConcurrency: true,
   passwordRateLimit: true,
+  passwordHashConcurrency: true,
+  passwordRefusalDelayMs: true,
   publicUrl: true,
   smtpUrl: true,
   smtpRequireTls: true,
@@ -64,9 +73,30 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL / --log-level is "loud" but expects one of'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL is "mysql://x" but expects a postgres:// URL'],
     [{ RIPOSTE_KEYS: 'nope' }, 'RIPOSTE_KEYS'],
-    [{ RIPOSTE_TRUST_PROXY: 'yes' }, 'expects true or false'],
+    [{ RIPOSTE_TRUST_PROXY: 'yes' }, 'expects false, a hop count'],
+    [{ RIPOSTE_TRUST_PROXY: 'true' }, 'Give the hop count (1 behind one load balancer) or the proxy addresses'],
+    [{ RIPOSTE_TRUST_PROXY: '0' }, 'expects false, a hop count (a positive integer)'],
+    [{ RIPOSTE_TRUST_PROXY: '10.0.0.0/33' }, 'or comma-separated proxy addresses or CIDRs'],
+    [{ RIPOSTE_TRUST_PROXY: '10.0.0.1,proxy.internal' }, 'or comma-separated proxy addresses or CIDRs'],
+    [{ RIPOSTE_PASSWORD_HASH_CONCURRENCY: '0' }, 'RIPOSTE_PASSWORD_HASH_CONCURRENCY is "0" but expects a positive integer'],
+    [{ RIPOSTE_HEADERS_TIMEOUT_MS: '0' }, 'RIPOSTE_HEADERS_TIMEOUT_MS is "0" but expects a positive number of milliseconds'],
+    [{ RIPOSTE_METRICS_TOKEN: 'short' }, 'RIPOSTE_METRICS_TOKEN is set but expects a secret of at least 16 characters'],
+    [{ RIPOSTE_METRICS_ADDRESS: '9100' }, 'RIPOSTE_METRICS_ADDRESS is "9100" but expects host:port'],
   ])('stops on %j naming the setting', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('trusts a proxy only by hop count or by address, never blanket', () => {
+    expect(loadConfig({ RIPOSTE_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ RIPOSTE_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ RIPOSTE_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,fd00::/8,::1' }).trustProxy).toEqual([
+      '10.0.0.5',
+      '10.1.0.0/16',
+      'fd00::/8',
+      '::1',
+    ]);
+    expect(loadConfig({}).passwordHashConcurrency).toBeUndefined();
+    expect(loadConfig({ RIPOSTE_PASSWORD_HASH_CONCURRENCY: '8' }).passwordHashConcurrency).toBe(8);
   });
 
   it('is documented in the README, every setting with its variable and default', () => {

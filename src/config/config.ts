@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import { settings, type Config, type SettingSpec } from './defaults.js';
@@ -9,7 +10,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function bad(spec: SettingSpec, raw: string): AppError {
   const source = spec.flag === undefined ? spec.env : `${spec.env} / ${spec.flag}`;
   // Key material is never echoed, even when malformed.
-  const shown = spec.key === 'keys' || spec.key === 'smtpUrl' ? 'set' : `"${raw}"`;
+  const shown = spec.key === 'keys' || spec.key === 'smtpUrl' || spec.key === 'metricsToken' ? 'set' : `"${raw}"`;
   return new AppError('InvalidConfiguration', 500, `Setting ${source} is ${shown} but expects ${spec.expects}.`);
 }
 
@@ -17,6 +18,34 @@ function parseInteger(spec: SettingSpec, raw: string, min: number, max: number):
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < min || value > max) throw bad(spec, raw);
   return value;
+}
+
+const isProxyAddress = (entry: string): boolean => {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = net.isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+};
+
+/**
+ * `false`, a hop count, or a list of proxy addresses and CIDRs: what Fastify's
+ * `trustProxy` (proxy-addr) takes. A blanket `true` would take the client's
+ * own leftmost X-Forwarded-For entry as its address, so it is refused.
+ */
+function parseTrustProxy(spec: SettingSpec, raw: string): Config['trustProxy'] {
+  if (raw === 'false') return false;
+  if (raw === 'true')
+    throw new AppError(
+      'InvalidConfiguration',
+      500,
+      `Setting ${spec.env} is "true", which would let any client choose its own address through X-Forwarded-For. ` +
+        'Give the hop count (1 behind one load balancer) or the proxy addresses or CIDRs (10.0.0.5,fd00::/8).',
+    );
+  if (/^\d+$/.test(raw)) return parseInteger(spec, raw, 1, 100);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (!entries.every(isProxyAddress)) throw bad(spec, raw);
+  return entries;
 }
 
 /** An absolute http(s) origin, kept without a trailing slash so links join with a path. */
@@ -32,18 +61,38 @@ function parsePublicUrl(spec: SettingSpec, raw: string): string {
   return url.origin;
 }
 
+/** `host:port`, the host an IP address or name (IPv6 in brackets), as `listen` takes it. */
+function parseListenAddress(spec: SettingSpec, raw: string): string {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+  if (match === null || Number(match[2]) > 65535) throw bad(spec, raw);
+  return raw;
+}
+
 function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
   switch (spec.key) {
     case 'port':
     case 'httpsPort':
       return parseInteger(spec, raw, 0, 65535);
+    case 'headersTimeoutMs':
+    case 'requestTimeoutMs':
+    case 'keepAliveTimeoutMs':
+    case 'idleTimeoutMs':
+      return parseInteger(spec, raw, 1, 3_600_000);
+    case 'metricsToken':
+      if (raw.length < 16 || /\s/.test(raw)) throw bad(spec, raw);
+      return raw;
+    case 'metricsAddress':
+      return parseListenAddress(spec, raw);
     case 'bodyLimitBytes':
     case 'jobConcurrency':
     case 'passwordRateLimit':
+    case 'passwordHashConcurrency':
     case 'smtpPoolSize':
       return parseInteger(spec, raw, 1, Number.MAX_SAFE_INTEGER);
     case 'mailRate':
       return parseInteger(spec, raw, 0, 1_000_000);
+    case 'passwordRefusalDelayMs':
+      return parseInteger(spec, raw, 0, 60_000);
     case 'retentionAuditEventsDays':
     case 'retentionSessionsDays':
     case 'retentionLoginAttemptsDays':
@@ -57,6 +106,7 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
       if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw bad(spec, raw);
       return raw;
     case 'trustProxy':
+      return parseTrustProxy(spec, raw);
     case 'smtpRequireTls':
       if (raw !== 'true' && raw !== 'false') throw bad(spec, raw);
       return raw === 'true';
@@ -69,6 +119,7 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
       if (!/^postgres(ql)?:\/\//.test(raw)) throw bad(spec, raw);
       return raw;
     case 'baseDomain':
+    case 'opsHost':
       if (!/^[a-z0-9.-]+$/i.test(raw)) throw bad(spec, raw);
       return raw.toLowerCase();
     case 'keys':

@@ -20,12 +20,26 @@ export interface Config {
   httpsPort: number;
   host: string;
   baseDomain: string;
+  /** Unset: the bare base domain. */
+  opsHost: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Unset: no token; /metrics then answers only where `metricsAddress` listens. */
+  metricsToken: string | undefined;
+  /** `host:port` of a listener serving only /metrics; unset: none. */
+  metricsAddress: string | undefined;
   keys: string | undefined;
-  trustProxy: boolean;
+  /** `false`, a hop count, or the proxies' addresses and CIDRs (Fastify's `trustProxy`, proxy-addr). */
+  trustProxy: false | number | string[];
   jobConcurrency: number;
   passwordRateLimit: number;
+  /** Unset: four times libuv's thread pool size (`hashConcurrencyOf`). */
+  passwordHashConcurrency: number | undefined;
+  passwordRefusalDelayMs: number;
   publicUrl: string;
   smtpUrl: string | undefined;
   smtpRequireTls: boolean;
@@ -83,6 +97,13 @@ export const settings: readonly SettingSpec[] = [
     description: 'Accounts answer on {subdomain}.{base domain}.',
   },
   {
+    key: 'opsHost',
+    env: 'RIPOSTE_OPS_HOST',
+    default: undefined,
+    expects: 'a host name (no port), never an account subdomain or mapped domain',
+    description: 'The only host on which the operator console (/ops/console) and API (/ops/v1) answer. Unset: the bare base domain.',
+  },
+  {
     key: 'logLevel',
     env: 'LOG_LEVEL',
     flag: '--log-level',
@@ -98,6 +119,49 @@ export const settings: readonly SettingSpec[] = [
     description: 'Largest request body accepted.',
   },
   {
+    key: 'headersTimeoutMs',
+    env: 'RIPOSTE_HEADERS_TIMEOUT_MS',
+    default: '20000',
+    expects: 'a positive number of milliseconds',
+    description: 'A connection that has not sent its whole request header block by then is closed (HTTP and HTTPS).',
+  },
+  {
+    key: 'requestTimeoutMs',
+    env: 'RIPOSTE_REQUEST_TIMEOUT_MS',
+    default: '60000',
+    expects: 'a positive number of milliseconds',
+    description: 'A request (headers and body) not received in full by then gets 408 and its connection is closed.',
+  },
+  {
+    key: 'keepAliveTimeoutMs',
+    env: 'RIPOSTE_KEEP_ALIVE_TIMEOUT_MS',
+    default: '72000',
+    expects: 'a positive number of milliseconds',
+    description: 'An idle keep-alive connection is closed after this; keep it above the load balancer idle timeout.',
+  },
+  {
+    key: 'idleTimeoutMs',
+    env: 'RIPOSTE_IDLE_TIMEOUT_MS',
+    default: '120000',
+    expects: 'a positive number of milliseconds',
+    description: 'A socket silent both ways this long is closed (event streams send heartbeats well within it).',
+  },
+  {
+    key: 'metricsToken',
+    env: 'RIPOSTE_METRICS_TOKEN',
+    default: undefined,
+    expects: 'a secret of at least 16 characters, no spaces',
+    description: 'When set, /metrics on the main listeners requires Authorization: Bearer <token>.',
+  },
+  {
+    key: 'metricsAddress',
+    env: 'RIPOSTE_METRICS_ADDRESS',
+    default: undefined,
+    expects: 'host:port (IPv6 as [::1]:9100)',
+    description:
+      'A separate listener serving only /metrics (no token asked there); /metrics then leaves the main listeners. Neither set: /metrics answers 404.',
+  },
+  {
     key: 'keys',
     env: 'RIPOSTE_KEYS',
     default: undefined,
@@ -108,8 +172,9 @@ export const settings: readonly SettingSpec[] = [
     key: 'trustProxy',
     env: 'RIPOSTE_TRUST_PROXY',
     default: 'false',
-    expects: 'true or false',
-    description: 'Trust X-Forwarded-* headers from a reverse proxy.',
+    expects: 'false, a hop count (a positive integer), or comma-separated proxy addresses or CIDRs (IPv4 or IPv6)',
+    description:
+      'Which X-Forwarded-For entries name the client: behind that many proxies, or those sent by the listed proxies. Never a blanket true.',
   },
   {
     key: 'jobConcurrency',
@@ -123,7 +188,24 @@ export const settings: readonly SettingSpec[] = [
     env: 'RIPOSTE_PASSWORD_RATE_LIMIT',
     default: '30',
     expects: 'a positive integer',
-    description: 'Password requests (sign-in, reset, password changes, staff sign-in) per client address and minute.',
+    description:
+      'Password verifications (sign-in, API email:password, staff sign-in, password changes and resets) per client address and minute, across accounts and routes.',
+  },
+  {
+    key: 'passwordHashConcurrency',
+    env: 'RIPOSTE_PASSWORD_HASH_CONCURRENCY',
+    default: undefined,
+    expects: 'a positive integer',
+    description:
+      'Password checks (argon2id or legacy) in flight at once per process; beyond it a fast 503 ServiceBusy. Unset: 4 × the thread pool.',
+  },
+  {
+    key: 'passwordRefusalDelayMs',
+    env: 'RIPOSTE_PASSWORD_REFUSAL_DELAY_MS',
+    default: '1000',
+    expects: 'a whole number of milliseconds, at most 60000 (0: answer at once)',
+    description:
+      'How long a client past its password budget waits for its 429, so a flood over keep-alive connections slows to one request per connection and pause.',
   },
   {
     key: 'publicUrl',

@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import pg from 'pg';
+import { ensurePrivateDirectory, ensurePrivateFile, refuseSharedIfPresent } from '../platform/private-files.js';
 import type { Database } from './schema.js';
 
 // bigint ids and counts come back as numbers; they stay below 2^53.
@@ -72,6 +72,22 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
+const DATA_DIR_RULE = { label: 'Data directory', why: 'it holds the database, the key file and the TLS keys' };
+const DATABASE_FILE_RULE = { label: 'Database file', why: 'it holds every account, user and credential' };
+
+/**
+ * The data directory (0700) and the SQLite file (0600), created so whatever
+ * the umask, or refused when shared. SQLite gives the -wal and -shm files
+ * the database file's mode; leftovers from before are checked too.
+ */
+function openPrivateDatabaseFiles(dataDir: string): string {
+  ensurePrivateDirectory(dataDir, DATA_DIR_RULE);
+  const file = path.join(dataDir, 'riposte.sqlite');
+  ensurePrivateFile(file, DATABASE_FILE_RULE);
+  for (const companion of [`${file}-wal`, `${file}-shm`]) refuseSharedIfPresent(companion, DATABASE_FILE_RULE);
+  return file;
+}
+
 /**
  * Opens PostgreSQL when `databaseUrl` is set, else the embedded SQLite
  * database `riposte.sqlite` in the data directory (WAL, foreign keys on).
@@ -94,8 +110,8 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       close: () => db.destroy(),
     };
   }
-  fs.mkdirSync(options.dataDir, { recursive: true });
-  const sqlite = new SQLite(path.join(options.dataDir, 'riposte.sqlite'));
+  const file = openPrivateDatabaseFiles(options.dataDir);
+  const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

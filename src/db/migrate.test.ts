@@ -25,6 +25,8 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0011-staff-access',
       '0012-retention-erasure',
       '0013-outbox-requeue',
+      '0014-login-throttle-pairs',
+      '0015-account-owner',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

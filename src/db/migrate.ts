@@ -14,6 +14,8 @@ import * as advisories from './migrations/0010-advisories.js';
 import * as staffAccess from './migrations/0011-staff-access.js';
 import * as retentionErasure from './migrations/0012-retention-erasure.js';
 import * as outboxRequeue from './migrations/0013-outbox-requeue.js';
+import * as loginThrottlePairs from './migrations/0014-login-throttle-pairs.js';
+import * as accountOwner from './migrations/0015-account-owner.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -30,6 +32,8 @@ const migrations: Record<string, Migration> = {
   '0011-staff-access': staffAccess,
   '0012-retention-erasure': retentionErasure,
   '0013-outbox-requeue': outboxRequeue,
+  '0014-login-throttle-pairs': loginThrottlePairs,
+  '0015-account-owner': accountOwner,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

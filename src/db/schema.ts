@@ -47,6 +47,8 @@ export interface AccountsTable {
   activated_at: string | null;
   host_mapping: string | null;
   owner_email: string;
+  /** The owner's user (core realm), linked from `owner_email` when that user exists; only they change their own email, role, password or state. */
+  owner_user_id: number | null;
   security_contact_email: string | null;
   locale: string;
   products_mask: number;
@@ -198,6 +200,9 @@ export interface LoginThrottlesTable {
   failures: number;
   last_failure_at: string;
   locked_until: string | null;
+  email: string | null;
+  window_started_at: string | null;
+  alerted_at: string | null;
 }
 
 export interface ApiTokensTable {

@@ -19,6 +19,11 @@ export type RetentionConfig = Pick<
   | 'retentionBatchSize'
 >;
 
+/** pino's `logger.warn(details, message)` shape, for what operators must see (security alerts). */
+export interface WarnLog {
+  warn(details: object, message: string): void;
+}
+
 /** What services need from the process, passed explicitly rather than imported. */
 export interface ServiceDeps {
   db: Db;
@@ -28,6 +33,12 @@ export interface ServiceDeps {
   /** Background work; handlers are defined by `defineJobs` in main.ts. */
   jobs: JobQueue;
   config: Pick<Config, 'baseDomain' | 'bodyLimitBytes' | 'logLevel' | 'trustProxy' | 'port' | 'passwordRateLimit'> &
+    Partial<Pick<Config, 'passwordHashConcurrency' | 'passwordRefusalDelayMs' | 'opsHost'>> &
+    Partial<
+      Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'idleTimeoutMs' | 'metricsToken' | 'metricsAddress'>
+    > &
     CourierConfig &
     Partial<RetentionConfig>;
+  /** The app's logger (set by `buildApp`); absent, alerts go to stderr as JSON lines. */
+  log?: WarnLog;
 }

@@ -7,6 +7,8 @@ import { buildTestApp, testDeps } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { insertAccount } from '../support/fixtures.js';
 
+const METRICS_TOKEN = 'metrics-token-for-the-test';
+
 describe.each(backends)('HTTP foundation on %s', (backend) => {
   let database: TestDatabase;
   let app: FastifyInstance;
@@ -24,7 +26,7 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
     await insertAccount(database.db, 'globex');
     const deps = testDeps(database);
     app = await buildTestApp(deps, {
-      config: { ...deps.config, bodyLimitBytes: 1024, logLevel: 'info' },
+      config: { ...deps.config, bodyLimitBytes: 1024, logLevel: 'info', metricsToken: METRICS_TOKEN },
       logStream,
       routes: [
         (probe, _options, done) => {
@@ -69,7 +71,7 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
 
   it('serves Prometheus metrics and the OpenAPI document', async () => {
     await app.inject({ url: '/healthz' });
-    const metrics = await app.inject({ url: '/metrics' });
+    const metrics = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toContain('riposte_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}');
     const docs = await app.inject({ url: '/docs/json' });
@@ -101,6 +103,9 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
     });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json()).toMatchObject({ error: 'InvalidJSON' });
+    const notJson = await app.inject({ method: 'POST', url: '/probe/echo', headers: { 'content-type': 'text/xml' }, payload: '<name/>' });
+    expect(notJson.statusCode).toBe(415);
+    expect(notJson.json()).toMatchObject({ error: 'UnsupportedMediaType' });
   });
 
   it('maps AppError to its status and hides 5xx internals', async () => {

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createClient } from 'node-zendesk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { buildTestApp, testDeps } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { insertAccount } from '../support/fixtures.js';
 import { insertUser, signIn } from '../support/identity-fixtures.js';
+import { freePort, localhostTransport } from '../support/zendesk-client.js';
 
 /** The real Zendesk client from npm, against a listening Riposte. */
 describe.each(backends)('node-zendesk against Riposte on %s', (backend) => {
@@ -21,9 +21,11 @@ describe.each(backends)('node-zendesk against Riposte on %s', (backend) => {
   beforeAll(async () => {
     database = await openTestDatabase(backend);
     const deps = testDeps(database);
-    app = await buildTestApp(deps);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    endpointUri = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v2`;
+    const port = await freePort();
+    // Links are built from the public URL: here the accounts answer at http://{subdomain}.localhost:{port}.
+    app = await buildTestApp(deps, { config: { ...deps.config, publicUrl: `http://localhost:${port}` } });
+    await app.listen({ port, host: '127.0.0.1' });
+    endpointUri = `http://acme.localhost:${port}/api/v2`;
     acme = await insertAccount(database.db, 'acme');
     const globex = await insertAccount(database.db, 'globex');
     admin = await insertUser(database.db, acme, 'ada@acme.test', { role: 'admin' });
@@ -44,7 +46,7 @@ describe.each(backends)('node-zendesk against Riposte on %s', (backend) => {
   });
 
   it('lists every user of the account across several pages with an API token', async () => {
-    const client = createClient({ username: 'ada@acme.test', token, endpointUri });
+    const client = createClient({ username: 'ada@acme.test', token, endpointUri, transportConfig: localhostTransport });
     const users = (await client.users.list()) as Array<{ id: number; email: string }>;
     expect(users).toHaveLength(END_USERS + 1);
     expect(new Set(users.map((user) => user.id)).size).toBe(END_USERS + 1);
@@ -52,7 +54,7 @@ describe.each(backends)('node-zendesk against Riposte on %s', (backend) => {
   });
 
   it('reads users.me', async () => {
-    const client = createClient({ username: 'ada@acme.test', token, endpointUri });
+    const client = createClient({ username: 'ada@acme.test', token, endpointUri, transportConfig: localhostTransport });
     const { result } = (await client.users.me()) as { result: { id: number; email: string; role: string } };
     expect(result).toMatchObject({ id: admin.id, email: 'ada@acme.test', role: 'admin' });
   });

@@ -11,8 +11,10 @@ export const testConfig = {
   baseDomain: 'localhost',
   bodyLimitBytes: 1024 * 1024,
   passwordRateLimit: 300,
+  // Refusals past the password budget answer at once: tests never wait on the flood pause.
+  passwordRefusalDelayMs: 0,
   logLevel: 'silent' as const,
-  trustProxy: false,
+  trustProxy: false as const,
   port: 3000,
   // The courier: the embedded .eml default (under the test database's data directory, set by testDeps), no throttle.
   publicUrl: 'http://localhost:3000',

@@ -15,6 +15,7 @@ export async function insertAccount(db: Db, subdomain: string, overrides: Partia
     activated_at: '2015-01-01T00:00:00.000Z',
     host_mapping: null,
     owner_email: `owner@${subdomain}.test`,
+    owner_user_id: null,
     security_contact_email: null,
     locale: 'en',
     products_mask: productsToMask(['support', 'chat']),

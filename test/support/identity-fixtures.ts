@@ -3,6 +3,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Db } from '../../src/db/database.js';
 import type { Account, PasswordCredentialsTable, User } from '../../src/db/schema.js';
 import { reserveIds } from '../../src/db/sequences.js';
+import { linkAccountOwners } from '../../src/modules/accounts/account-owner.repo.js';
 import type { OauthClientView } from '../../src/modules/auth/oauth/oauth.schema.js';
 import { s256 } from '../../src/modules/auth/oauth/pkce.js';
 import { startSession } from '../../src/modules/auth/sessions/sessions.service.js';
@@ -15,7 +16,7 @@ import { insertAccount } from './fixtures.js';
 
 /**
  * Inserts a user directly (core realm, active, Support and Chat), for tests
- * that need one to exist. The email is stored lower-cased, as the users
+ * that need one to exist; one with the owner email becomes the account's owner. The email is stored lower-cased, as the users
  * module stores it.
  */
 export async function insertUser(db: Db, account: Account, email: string, overrides: Partial<User> = {}): Promise<User> {
@@ -40,6 +41,8 @@ export async function insertUser(db: Db, account: Account, email: string, overri
     ...overrides,
   };
   await db.insertInto('users').values(user).execute();
+  // As every path that creates users does: the user with the owner email becomes the account's owner.
+  await linkAccountOwners(db, [account.id]);
   return user;
 }
 

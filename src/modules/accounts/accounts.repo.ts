@@ -53,6 +53,7 @@ const ACCOUNT_COLUMNS = [
   'activated_at',
   'host_mapping',
   'owner_email',
+  'owner_user_id',
   'security_contact_email',
   'locale',
   'products_mask',

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Queryable } from '../../db/database.js';
 import type { Account } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
+import { accountOrigin } from './account-urls.js';
 import { findAccountByHostMapping, findAccountBySubdomain } from './accounts.repo.js';
 
 declare module 'fastify' {
@@ -14,18 +15,36 @@ declare module 'fastify' {
 
 export type HostName = { kind: 'subdomain'; subdomain: string } | { kind: 'mapped'; host: string } | { kind: 'none' };
 
+/** A Host header as every check here compares it: lower case, without its port or a trailing dot. */
+const hostOf = (hostHeader: string): string => hostHeader.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+
+/**
+ * Whether a Host header names the operator host (`RIPOSTE_OPS_HOST`, by
+ * default the bare base domain), compared as tenancy compares hosts.
+ *
+ * @example
+ * isOperatorHost('localhost:3000', { baseDomain: 'localhost', opsHost: undefined }) // true
+ * isOperatorHost('acme.localhost:3000', { baseDomain: 'localhost', opsHost: undefined }) // false
+ */
+export function isOperatorHost(hostHeader: string | undefined, config: { baseDomain: string; opsHost?: string | undefined }): boolean {
+  return hostHeader !== undefined && hostOf(hostHeader) === (config.opsHost ?? config.baseDomain);
+}
+
 const IP_HOST = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
 
 /**
  * Reads which account a Host header names: `{subdomain}.{baseDomain}`, a
- * host-mapped domain, or none (the bare base domain or an IP address).
+ * host-mapped domain, or none (the bare base domain or an IP address). The one
+ * reading of the request's host: tenancy, the operator host and links all
+ * go through it, and it reads the `Host` header only (a proxy's
+ * `X-Forwarded-Host` never chooses an account or a link).
  *
  * @example
  * parseHost('acme.localhost:3000', 'localhost') // { kind: 'subdomain', subdomain: 'acme' }
  */
 export function parseHost(hostHeader: string | undefined, baseDomain: string): HostName {
   if (hostHeader === undefined || hostHeader === '') return { kind: 'none' };
-  const host = hostHeader.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  const host = hostOf(hostHeader);
   if (host === baseDomain || IP_HOST.test(host)) return { kind: 'none' };
   const suffix = `.${baseDomain}`;
   if (host.endsWith(suffix)) {
@@ -47,7 +66,10 @@ export class AccountResolver {
   ) {}
 
   async resolve(hostHeader: string | undefined): Promise<Account | null> {
-    const name = parseHost(hostHeader, this.baseDomain);
+    return this.resolveName(parseHost(hostHeader, this.baseDomain));
+  }
+
+  async resolveName(name: HostName): Promise<Account | null> {
     if (name.kind === 'none') return null;
     const key = name.kind === 'subdomain' ? `s:${name.subdomain}` : `h:${name.host}`;
     const cached = this.cache.get(key);
@@ -79,10 +101,14 @@ export function requireHostAccount(request: FastifyRequest): Account {
 }
 
 export const tenancyPlugin = fp(
-  (app: FastifyInstance, options: { resolver: AccountResolver }, done: (error?: Error) => void) => {
+  (app: FastifyInstance, options: { resolver: AccountResolver; baseDomain: string; publicUrl: string }, done: (error?: Error) => void) => {
     app.decorateRequest('account', null);
     app.addHook('onRequest', async (request) => {
-      request.account = await options.resolver.resolve(request.headers.host);
+      const name = parseHost(request.headers.host, options.baseDomain);
+      const account = await options.resolver.resolveName(name);
+      request.account = account;
+      if (account !== null)
+        request.publicOrigin = accountOrigin(options.publicUrl, account, name.kind === 'mapped' ? 'mapped' : 'subdomain');
     });
     done();
   },

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createClient } from 'node-zendesk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { buildTestApp, testDeps } from '../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { insertAccount } from '../../../test/support/fixtures.js';
 import { insertUser, signIn } from '../../../test/support/identity-fixtures.js';
+import { freePort, localhostTransport } from '../../../test/support/zendesk-client.js';
 import type { Account, User } from '../../db/schema.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import type { Principal } from '../auth/principal.js';
@@ -34,13 +34,16 @@ describe.each(backends)('node-zendesk installations against Riposte on %s', (bac
   beforeAll(async () => {
     database = await openTestDatabase(backend);
     deps = testDeps(database);
-    app = await buildTestApp(deps);
+    const port = await freePort();
+    // Links are built from the public URL: here the accounts answer at http://{subdomain}.localhost:{port}.
+    const config = { ...deps.config, publicUrl: `http://localhost:${port}` };
+    app = await buildTestApp(deps, { config });
     if (!app.hasRoute({ method: 'GET', url: '/api/v2/apps/installations' })) {
       await app.close();
-      app = await buildTestApp(deps, { routes: [appsRoutes(deps)] });
+      app = await buildTestApp(deps, { config, routes: [appsRoutes(deps)] });
     }
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    endpointUri = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v2`;
+    await app.listen({ port, host: '127.0.0.1' });
+    endpointUri = `http://acme.localhost:${port}/api/v2`;
     const acme = await insertAccount(database.db, 'acme');
     const globex = await insertAccount(database.db, 'globex');
     const admin = await insertUser(database.db, acme, 'ada@acme.test', { role: 'admin' });
@@ -73,7 +76,7 @@ describe.each(backends)('node-zendesk installations against Riposte on %s', (bac
   });
 
   it('lists every installation of the account across pages, secure settings masked', async () => {
-    const client = createClient({ username: 'ada@acme.test', token, endpointUri });
+    const client = createClient({ username: 'ada@acme.test', token, endpointUri, transportConfig: localhostTransport });
     const installations = (await client.installations.list()) as Array<{
       id: number;
       app_id: number;

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Account } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
-import type { Principal } from './principal.js';
+import { accountOrigin } from '../accounts/account-urls.js';
+import { missingScope, type Principal } from './principal.js';
 
 /**
  * Each credential channel verifies its own kind of credential and returns
@@ -24,6 +25,14 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The raw session secret when the request authenticated by cookie; for CSRF tokens. */
     sessionToken: string | null;
+  }
+  interface FastifyContextConfig {
+    /**
+     * The write only gives up the credential that calls it (a token revoking
+     * itself), so a read-only credential may make it. Every other write needs
+     * the `write` scope.
+     */
+    revokesOwnCredential?: boolean;
   }
 }
 
@@ -63,18 +72,29 @@ export async function resolvePrincipal(request: FastifyRequest, authenticators: 
   return authenticators.session(request, hostAccount);
 }
 
+/** Methods that change nothing; every other one is a write. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * Sets `request.principal` before every handler. Requests without a
  * credential go on with a null principal; routes that need one call
- * `requirePrincipal`.
+ * `requirePrincipal`. A credential without the `write` scope (a read-only
+ * OAuth token) is refused on every unsafe method here, in one place, before
+ * any route runs: no write route can forget the check. (The one exception a
+ * route may declare: revoking the calling credential itself.)
  */
 export const authenticationPlugin = fp(
-  (app: FastifyInstance, options: { authenticators: Authenticators }, done: (error?: Error) => void) => {
+  (app: FastifyInstance, options: { authenticators: Authenticators; publicUrl: string }, done: (error?: Error) => void) => {
     app.decorateRequest('principal', null);
     app.decorateRequest('sessionToken', null);
     app.decorateRequest('csrfRejected', false);
     app.addHook('preHandler', async (request) => {
-      request.principal = await resolvePrincipal(request, options.authenticators);
+      const principal = await resolvePrincipal(request, options.authenticators);
+      const write = !SAFE_METHODS.has(request.method) && request.routeOptions.config.revokesOwnCredential !== true;
+      if (principal !== null && write && !principal.scopes.has('write')) throw missingScope('write');
+      request.principal = principal;
+      // A token names its account where the host names none: its links then lead to that account's configured origin.
+      if (principal !== null && request.account === null) request.publicOrigin = accountOrigin(options.publicUrl, principal.account);
     });
     done();
   },

@@ -43,7 +43,7 @@ export function passwordAuthenticator(deps: ServiceDeps) {
       throw new AppError(
         'PasswordChangeRequired',
         401,
-        `A new password is required before this password can be used. Sign in at ${request.protocol}://${request.host}/access/sign_in to choose one (or POST /access/sign_in, then /access/password_change). API tokens and OAuth tokens keep working meanwhile.`,
+        `A new password is required before this password can be used. Sign in at ${request.publicOrigin}/access/sign_in to choose one (or POST /access/sign_in, then /access/password_change). API tokens and OAuth tokens keep working meanwhile.`,
       );
     }
     return { account: hostAccount, user: verification.user, via: 'password', scopes: new Set(['read', 'write']), credentialId: null };

@@ -56,6 +56,51 @@ export function parsePasswordHash(hash: string): PasswordScheme | undefined {
   return FORMATS.find((format) => format.pattern.test(hash))?.scheme;
 }
 
+/**
+ * The most one verification may cost. Within them: OWASP's argon2id
+ * settings (up to 46 MiB), libsodium's "moderate" (64 MiB, t=3), bcrypt at
+ * cost 14 (about a second) and PBKDF2-SHA256 at 1.2 million iterations
+ * (Django's 2025 default). Above them one imported line would make every
+ * sign-in attempt for that email hold a core or gigabytes of memory.
+ */
+export const HASH_COST_CAPS = Object.freeze({
+  argon2MemoryKib: 65_536,
+  argon2Passes: 10,
+  argon2Lanes: 8,
+  bcryptCost: 14,
+  pbkdf2Iterations: 1_200_000,
+});
+
+/** Work factors of a legacy scheme, as the wrapped format also keeps them. */
+export function excessiveLegacyCost(parameters: object): string | undefined {
+  if ('cost' in parameters && typeof parameters.cost === 'number' && parameters.cost > HASH_COST_CAPS.bcryptCost)
+    return `bcrypt cost ${parameters.cost} is above ${HASH_COST_CAPS.bcryptCost}`;
+  if ('iterations' in parameters && typeof parameters.iterations === 'number' && parameters.iterations > HASH_COST_CAPS.pbkdf2Iterations)
+    return `PBKDF2 iterations ${parameters.iterations} are above ${HASH_COST_CAPS.pbkdf2Iterations}`;
+  return undefined;
+}
+
+/**
+ * Why a hash in an accepted format costs more to verify than `HASH_COST_CAPS`
+ * allow; `undefined` when it is within them (or not a format with a cost).
+ *
+ * @example
+ * excessiveHashCost('$2b$31$' + 'a'.repeat(53)); // 'bcrypt cost 31 is above 14'
+ */
+export function excessiveHashCost(hash: string): string | undefined {
+  const scheme = parsePasswordHash(hash);
+  const parts = hash.split('$');
+  if (scheme === 'bcrypt') return excessiveLegacyCost({ cost: Number(parts[2]) });
+  if (scheme === 'pbkdf2-sha256') return excessiveLegacyCost({ iterations: Number((parts[2] ?? '').slice('i='.length)) });
+  if (scheme !== 'argon2id') return undefined;
+  const parameters = Object.fromEntries((parts[3] ?? '').split(',').map((pair) => [pair.slice(0, 1), Number(pair.slice(2))]));
+  const caps = HASH_COST_CAPS;
+  if ((parameters.m ?? 0) > caps.argon2MemoryKib) return `argon2id memory m=${parameters.m} KiB is above ${caps.argon2MemoryKib}`;
+  if ((parameters.t ?? 0) > caps.argon2Passes) return `argon2id passes t=${parameters.t} are above ${caps.argon2Passes}`;
+  if ((parameters.p ?? 0) > caps.argon2Lanes) return `argon2id lanes p=${parameters.p} are above ${caps.argon2Lanes}`;
+  return undefined;
+}
+
 const unpaddedBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64').replace(/=+$/, '');
 
 /** `$sha1$SALT$HEX` of a password (legacy format, for generated populations and tests). */

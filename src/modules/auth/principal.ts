@@ -44,12 +44,14 @@ export function requirePrincipal(request: FastifyRequest): Principal {
 
 export const ROLE_RANK: Record<User['role'], number> = { 'end-user': 0, agent: 1, admin: 2 };
 
+/** The refusal of a credential that lacks `scope`. */
+export const missingScope = (scope: Scope): AppError =>
+  new AppError('Forbidden', 403, `This credential lacks the "${scope}" scope; ask for a token with it.`);
+
 /** Refuses principals below `role`, and writes through read-only credentials. */
 export function requireRole(principal: Principal, role: User['role'], scope: Scope = 'read'): void {
   if (ROLE_RANK[principal.user.role] < ROLE_RANK[role]) {
     throw new AppError('Forbidden', 403, `This needs the ${role} role; you are signed in as ${principal.user.role}.`);
   }
-  if (!principal.scopes.has(scope)) {
-    throw new AppError('Forbidden', 403, `This credential lacks the "${scope}" scope; ask for a token with it.`);
-  }
+  if (!principal.scopes.has(scope)) throw missingScope(scope);
 }

@@ -93,7 +93,8 @@ describe.each(backends)('certificates API on %s', (backend) => {
     const created = await uploadLeaf(certificates.rsaLeaf);
     expect(created).toEqual({
       id: expect.any(Number),
-      url: `http://acme.localhost/api/v2/certificates/${created.id}.json`,
+      // Resource URLs come from RIPOSTE_PUBLIC_URL (http://localhost:3000 in tests), never from the request.
+      url: `http://acme.localhost:3000/api/v2/certificates/${created.id}.json`,
       state: 'pending',
       hostnames: ['help.acme.test'],
       subject: 'CN=help.acme.test',
@@ -190,7 +191,8 @@ describe.each(backends)('certificates API on %s', (backend) => {
     ];
     for (const chain of garbage) {
       const response = await upload(admin, chain, certificates.rsaLeaf.keyPem);
-      expect(response.statusCode, chain.slice(0, 30)).toBe(422);
+      // A NUL is refused for every route before any module reads the body (platform/http/nul-refusal.ts).
+      expect(response.statusCode, chain.slice(0, 30)).toBe(chain.includes('\u0000') ? 400 : 422);
     }
     const encryptedKey = createPrivateKey(certificates.rsaLeaf.keyPem).export({
       type: 'pkcs8',

@@ -179,7 +179,8 @@ describe.each(backends)('HTTPS with SNI on %s', (backend) => {
       request.end();
     });
     expect(body.startsWith('200 ')).toBe(true);
-    expect(body).toContain(`"url":"https://${MAPPED}/api/v2/certificates/${wildcard.id}.json"`);
+    // Links name the mapped domain from the database, with the scheme and port of RIPOSTE_PUBLIC_URL (http://localhost:3000 here).
+    expect(body).toContain(`"url":"http://${MAPPED}:3000/api/v2/certificates/${wildcard.id}.json"`);
     expect(await nodeHandshake(server.port, MAPPED)).toBe(certificates.ecWildcard.fingerprint);
   });
 

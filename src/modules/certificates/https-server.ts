@@ -3,13 +3,14 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config.js';
+import { listenerTimeouts, type TimeoutConfig } from '../../platform/http/listener-timeouts.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { dispatchByServerName } from './client-hello.js';
 import { ensureDefaultCertificate, type DefaultCertificate } from './default-certificate.js';
 import { ServedCertificates } from './served-certificates.js';
 
 export interface HttpsDeps extends Pick<ServiceDeps, 'db' | 'keyring' | 'clock'> {
-  config: Pick<Config, 'httpsPort' | 'host' | 'dataDir' | 'baseDomain'>;
+  config: Pick<Config, 'httpsPort' | 'host' | 'dataDir' | 'baseDomain'> & TimeoutConfig;
 }
 
 export interface HttpsServerOptions {
@@ -55,14 +56,21 @@ export async function startHttpsServer(
   });
   await certificates.start();
   const handle: RequestListener = (request, response) => app.routing(request, response);
+  // The same headers, request, keep-alive and idle timeouts as the HTTP listener.
+  const timeouts = listenerTimeouts(config);
   // Clients that name a server: every certificate, the default included, comes from the SNICallback.
-  const bySni = https.createServer({ SNICallback: certificates.sniCallback, minVersion: 'TLSv1.2' }, handle);
+  const bySni = https.createServer({ SNICallback: certificates.sniCallback, minVersion: 'TLSv1.2', ...timeouts.server }, handle);
   // Clients that name none (an IP address, old clients): the default certificate.
   const withoutSni = https.createServer(
-    { cert: defaultCertificate.certificatePem, key: defaultCertificate.privateKeyPem, minVersion: 'TLSv1.2' },
+    { cert: defaultCertificate.certificatePem, key: defaultCertificate.privateKeyPem, minVersion: 'TLSv1.2', ...timeouts.server },
     handle,
   );
-  for (const tlsServer of [bySni, withoutSni]) tlsServer.keepAliveTimeout = app.server.keepAliveTimeout;
+  for (const tlsServer of [bySni, withoutSni]) {
+    tlsServer.setTimeout(timeouts.idleTimeoutMs);
+    // These servers never listen (connections are handed to them), yet Node enforces the headers and
+    // request timeouts only from its connection check that 'listening' starts; close() stops it.
+    tlsServer.emit('listening');
+  }
   const server = net.createServer();
   const connections = dispatchByServerName(server, bySni, withoutSni);
   try {
@@ -87,6 +95,7 @@ export async function startHttpsServer(
     close: () =>
       new Promise<void>((resolve) => {
         certificates.stop();
+        for (const tlsServer of [bySni, withoutSni]) tlsServer.close();
         server.close(() => resolve());
         for (const socket of connections) socket.destroy();
       }),

@@ -1,4 +1,5 @@
 import type { ServiceDeps } from '../../platform/service-deps.js';
+import { accountUrl } from '../accounts/account-urls.js';
 import { accountActionItems, accountRotationProgress } from '../incidents/customer-view.service.js';
 import type { ExposureCategory } from '../incidents/exposures.schema.js';
 import type { IncidentRow } from '../incidents/incidents.repo.js';
@@ -7,12 +8,6 @@ import type { CustomerIncidentNoticeData, NoticeCertificate, NoticeInstallation 
 
 /** A notice lists this many installations and certificates; the rest are counted and on the security page. */
 export const NOTICE_LIST_LIMIT = 50;
-
-/** `http://localhost:3000` + `acme` + `/security` → `http://acme.localhost:3000/security`. */
-export function accountUrl(publicUrl: string, subdomain: string, pathname: string): string {
-  const base = new URL(publicUrl);
-  return `${base.protocol}//${subdomain}.${base.host}${pathname}`;
-}
 
 /**
  * What one account's notice says, from the customer's own view of the

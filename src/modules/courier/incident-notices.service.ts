@@ -6,7 +6,8 @@ import { publishedAdvisoryPathForIncident } from '../advisories/advisory-links.j
 import { findIncident, touchIncident, type IncidentRow } from '../incidents/incidents.repo.js';
 import { recordIncidentChange } from '../incidents/incident-history.js';
 import { findScopeVersion } from '../incidents/scope.repo.js';
-import { accountUrl, customerNoticeData, noticeRecipients } from './incident-notice-data.js';
+import { accountUrl } from '../accounts/account-urls.js';
+import { customerNoticeData, noticeRecipients } from './incident-notice-data.js';
 import { countNoticeAccounts, listAccountAdmins, listNoticeAccounts, listRotationTargets } from './incident-notices.repo.js';
 import { enqueueCourierDrain } from './courier-drain-job.js';
 import { requeueFailedIncidentMessages } from './outbox.repo.js';

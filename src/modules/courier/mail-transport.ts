@@ -3,6 +3,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { ConnectionOptions } from 'node:tls';
+import { ensurePrivateDirectory, refuseSharedIfPresent } from '../../platform/private-files.js';
 import type { CourierConfig } from '../../platform/service-deps.js';
 
 /** One message as the courier hands it to a transport. */
@@ -59,6 +60,14 @@ function smtpTransport(config: CourierConfig, smtpUrl: string, options: Transpor
   };
 }
 
+/** Messages hold reset links and incident details: the outbox is the owner's alone (0700, files 0600). */
+const OUTBOX_RULE = { label: 'Outbox directory', why: 'its messages hold password reset links and incident details' };
+
+/** Refuses to start on an outbox directory (the .eml default) that group or others may read. */
+export function refuseSharedOutbox(config: Pick<CourierConfig, 'dataDir' | 'smtpUrl'>): void {
+  if (config.smtpUrl === undefined) refuseSharedIfPresent(path.join(config.dataDir, 'outbox'), OUTBOX_RULE);
+}
+
 /** Writes each message as `<data dir>/outbox/<id>.eml`; a resend replaces the same file, so nothing appears twice. */
 function emlTransport(config: CourierConfig): MailTransport {
   const directory = path.join(config.dataDir, 'outbox');
@@ -69,11 +78,13 @@ function emlTransport(config: CourierConfig): MailTransport {
       const info = await composer.sendMail({ ...mail, messageId: mail.messageId });
       const raw = info.message;
       if (!Buffer.isBuffer(raw)) throw new Error('The message composer returned no buffer.');
-      await fs.promises.mkdir(directory, { recursive: true });
+      ensurePrivateDirectory(directory, OUTBOX_RULE);
       const file = path.join(directory, `${mail.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9.@-]/g, '_')}.eml`);
       // Written whole, then renamed: a crash never leaves half a message behind.
       const partial = `${file}.partial`;
       await fs.promises.writeFile(partial, raw, { mode: 0o600 });
+      // The mode above is narrowed by the umask; this sets it whatever the umask.
+      await fs.promises.chmod(partial, 0o600);
       await fs.promises.rename(partial, file);
       return { response: `written to ${file}` };
     },

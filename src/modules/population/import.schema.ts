@@ -1,6 +1,6 @@
 import type { AccountsTable, UsersTable } from '../../db/schema.js';
 import { isProduct, PRODUCTS, REALM_OF, REALMS, type Product, type Realm } from '../../platform/products.js';
-import { parsePasswordHash, PASSWORD_SCHEMES } from '../auth/password-formats.js';
+import { excessiveHashCost, parsePasswordHash, PASSWORD_SCHEMES } from '../auth/password-formats.js';
 
 /**
  * The import line formats of DESIGN.md ("Interfaces a user relies on"), and
@@ -315,7 +315,13 @@ export function normaliseUserLine(value: unknown): Normalised<ImportedUser> {
   let passwordHash: string | null = null;
   if (read.present('password_hash')) {
     const hash = line.password_hash;
-    if (typeof hash === 'string' && parsePasswordHash(hash) !== undefined) passwordHash = hash;
+    const excessive = typeof hash === 'string' ? excessiveHashCost(hash) : undefined;
+    if (excessive !== undefined)
+      read.problems.push({
+        field: 'password_hash',
+        message: `costs too much to verify at each sign-in: ${excessive} (see the README's password hash formats)`,
+      });
+    else if (typeof hash === 'string' && parsePasswordHash(hash) !== undefined) passwordHash = hash;
     else
       read.problems.push({
         field: 'password_hash',

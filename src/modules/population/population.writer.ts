@@ -8,6 +8,7 @@ import { AppError } from '../../errors.js';
 import { recordAudit, type Actor, type AuditEventInput } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
 import { productsToMask } from '../../platform/products.js';
+import { linkAccountOwners } from '../accounts/account-owner.repo.js';
 import { ACCOUNT_ID_SEQUENCE, findAccountIdsBySubdomains, insertAccounts } from '../accounts/accounts.repo.js';
 import {
   findExistingUserKeys,
@@ -150,7 +151,14 @@ class PopulationWriter {
     await this.flush();
     const transaction = this.transaction;
     if (transaction === undefined) return;
-    const events = [...this.touched].map((tally) => this.auditEventOf(tally));
+    const touched = [...this.touched];
+    // Each account's owner user, by id from now on, once it is written.
+    await linkAccountOwners(
+      transaction,
+      touched.map((tally) => tally.accountId),
+      this.handle.capabilities.maxParameters,
+    );
+    const events = touched.map((tally) => this.auditEventOf(tally));
     if (events.length > 0) await recordAudit(transaction, this.options.clock, ...events);
     await transaction.commit().execute();
     this.summary.auditEvents += events.length;
@@ -292,6 +300,8 @@ function accountRow(account: ImportedAccount, id: number, now: string): Required
     activated_at: account.activated_at,
     host_mapping: account.host_mapping,
     owner_email: account.owner_email,
+    // Linked to the owner's user when the transaction commits (`linkAccountOwners`).
+    owner_user_id: null,
     security_contact_email: account.security_contact_email,
     locale: account.locale,
     products_mask: productsToMask(account.products),

@@ -6,7 +6,9 @@ import { findMarketplaceApp } from '../apps/app-definition.js';
 import { countInstallations, listInstallationsPage, readSecretStates } from '../apps/installations.repo.js';
 import { revokeSessions } from '../auth/sessions/sessions.repo.js';
 import type { StaffPrincipal } from '../staff/staff.service.js';
-import { countUsers, findUserById, listUsersPage, updateUser } from '../users/users.repo.js';
+import { ownerOnly, isAccountOwner } from '../users/account-owner.js';
+import { requireLiveUser, userDeleted } from '../users/user-standing.js';
+import { countUsers, findUserById, findUserStandingById, listUsersPage, updateUser } from '../users/users.repo.js';
 import { privateAppNames } from './account-work.repo.js';
 import { withGrantedAccess } from './granted-access.js';
 
@@ -106,7 +108,10 @@ export async function listInstallationsAsStaff(
 /**
  * Suspends a user (no sign-in, every session revoked) or reinstates one.
  * Changing a suspended user's state to what it already is is a 422, so a
- * repeated click shows plainly.
+ * repeated click shows plainly. A deleted user is neither (422: deletion is
+ * final). The account owner is neither: only the owner changes their own
+ * active state (403): staff work under a grant any admin may give, and must
+ * not be able to lock the account's owner out of their own account.
  */
 export async function setUserSuspendedAsStaff(
   deps: Deps,
@@ -127,14 +132,16 @@ export async function setUserSuspendedAsStaff(
       ...(input.reason === null ? {} : { personal: { userId: input.userId, values: { reason: input.reason } } }),
     }),
     async (tx, account) => {
-      const user = await findUserById(tx, account.id, input.userId);
-      if (user === undefined) throw notFound('User');
+      const standing = await findUserStandingById(tx, account.id, input.userId);
+      if (standing === undefined) throw notFound('User');
+      const user = requireLiveUser(standing);
+      if (await isAccountOwner(tx, account.id, user.id)) throw ownerOnly();
       const active = input.suspended ? 0 : 1;
       if (user.active === active)
         throw invalid(`User ${input.userId} is already ${input.suspended ? 'suspended' : 'active'}.`, {
           suspended: [`is already ${String(input.suspended)}`],
         });
-      await updateUser(tx, account.id, user.id, { active, updated_at: now });
+      if (!(await updateUser(tx, account.id, user.id, { active, updated_at: now }))) throw userDeleted(user.id);
       const sessionsRevoked = input.suspended
         ? await revokeSessions(tx, { accountId: account.id, userId: user.id }, now, 'suspended_by_staff')
         : 0;

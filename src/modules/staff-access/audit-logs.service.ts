@@ -63,12 +63,25 @@ function parseJson(text: unknown): unknown {
   }
 }
 
+/**
+ * Who reads a trail: the account itself sees everything; the vendor's
+ * operators without a grant see no personal data (no personal values, no
+ * names of the account's users), only what happened, when and by which ids.
+ */
+export type AuditLogReader = 'account' | 'operator_without_grant';
+
 /** The rows as Zendesk audit logs, with the names of the people behind them (two reads per page). */
-export async function presentAuditLogs(db: Queryable, accountId: number, rows: readonly AuditLogRow[]): Promise<AuditLogView[]> {
+export async function presentAuditLogs(
+  db: Queryable,
+  accountId: number,
+  rows: readonly AuditLogRow[],
+  reader: AuditLogReader = 'account',
+): Promise<AuditLogView[]> {
   const idsOf = (type: string) => [
     ...new Set(rows.filter((row) => row.actor_type === type && /^\d{1,15}$/.test(row.actor_id ?? '')).map((row) => Number(row.actor_id))),
   ];
-  const names = await actorNames(db, accountId, { users: idsOf('user'), staff: idsOf('staff') });
+  const personal = reader === 'account';
+  const names = await actorNames(db, accountId, { users: personal ? idsOf('user') : [], staff: idsOf('staff') });
   return rows.map((row) => {
     const actorId = numericOrText(row.actor_id);
     const actorName = typeof actorId !== 'number' ? null : ((row.actor_type === 'staff' ? names.staff : names.users).get(actorId) ?? null);
@@ -83,7 +96,7 @@ export async function presentAuditLogs(db: Queryable, accountId: number, rows: r
       created_at: row.occurred_at,
       data: (parseJson(row.data) ?? {}) as Record<string, unknown>,
     };
-    if ('personal_data' in row) view.personal_data = parseJson(row.personal_data);
+    if (personal && 'personal_data' in row) view.personal_data = parseJson(row.personal_data);
     return view;
   });
 }
@@ -95,6 +108,7 @@ export async function auditLogPage(
   query: AuditLogQuery,
   url: string,
   key = 'audit_logs',
+  reader: AuditLogReader = 'account',
 ): Promise<Record<string, unknown>> {
   const page: PageRequest = readPageRequest(query);
   const order = query.sort === 'created_at' ? 'asc' : 'desc';
@@ -106,7 +120,7 @@ export async function auditLogPage(
     order,
   });
   const hasMore = rows.length > size;
-  const items = await presentAuditLogs(db, filter.accountId, rows.slice(0, size));
+  const items = await presentAuditLogs(db, filter.accountId, rows.slice(0, size), reader);
   const linkTo = (params: Record<string, string>): string => {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(query))
@@ -151,12 +165,17 @@ export const AUDIT_CSV_HEADER = [
  * The filtered trail as CSV lines (header first), read in batches by sequence
  * so an export of any size holds one batch in memory at a time.
  */
-export async function* auditLogCsv(db: Queryable, filter: AuditLogFilter, order: 'asc' | 'desc' = 'asc'): AsyncGenerator<string> {
+export async function* auditLogCsv(
+  db: Queryable,
+  filter: AuditLogFilter,
+  order: 'asc' | 'desc' = 'asc',
+  reader: AuditLogReader = 'account',
+): AsyncGenerator<string> {
   yield csvLine(AUDIT_CSV_HEADER);
   let afterSeq: number | null = null;
   for (;;) {
     const rows = await listAuditEvents(db, filter, { afterSeq, offset: 0, limit: CSV_BATCH, order });
-    for (const view of await presentAuditLogs(db, filter.accountId, rows))
+    for (const view of await presentAuditLogs(db, filter.accountId, rows, reader))
       yield csvLine([
         view.id,
         view.created_at,

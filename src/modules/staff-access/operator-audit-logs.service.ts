@@ -1,11 +1,15 @@
+import type { Queryable } from '../../db/database.js';
 import type { Account } from '../../db/schema.js';
+import type { Clock } from '../../platform/clock.js';
 import { AppError } from '../../errors.js';
 import type { Actor } from '../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { findAccountBySubdomain } from '../accounts/accounts.repo.js';
 import type { AuditLogFilter } from './audit-logs.repo.js';
 import type { AuditLogQuery } from './audit-logs.schema.js';
-import { auditLogCsv, auditLogPage, readAuditLogFilter } from './audit-logs.service.js';
+import { auditLogCsv, auditLogPage, readAuditLogFilter, type AuditLogReader } from './audit-logs.service.js';
+import { findActiveGrant } from './staff-access.repo.js';
+import { TRIAL_STATUSES } from './staff-access.schema.js';
 import { recordStaffWork } from './staff-work.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
@@ -14,6 +18,13 @@ async function accountNamed(deps: Deps, subdomain: string): Promise<Account> {
   const account = await findAccountBySubdomain(deps.db, subdomain.toLowerCase());
   if (account === undefined) throw new AppError('RecordNotFound', 404, `No account has the subdomain "${subdomain}". Check the spelling.`);
   return account;
+}
+
+/** Personal data only under a grant in force now (never on trial accounts, which cannot grant). */
+async function operatorReader(db: Queryable, clock: Clock, account: Account): Promise<AuditLogReader> {
+  if (TRIAL_STATUSES.has(account.status)) return 'operator_without_grant';
+  const grant = await findActiveGrant(db, account.id, clock.now().toISOString());
+  return grant === undefined ? 'operator_without_grant' : 'account';
 }
 
 /** The filters an operator used, for the record (the account is the chain itself). */
@@ -29,11 +40,12 @@ export async function operatorAuditLogPage(deps: Deps, actor: Actor, subdomain: 
   const account = await accountNamed(deps, subdomain);
   const filter = readAuditLogFilter(account.id, query);
   return deps.db.transaction().execute(async (tx) => {
-    const page = await auditLogPage(tx, filter, query, url);
+    const reader = await operatorReader(tx, deps.clock, account);
+    const page = await auditLogPage(tx, filter, query, url, 'audit_logs', reader);
     await recordStaffWork(tx, deps.clock, actor, [account.id], {
       kind: 'read',
       what: 'audit_logs.list',
-      details: { filters: filtersOf(filter) },
+      details: { filters: filtersOf(filter), personal_data: reader === 'account' },
     });
     return page;
   });
@@ -52,12 +64,14 @@ export async function operatorAuditLogCsv(
 ): Promise<{ account: Account; lines: AsyncGenerator<string> }> {
   const account = await accountNamed(deps, subdomain);
   const filter = readAuditLogFilter(account.id, query);
-  await deps.db.transaction().execute((tx) =>
-    recordStaffWork(tx, deps.clock, actor, [account.id], {
+  const reader = await deps.db.transaction().execute(async (tx) => {
+    const granted = await operatorReader(tx, deps.clock, account);
+    await recordStaffWork(tx, deps.clock, actor, [account.id], {
       kind: 'read',
       what: 'audit_logs.export',
-      details: { filters: filtersOf(filter) },
-    }),
-  );
-  return { account, lines: auditLogCsv(deps.db, filter, query.sort === '-created_at' ? 'desc' : 'asc') };
+      details: { filters: filtersOf(filter), personal_data: granted === 'account' },
+    });
+    return granted;
+  });
+  return { account, lines: auditLogCsv(deps.db, filter, query.sort === '-created_at' ? 'desc' : 'asc', reader) };
 }

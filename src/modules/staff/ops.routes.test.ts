@@ -109,11 +109,12 @@ describe.each(backends)('the operator API (/ops/v1) on %s', (backend) => {
   });
 
   it('refuses callers without a staff session, and customer credentials of any kind, with 401', async () => {
+    // Customer credentials sent to the operator host; on the account's own host /ops does not exist.
     const attempts = [
       {},
       { cookie: customer.cookie },
-      { ...customer.headers },
-      { host: hostOf(population.accounts.acme), authorization: apiTokenAuthorization('root@acme.test', customerToken) },
+      { ...customer.headers, host: 'localhost' },
+      { host: 'localhost', authorization: apiTokenAuthorization('root@acme.test', customerToken) },
       { cookie: 'riposte_staff=not-a-session' },
     ];
     for (const headers of attempts) {
@@ -124,10 +125,16 @@ describe.each(backends)('the operator API (/ops/v1) on %s', (backend) => {
     const write = await app.inject({
       method: 'POST',
       url: '/ops/v1/incidents',
-      headers: customer.headers,
+      headers: { ...customer.headers, host: 'localhost' },
       payload: { title: 'x', became_aware_at: '2026-05-30T09:00:00Z' },
     });
     expect(write.statusCode).toBe(401);
+    const onAccountHost = await app.inject({
+      method: 'GET',
+      url: '/ops/v1/incidents',
+      headers: { host: hostOf(population.accounts.acme), authorization: apiTokenAuthorization('root@acme.test', customerToken) },
+    });
+    expect(onAccountHost.statusCode).toBe(404);
   });
 
   it('refuses support staff on incident routes (403) and writes without the CSRF token (403)', async () => {

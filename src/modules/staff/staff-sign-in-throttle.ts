@@ -9,10 +9,12 @@ import {
 } from '../auth/throttle/login-throttle.service.js';
 
 /**
- * Staff sign-in failures count against the email and the client address,
- * like customers' (`login-throttle.service.ts`: a few free failures, then
- * doubling locks up to 15 minutes), in counters kept under the platform
- * account so they never mix with a customer account's.
+ * Staff sign-in failures count like customers' (`login-throttle.service.ts`:
+ * the (email, address) pair and the address lock, the email and the whole
+ * staff realm only count and alert), in counters kept under the platform
+ * account so they never mix with a customer account's. A lock never keeps a
+ * staff member out: the right password with a valid authenticator code gets
+ * through it (`signInStaff`).
  */
 export interface StaffThrottle {
   subjects: ThrottleSubject[];
@@ -29,12 +31,17 @@ export async function checkStaffSignInThrottle(
   return { subjects, locked: state.locked };
 }
 
-export async function recordStaffSignInFailure(deps: ThrottleDeps, throttle: StaffThrottle): Promise<void> {
-  await recordLoginFailure(deps, PLATFORM_ACCOUNT_ID, throttle.subjects);
+/** `staffId`: the staff member the email belongs to, when any, for the alert a sustained attack raises. */
+export async function recordStaffSignInFailure(deps: ThrottleDeps, throttle: StaffThrottle, staffId?: number): Promise<void> {
+  await recordLoginFailure(
+    deps,
+    PLATFORM_ACCOUNT_ID,
+    throttle.subjects,
+    staffId === undefined ? undefined : { type: 'staff_user', id: staffId },
+  );
 }
 
-/** After a successful sign-in the email's counter starts again; the address's does not. */
+/** After a successful sign-in the pair's counter starts again; the address's does not. */
 export async function clearStaffSignInThrottle(deps: ThrottleDeps, throttle: StaffThrottle): Promise<void> {
-  const email = throttle.subjects.find((subject) => subject.kind === 'email');
-  if (email !== undefined) await clearLoginThrottle(deps, PLATFORM_ACCOUNT_ID, email);
+  await clearLoginThrottle(deps, PLATFORM_ACCOUNT_ID, throttle.subjects);
 }

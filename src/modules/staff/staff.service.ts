@@ -4,6 +4,7 @@ import { AppError, invalid } from '../../errors.js';
 import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor } from '../../platform/audit/audit.service.js';
 import { decryptSecretConfidential, sealSecret, type SecretLocation } from '../../platform/crypto/envelope.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
+import { throughPasswordGate, type Hashing } from '../auth/passwords/password-gate.js';
 import { hashPassword, verifyAgainstDummy, verifyStoredPassword } from '../auth/passwords/password-hashing.js';
 import { findPasswordPolicyViolations } from '../auth/passwords/password-policy.js';
 import { hashSecretToken, issueSecretToken } from '../auth/secret-tokens.js';
@@ -132,39 +133,60 @@ export interface StaffSignIn {
   staff: { id: number; email: string; name: string; role: StaffRole };
 }
 
-async function checkCredentials(deps: Deps, staff: StaffUserRow, password: string, code: string): Promise<boolean> {
-  const passwordOk = (await verifyStoredPassword(staff.password_hash, password)).ok;
+/** The TOTP step `code` is valid for (each step once), or null. */
+async function totpStepOf(deps: Deps, staff: StaffUserRow, code: string): Promise<number | null> {
   const secret = await decryptSecretConfidential(deps.db, deps.keyring, { ...totpLocation(staff.id), sealed: staff.totp_secret_sealed });
-  const step = await verifyTotpCode(secret, code, deps.clock.now(), staff.totp_last_step === null ? null : Number(staff.totp_last_step));
+  return verifyTotpCode(secret, code, deps.clock.now(), staff.totp_last_step === null ? null : Number(staff.totp_last_step));
+}
+
+async function checkCredentials(deps: Deps, staff: StaffUserRow, password: string, code: string, hashing: Hashing): Promise<boolean> {
+  const passwordOk = (await hashing(() => verifyStoredPassword(staff.password_hash, password))).ok;
+  const step = await totpStepOf(deps, staff, code);
   if (!passwordOk || step === null || staff.disabled_at !== null) return false;
   // Claimed only after the password matched, so a guessed code cannot burn the owner's.
   return claimTotpStep(deps.db, staff.id, step);
 }
 
+type SignInDeps = Deps & Pick<ServiceDeps, 'config' | 'log'>;
+type StaffSignInInput = { email: string; password: string; totp: string; clientIp?: string | null };
+
 /**
  * Signs a staff member in with email, password and a TOTP code (one step of
- * drift either way, each code once). Every failure is the same 401, and an
- * unknown email costs the same hash verification as a known one.
+ * drift either way, each code once), through the password gate (the client's
+ * budget, a hashing slot). Every failure is the same 401, and an unknown
+ * email costs the same hash verification as a known one.
+ *
+ * No lock keeps staff out (an attacker could otherwise keep operators out
+ * during an incident): from a locked pair or address, a valid authenticator
+ * code lets the password be checked, and the right one signs in. Without a
+ * valid code, a locked attempt is refused without hashing and not counted.
  */
-export async function signInStaff(
-  deps: Deps,
-  input: { email: string; password: string; totp: string; clientIp?: string | null },
-): Promise<StaffSignIn> {
+export async function signInStaff(deps: SignInDeps, input: StaffSignInInput): Promise<StaffSignIn> {
+  return throughPasswordGate(deps, input.clientIp ?? null, (hashing) => checkStaffSignIn(deps, input, hashing));
+}
+
+async function checkStaffSignIn(deps: SignInDeps, input: StaffSignInInput, hashing: Hashing): Promise<StaffSignIn> {
   const email = input.email.trim().toLowerCase();
-  // A locked email or address gets the same 401 at the same cost, and the attempt does not count.
   const throttle = await checkStaffSignInThrottle(deps, email, input.clientIp);
-  const staff = throttle.locked ? undefined : await findStaffUserByEmail(deps.db, email);
+  const staff = await findStaffUserByEmail(deps.db, email);
   if (staff === undefined) {
-    await verifyAgainstDummy(input.password);
-    if (!throttle.locked) await recordStaffSignInFailure(deps, throttle);
+    // Locked: refused at once, as a known email without a valid code is; else the cost of a wrong password.
+    if (!throttle.locked) {
+      await hashing(() => verifyAgainstDummy(input.password));
+      await recordStaffSignInFailure(deps, throttle);
+    }
     throw staffSignInFailed();
   }
-  if (!(await checkCredentials(deps, staff, input.password, input.totp))) {
-    await recordStaffSignInFailure(deps, throttle);
+  if (throttle.locked && (await totpStepOf(deps, staff, input.totp)) === null) throw staffSignInFailed();
+  if (!(await checkCredentials(deps, staff, input.password, input.totp, hashing))) {
+    await recordStaffSignInFailure(deps, throttle, staff.id);
     throw staffSignInFailed();
   }
   await clearStaffSignInThrottle(deps, throttle);
+  return startStaffSession(deps, staff);
+}
 
+async function startStaffSession(deps: Deps, staff: StaffUserRow): Promise<StaffSignIn> {
   const issued = issueSecretToken();
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + STAFF_SESSION_TTL_MS).toISOString();

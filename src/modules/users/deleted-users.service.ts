@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Account, User } from '../../db/schema.js';
-import { AppError, invalid, notFound } from '../../errors.js';
+import { invalid, notFound } from '../../errors.js';
 import { erasePersonalData } from '../../platform/audit/audit.repo.js';
 import { recordAudit, type Actor } from '../../platform/audit/audit.service.js';
 import { pageWindow, type PageRequest } from '../../platform/http/pagination.js';
@@ -16,14 +16,8 @@ import {
   type DeletedUserRow,
 } from './deleted-users.repo.js';
 import { erasePgBossJobs, eraseUserData, mailFilesTo } from './user-erasure.repo.js';
+import { isAccountOwner, ownerOnly } from './account-owner.js';
 import { findUserById } from './users.repo.js';
-
-const ownerRefused = (): AppError =>
-  invalid("This user is the account's owner; change the account's owner email to someone else's first, then delete the user.", {
-    user: [{ description: 'is the account owner' }],
-  });
-
-const isOwner = (account: Account, user: Pick<User, 'email'>): boolean => account.owner_email.toLowerCase() === user.email.toLowerCase();
 
 /**
  * `DELETE /api/v2/users/{id}` (admins): the user is suspended and every
@@ -42,7 +36,8 @@ export async function softDeleteUser(deps: ServiceDeps, principal: Principal, us
 async function markDeleted(deps: ServiceDeps, account: Account, user: User, actor: Actor): Promise<DeletedUserRow> {
   const already = await findDeletedUser(deps.db, account.id, user.id);
   if (already !== undefined) return already;
-  if (isOwner(account, user)) throw ownerRefused();
+  // The owner's user is matched by id, so renaming it first changes nothing.
+  if (await isAccountOwner(deps.db, account.id, user.id)) throw ownerOnly();
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
     const revoked = await markUserDeleted(tx, user, actor.type === 'user' ? Number(actor.id) : null, now);
@@ -103,7 +98,7 @@ export async function eraseDeletedUser(deps: ServiceDeps, account: Account, user
     });
   }
   if (found.erased_at === null) {
-    if (isOwner(account, found)) throw ownerRefused();
+    if (await isAccountOwner(deps.db, account.id, found.id)) throw ownerOnly();
     const mailFiles = await mailFilesTo(deps.db, account.id, found.email);
     const now = deps.clock.now().toISOString();
     await deps.db.transaction().execute(async (tx) => {

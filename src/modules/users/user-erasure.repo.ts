@@ -56,7 +56,8 @@ export async function eraseUserData(db: Queryable, user: Pick<User, 'account_id'
   const loginThrottles = await db
     .deleteFrom('login_throttles')
     .where('account_id', '=', accountId)
-    .where('subject', '=', `email:${email}`)
+    // The email's own counter and its (email, address) pairs.
+    .where('email', '=', email)
     .executeTakeFirst();
   const placeholder = erasedUserPlaceholders(userId).email;
   const toThem = db

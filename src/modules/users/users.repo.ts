@@ -186,13 +186,62 @@ export async function insertUser(db: Queryable, user: Required<NewUser>): Promis
   await db.insertInto('users').values(user).execute();
 }
 
+/**
+ * Changes a live user: a deleted user's row is left as deletion left it
+ * (suspended, never reinstated). The one write of users' profile and
+ * `active` flag; returns false when the user is deleted or unknown.
+ */
 export async function updateUser(
   db: Queryable,
   accountId: number,
   userId: number,
   changes: Partial<Omit<User, 'account_id' | 'id'>>,
-): Promise<void> {
-  await db.updateTable('users').set(changes).where('account_id', '=', accountId).where('id', '=', userId).execute();
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set(changes)
+    .where('account_id', '=', accountId)
+    .where('id', '=', userId)
+    .where(notDeleted)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** A user and when it was deleted (null: not deleted), read together so that authenticators can refuse deleted users by the marker itself. */
+export interface UserStanding {
+  user: User;
+  deletedAt: string | null;
+}
+
+const userStandings = (db: Queryable, accountId: number) =>
+  db
+    .selectFrom('users')
+    .leftJoin('user_deletions as d', (join) => join.onRef('d.account_id', '=', 'users.account_id').onRef('d.user_id', '=', 'users.id'))
+    .selectAll('users')
+    .select('d.deleted_at as deletion_marker')
+    .where('users.account_id', '=', accountId);
+
+const standingOf = (row: (User & { deletion_marker: string | null }) | undefined): UserStanding | undefined => {
+  if (row === undefined) return undefined;
+  const { deletion_marker: deletedAt, ...user } = row;
+  return { user, deletedAt };
+};
+
+/** A user by id with its deletion marker: for authentication. */
+export async function findUserStandingById(db: Queryable, accountId: number, userId: number): Promise<UserStanding | undefined> {
+  return standingOf(await userStandings(db, accountId).where('users.id', '=', userId).executeTakeFirst());
+}
+
+/** A user by email (lower-cased) and realm with its deletion marker: for authentication. */
+export async function findUserStandingByEmail(
+  db: Queryable,
+  accountId: number,
+  realm: string,
+  email: string,
+): Promise<UserStanding | undefined> {
+  return standingOf(
+    await userStandings(db, accountId).where('users.realm', '=', realm).where('users.email', '=', email.toLowerCase()).executeTakeFirst(),
+  );
 }
 
 export async function recordLogin(db: Queryable, accountId: number, userId: number, at: string): Promise<void> {

@@ -80,7 +80,7 @@ export function userRoutes(deps: ServiceDeps) {
       '/api/v2/users',
       { schema: { tags: ['users'], summary: 'Create a user', body: createUserBodySchema, response: { 201: userBody, ...errors } } },
       async (request, reply) => {
-        const user = await createUser(deps, requirePrincipal(request), request.body.user);
+        const user = await createUser(deps, requirePrincipal(request), request.body.user, request.ip);
         return reply.status(201).send({ user: presentUser(user, baseUrlOf(request)) });
       },
     );
@@ -105,7 +105,6 @@ export function userRoutes(deps: ServiceDeps) {
     app.put<{ Params: IdParams; Body: { previous_password: string; password: string } }>(
       '/api/v2/users/:id/password',
       {
-        config: { rateLimit: { max: deps.config.passwordRateLimit, timeWindow: '1 minute' } },
         schema: {
           tags: ['users'],
           summary: 'Change your own password (the current one is required)',
@@ -126,6 +125,7 @@ export function userRoutes(deps: ServiceDeps) {
         await changeOwnPassword(deps, requirePrincipal(request), Number(request.params.id), {
           previousPassword: request.body.previous_password,
           password: request.body.password,
+          clientIp: request.ip,
         });
         return {};
       },
@@ -148,7 +148,7 @@ export function userRoutes(deps: ServiceDeps) {
         },
       },
       async (request) => {
-        await setPasswordAsAdmin(deps, requirePrincipal(request), Number(request.params.id), request.body.password);
+        await setPasswordAsAdmin(deps, requirePrincipal(request), Number(request.params.id), request.body.password, request.ip);
         return {};
       },
     );

@@ -5,11 +5,15 @@ import { recordAudit } from '../../platform/audit/audit.service.js';
 import { pageWindow, type PageRequest } from '../../platform/http/pagination.js';
 import { productsToMask, realmsOf, maskToProducts, REALM_OF, type Product } from '../../platform/products.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
+import { linkAccountOwners } from '../accounts/account-owner.repo.js';
+import { prepareFirstPassword, storeFirstPassword } from '../auth/passwords/first-password.js';
 import { changePassword } from '../auth/passwords/passwords.service.js';
 import { ROLE_RANK, requireRole, type Principal } from '../auth/principal.js';
-import { countUsers, findUserByEmail, findUserById, insertUser, listUsersPage, updateUser } from './users.repo.js';
+import { requireOwnerForOwnerChange, touchesOwnerGuardedFields } from './account-owner.js';
+import { countUsers, findUserByEmail, findUserById, findUserStandingById, insertUser, listUsersPage, updateUser } from './users.repo.js';
 import type { UserInput } from './users.schema.js';
 import { findDeletedUser } from './deleted-users.repo.js';
+import { requireLiveUser, userDeleted } from './user-standing.js';
 
 const forbidden = (message: string): AppError => new AppError('Forbidden', 403, message);
 
@@ -47,12 +51,10 @@ const emailTaken = (): AppError =>
     email: [{ description: 'is already being used by another user' }],
   });
 
-/** Creates a user; admins create any role, agents only end users. */
-export async function createUser(
-  deps: ServiceDeps,
-  principal: Principal,
-  input: UserInput & { name: string; email: string },
-): Promise<User> {
+type NewUserInput = UserInput & { name: string; email: string };
+
+/** What a new user will be, checked: the caller may create the role, the account has the realm and products, the email is free. */
+async function checkNewUser(deps: ServiceDeps, principal: Principal, input: NewUserInput) {
   requireRole(principal, 'agent', 'write');
   const role = input.role ?? 'end-user';
   if (role !== 'end-user') requireRole(principal, 'admin', 'write');
@@ -71,8 +73,29 @@ export async function createUser(
     throw invalid('An SSO user signs in through SSO and cannot have a password.', {
       password: [{ description: 'not allowed for SSO users' }],
     });
+  return { role, realm, productsMask, email };
+}
+
+/**
+ * Creates a user; admins create any role, agents only end users. A password
+ * is checked against the policy and hashed first; then the user, its
+ * credential and their audit events are written in one transaction, so a
+ * refused password leaves no user behind. The account's owner user is
+ * linked when this is it (its email is the owner email, none linked yet).
+ */
+export async function createUser(
+  deps: ServiceDeps,
+  principal: Principal,
+  input: NewUserInput,
+  clientIp: string | null = null,
+): Promise<User> {
+  const { role, realm, productsMask, email } = await checkNewUser(deps, principal, input);
+  const account = principal.account;
+  const prepared =
+    input.password === undefined ? undefined : await prepareFirstPassword(deps, { email, password: input.password, clientIp });
   const now = deps.clock.now().toISOString();
-  const user = await deps.db.transaction().execute(async (tx) => {
+  const actor = { type: 'user', id: principal.user.id } as const;
+  return deps.db.transaction().execute(async (tx) => {
     const row: User = {
       account_id: account.id,
       id: await reserveIds(tx, 'users', 1),
@@ -93,24 +116,17 @@ export async function createUser(
     await insertUser(tx, row);
     await recordAudit(tx, deps.clock, {
       accountId: account.id,
-      actor: { type: 'user', id: principal.user.id },
+      actor,
       action: 'user.created',
       target: { type: 'user', id: row.id },
       data: { role, realm },
       personal: { userId: row.id, values: { email: row.email, name: row.name, phone: row.phone } },
     });
+    if (prepared !== undefined)
+      await storeFirstPassword(tx, deps.clock, { key: { accountId: account.id, userId: row.id }, prepared, actor });
+    await linkAccountOwners(tx, [account.id]);
     return row;
   });
-  if (input.password !== undefined) {
-    await changePassword(deps, {
-      account,
-      user,
-      newPassword: input.password,
-      actor: { type: 'user', id: principal.user.id },
-      reason: 'admin',
-    });
-  }
-  return user;
 }
 
 /** The new email, name and phone of a change, recorded outside the hashed audit data so erasure can remove them. */
@@ -127,19 +143,14 @@ const SELF_EDITABLE = new Set<keyof UserInput>(['name', 'phone', 'locale']);
 export async function changeUser(deps: ServiceDeps, principal: Principal, userId: number, input: UserInput): Promise<User> {
   requireRole(principal, 'end-user', 'write');
   const user = await showUser(deps, principal, userId);
-  if ((await findDeletedUser(deps.db, principal.account.id, user.id)) !== undefined)
-    throw invalid(
-      'This user was deleted and cannot be changed. Create a new user, or erase this one with DELETE /api/v2/deleted_users/{id}.',
-      {
-        id: [{ description: 'deleted' }],
-      },
-    );
+  if ((await findDeletedUser(deps.db, principal.account.id, user.id)) !== undefined) throw userDeleted(user.id);
   const self = principal.user.id === user.id;
   const onlySelfFields = Object.keys(input).every((key) => SELF_EDITABLE.has(key as keyof UserInput));
   if (!(self && onlySelfFields)) {
     requireRole(principal, 'agent', 'write');
     if (ROLE_RANK[user.role] > ROLE_RANK['end-user'] || input.role !== undefined) requireRole(principal, 'admin', 'write');
   }
+  if (touchesOwnerGuardedFields(input)) await requireOwnerForOwnerChange(deps.db, principal.account.id, user.id, principal);
   const changes: Partial<User> = {};
   if (input.name !== undefined) changes.name = input.name;
   if (input.phone !== undefined) changes.phone = input.phone;
@@ -157,7 +168,8 @@ export async function changeUser(deps: ServiceDeps, principal: Principal, userId
     throw invalid('A user cannot move to another realm; create a user there instead.', { realm: [{ description: 'cannot change' }] });
   changes.updated_at = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
-    await updateUser(tx, principal.account.id, user.id, changes);
+    // Deleted meanwhile: the write leaves a deleted user as it is.
+    if (!(await updateUser(tx, principal.account.id, user.id, changes))) throw userDeleted(user.id);
     await recordAudit(tx, deps.clock, {
       accountId: principal.account.id,
       actor: { type: 'user', id: principal.user.id },
@@ -175,7 +187,7 @@ export async function changeOwnPassword(
   deps: ServiceDeps,
   principal: Principal,
   userId: number,
-  input: { previousPassword: string; password: string },
+  input: { previousPassword: string; password: string; clientIp: string | null },
 ): Promise<void> {
   requireRole(principal, 'end-user', 'write');
   if (principal.user.id !== userId) throw forbidden('You can only change your own password this way; admins set others’ with POST.');
@@ -186,19 +198,35 @@ export async function changeOwnPassword(
     currentPassword: input.previousPassword,
     actor: { type: 'user', id: principal.user.id },
     reason: 'self',
+    clientIp: input.clientIp,
+    // The session making the change stays signed in; every other one ends.
+    keepSessionId: principal.via === 'session' ? principal.credentialId : null,
   });
 }
 
-/** `POST /users/{id}/password`: an admin sets another user's password. */
-export async function setPasswordAsAdmin(deps: ServiceDeps, principal: Principal, userId: number, password: string): Promise<void> {
+/**
+ * `POST /users/{id}/password`: an admin sets another user's password; all
+ * of that user's sessions end. Refused for a deleted user, and for the
+ * account owner unless the owner sets it themself.
+ */
+export async function setPasswordAsAdmin(
+  deps: ServiceDeps,
+  principal: Principal,
+  userId: number,
+  password: string,
+  clientIp: string | null,
+): Promise<void> {
   requireRole(principal, 'admin', 'write');
-  const user = await findUserById(deps.db, principal.account.id, userId);
-  if (user === undefined) throw notFound('User');
+  const standing = await findUserStandingById(deps.db, principal.account.id, userId);
+  if (standing === undefined) throw notFound('User');
+  const user = requireLiveUser(standing);
+  await requireOwnerForOwnerChange(deps.db, principal.account.id, user.id, principal);
   await changePassword(deps, {
     account: principal.account,
     user,
     newPassword: password,
     actor: { type: 'user', id: principal.user.id },
     reason: 'admin',
+    clientIp,
   });
 }

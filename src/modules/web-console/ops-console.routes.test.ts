@@ -187,7 +187,8 @@ describe.each(backends)('the operator console’s endpoints on %s', (backend) =>
   });
 
   it('streams a campaign’s progress as server-sent events until it is done', async () => {
-    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    // The operator API answers on the operator host only: the bare base domain, `localhost`.
+    const address = `http://localhost:${new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port}`;
     expect((await fetch(`${address}/ops/v1/campaigns/999999/events`, { headers: { cookie: session.headers.cookie } })).status).toBe(404);
     expect((await fetch(`${address}/ops/v1/campaigns/1/events`)).status).toBe(401);
 

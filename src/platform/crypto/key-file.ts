@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../errors.js';
+import { refuseSharedPath } from '../private-files.js';
 import { KEY_BYTES } from './aes-gcm.js';
 
 /** The embedded default keeps its key-encryption keys here, inside the data directory. */
@@ -110,16 +111,7 @@ export function readKeyFile(file: string): KeyFileEntry[] | undefined {
   try {
     const stat = fs.fstatSync(descriptor);
     if (!stat.isFile()) throw malformed(file, 'it is not a regular file');
-    // Windows has no POSIX mode bits; its ACLs are the operator's to set.
-    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      throw new AppError(
-        'InsecureKeyFile',
-        500,
-        `Key file ${file} is accessible by group or others (mode ${mode}), and it holds the keys that protect every stored secret. ` +
-          `Restrict it with: chmod 600 ${file}`,
-      );
-    }
+    refuseSharedPath(file, stat, { label: 'Key file', why: 'it holds the keys that protect every stored secret', code: 'InsecureKeyFile' });
     return parseKeyFile(file, fs.readFileSync(descriptor, 'utf8'));
   } finally {
     fs.closeSync(descriptor);

@@ -36,7 +36,9 @@ function fromFastifyError(error: FastifyError): AppError {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = isAppError(error) ? error : fromFastifyError(error);
-    if (appError.status >= 500) {
+    if (appError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(appError.retryAfterSeconds));
+    // A refusal that says when to retry (ServiceBusy) is load shedding by design, not a failure to hide.
+    if (appError.status >= 500 && appError.retryAfterSeconds === undefined) {
       request.log.error({ err: appError.cause ?? error, detail: appError.detail, code: appError.code }, 'request failed');
       const hidden = new AppError(
         appError.code === 'InvalidConfiguration' ? 'InternalError' : appError.code,

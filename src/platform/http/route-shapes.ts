@@ -1,4 +1,16 @@
 import type { FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Where this request's links point: the account's configured origin (by
+     * the name the request used, set by the tenancy hook), else the
+     * `RIPOSTE_PUBLIC_URL` origin. Never read from `Host` or `X-Forwarded-*`.
+     */
+    publicOrigin: string;
+  }
+}
 
 /** Zendesk's error body, declared on every error status so the serializer keeps its fields. */
 export const errorShape = {
@@ -8,7 +20,8 @@ export const errorShape = {
 
 export const errorResponses = { 400: errorShape, 401: errorShape, 403: errorShape, 404: errorShape, 422: errorShape } as const;
 
-export const baseUrlOf = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
+/** The origin of the absolute links in an answer (pagination): from configuration, never from the request's headers. */
+export const baseUrlOf = (request: FastifyRequest): string => request.publicOrigin;
 
 /**
  * A record id in a path: a digit string rather than an integer, because
@@ -19,3 +32,11 @@ export const idParamsSchema = { type: 'object', required: ['id'], properties: { 
 export interface IdParams {
   id: string;
 }
+
+/** What an unknown endpoint answers (also the operator routes on any other host than the operator's). */
+export const endpointNotFound = (request: FastifyRequest): AppError =>
+  new AppError(
+    'InvalidEndpoint',
+    404,
+    `Not found: ${request.method} ${request.originalUrl.split('?')[0] ?? ''}. See /docs for the endpoints.`,
+  );

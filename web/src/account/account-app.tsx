@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { safeReturnPath } from '../../../src/platform/http/return-path.js';
 import { api, isApiError } from '../api.js';
 import { I18nProvider, initialLocale, useI18n } from '../i18n/i18n.js';
 import { navigate, useLocation } from '../router.js';
@@ -106,7 +107,8 @@ function SignedInRoutes(props: { options: SignInOptions }) {
   );
 }
 
-/** Only paths of this site; anything else goes home. */
+/** Only paths of this site (the server's own check), never back into sign-in; anything else goes home. */
 function safeReturn(returnTo: string | null): string {
-  return returnTo !== null && /^\/(?!\/)/.test(returnTo) && !returnTo.startsWith('/access/') ? returnTo : '/';
+  const path = safeReturnPath(returnTo, window.location.origin);
+  return path.startsWith('/access/') ? '/' : path;
 }

@@ -46,13 +46,16 @@ export interface ApiTokenCredential {
   tokenId: number;
   tokenLastUsedAt: string | null;
   user: User;
+  /** When the user was deleted; null when not. */
+  userDeletedAt: string | null;
 }
 
 /**
  * The token with this hash and the user of its account with this email and
- * realm, in one statement: the unique index on the hash, then the unique
- * index on (account, realm, email). A confidential read, for authentication
- * only. Undefined when either is missing.
+ * realm, with the user's deletion marker, in one statement: the unique index
+ * on the hash, then the unique index on (account, realm, email), then the
+ * deletions' primary key. A confidential read, for authentication only.
+ * Undefined when the token or the user is missing.
  */
 export async function findApiTokenCredentialForVerification(
   db: Queryable,
@@ -63,13 +66,25 @@ export async function findApiTokenCredentialForVerification(
   const row = await db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', (join) => join.onRef('u.account_id', '=', 't.account_id').on('u.realm', '=', realm).on('u.email', '=', email))
+    .leftJoin('user_deletions as d', (join) => join.onRef('d.account_id', '=', 'u.account_id').onRef('d.user_id', '=', 'u.id'))
     .selectAll('u')
-    .select(['t.account_id as token_account_id', 't.id as token_id', 't.last_used_at as token_last_used_at'])
+    .select([
+      't.account_id as token_account_id',
+      't.id as token_id',
+      't.last_used_at as token_last_used_at',
+      'd.deleted_at as user_deleted_at',
+    ])
     .where('t.token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (row === undefined) return undefined;
-  const { token_account_id, token_id, token_last_used_at, ...user } = row;
-  return { tokenAccountId: Number(token_account_id), tokenId: Number(token_id), tokenLastUsedAt: token_last_used_at, user };
+  const { token_account_id, token_id, token_last_used_at, user_deleted_at, ...user } = row;
+  return {
+    tokenAccountId: Number(token_account_id),
+    tokenId: Number(token_id),
+    tokenLastUsedAt: token_last_used_at,
+    user,
+    userDeletedAt: user_deleted_at,
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import { recordAudit } from '../../../platform/audit/audit.service.js';
 import { pageWindow, type PageRequest } from '../../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { findAccountById } from '../../accounts/accounts.repo.js';
+import { mayAuthenticate } from '../../users/user-standing.js';
 import { requireRole, type Principal } from '../principal.js';
 import { hashSecretToken, issueSecretToken } from '../secret-tokens.js';
 import {
@@ -119,7 +120,7 @@ const refused = (): AppError =>
 /**
  * The API token channel of authentication (`Basic email/token:TOKEN`). The
  * token names its account; the email names the acting user, who must be an
- * active agent or admin there. On another account's host the token is
+ * active, undeleted agent or admin there. On another account's host the token is
  * refused; where the Host names no account, the token's account is used. A
  * pending password change does not matter here (API tokens keep working
  * through a rotation). One indexed read per request; a write at most once a
@@ -135,7 +136,8 @@ export function authenticateApiToken(deps: Deps) {
     if (credential === undefined) throw refused();
     if (hostAccount !== null && Number(hostAccount.id) !== credential.tokenAccountId) throw refused();
     const { user } = credential;
-    if (user.active !== 1 || (user.role !== 'agent' && user.role !== 'admin')) throw refused();
+    if (!mayAuthenticate({ user, deletedAt: credential.userDeletedAt }) || (user.role !== 'agent' && user.role !== 'admin'))
+      throw refused();
     const account = hostAccount ?? (await findAccountById(deps.db, credential.tokenAccountId));
     if (account === undefined) throw refused();
     const now = deps.clock.now();

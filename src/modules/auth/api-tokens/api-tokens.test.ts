@@ -82,7 +82,7 @@ describe.each(backends)('API tokens on %s', (backend) => {
     const created = await createToken();
     expect(created).toMatchObject({
       id: expect.any(Number),
-      url: `http://acme.localhost/api/v2/api_tokens/${created.id}.json`,
+      url: `http://acme.localhost:3000/api/v2/api_tokens/${created.id}.json`,
       description: 'Slack integration',
       token_hint: created.token.slice(-4),
       last_used_at: null,
@@ -126,7 +126,7 @@ describe.each(backends)('API tokens on %s', (backend) => {
     const body = first.json<{ api_tokens: unknown[]; meta: { has_more: boolean }; links: { next: string } }>();
     expect(body.api_tokens).toHaveLength(1);
     expect(body.meta.has_more).toBe(true);
-    const next = await app.inject({ url: body.links.next.replace('http://acme.localhost', ''), headers: adminSession.headers });
+    const next = await app.inject({ url: body.links.next.replace('http://acme.localhost:3000', ''), headers: adminSession.headers });
     expect(next.statusCode).toBe(200);
     expect(next.json<{ api_tokens: Array<{ id: number }> }>().api_tokens[0]?.id).not.toBe((body.api_tokens[0] as { id: number }).id);
   });

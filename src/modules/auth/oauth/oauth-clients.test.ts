@@ -76,7 +76,7 @@ describe.each(backends)('OAuth clients on %s', (backend) => {
   it('shows a confidential client’s secret once and stores its hash', async () => {
     const client = await createClient({ kind: 'confidential' });
     expect(client).toMatchObject({
-      url: `http://acme.localhost/api/v2/oauth/clients/${client.id}.json`,
+      url: `http://acme.localhost:3000/api/v2/oauth/clients/${client.id}.json`,
       kind: 'confidential',
       redirect_uri: ['https://app.example/callback'],
       secret: expect.any(String),

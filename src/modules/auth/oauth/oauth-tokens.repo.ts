@@ -56,19 +56,23 @@ export async function findLiveToken(db: Queryable, accountId: number, id: number
 export interface OauthTokenCredential {
   token: Pick<OauthTokenRow, 'account_id' | 'id' | 'scopes' | 'expires_at' | 'revoked_at' | 'last_used_at'>;
   user: User;
+  /** When the user was deleted; null when not. */
+  userDeletedAt: string | null;
 }
 
 /**
- * The token with this access-token hash and its user, in one statement (the
- * unique index on the hash, then the users primary key). A confidential
- * read, for authentication only.
+ * The token with this access-token hash, its user and the user's deletion
+ * marker, in one statement (the unique index on the hash, then the users and
+ * deletions primary keys). A confidential read, for authentication only.
  */
 export async function findOauthTokenCredentialForVerification(db: Queryable, tokenHash: string): Promise<OauthTokenCredential | undefined> {
   const row = await db
     .selectFrom('oauth_tokens as t')
     .innerJoin('users as u', (join) => join.onRef('u.account_id', '=', 't.account_id').onRef('u.id', '=', 't.user_id'))
+    .leftJoin('user_deletions as d', (join) => join.onRef('d.account_id', '=', 'u.account_id').onRef('d.user_id', '=', 'u.id'))
     .selectAll('u')
     .select([
+      'd.deleted_at as user_deleted_at',
       't.account_id as token_account_id',
       't.id as token_id',
       't.scopes as token_scopes',
@@ -79,7 +83,8 @@ export async function findOauthTokenCredentialForVerification(db: Queryable, tok
     .where('t.token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (row === undefined) return undefined;
-  const { token_account_id, token_id, token_scopes, token_expires_at, token_revoked_at, token_last_used_at, ...user } = row;
+  const { token_account_id, token_id, token_scopes, token_expires_at, token_revoked_at, token_last_used_at, user_deleted_at, ...user } =
+    row;
   return {
     token: {
       account_id: Number(token_account_id),
@@ -90,6 +95,7 @@ export async function findOauthTokenCredentialForVerification(db: Queryable, tok
       last_used_at: token_last_used_at,
     },
     user,
+    userDeletedAt: user_deleted_at,
   };
 }
 

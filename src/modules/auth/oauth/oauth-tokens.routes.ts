@@ -77,7 +77,11 @@ export function oauthTokenRoutes(deps: ServiceDeps) {
 
     app.delete(
       '/api/v2/oauth/tokens/current',
-      { schema: { tags, summary: 'Revoke the OAuth token of this request', response: { 204: { type: 'null' }, ...errorResponses } } },
+      {
+        // Giving up one's own token needs no write scope: a read-only token may sign itself out.
+        config: { revokesOwnCredential: true },
+        schema: { tags, summary: 'Revoke the OAuth token of this request', response: { 204: { type: 'null' }, ...errorResponses } },
+      },
       async (request, reply) => {
         await revokeCurrentOauthToken(deps, request);
         return reply.status(204).send();

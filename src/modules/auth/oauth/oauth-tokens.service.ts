@@ -7,7 +7,8 @@ import { recordAudit } from '../../../platform/audit/audit.service.js';
 import { pageWindow, type PageRequest } from '../../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { findAccountById } from '../../accounts/accounts.repo.js';
-import { findUserById } from '../../users/users.repo.js';
+import { mayAuthenticate } from '../../users/user-standing.js';
+import { findUserStandingById } from '../../users/users.repo.js';
 import { requirePrincipal, requireRole, type Principal, type Scope } from '../principal.js';
 import { hashSecretToken, issueSecretToken } from '../secret-tokens.js';
 import { findClientById } from './oauth-clients.repo.js';
@@ -89,11 +90,12 @@ export async function createOauthToken(deps: Deps, principal: Principal, input: 
       client_id: [{ description: 'is not a client of this account' }],
     });
   const userId = input.user_id ?? principal.user.id;
-  const user = await findUserById(deps.db, accountId, userId);
-  if (user?.active !== 1)
+  const standing = await findUserStandingById(deps.db, accountId, userId);
+  if (!mayAuthenticate(standing))
     throw invalid('No active user of this account has that user_id.', {
       user_id: [{ description: 'is not an active user of this account' }],
     });
+  const { user } = standing;
   return deps.db.transaction().execute(async (tx) => {
     const issued = await issueTokenPair(tx, deps.clock.now(), { accountId, clientId: client.id, userId: user.id, scopes });
     await recordAudit(tx, deps.clock, {
@@ -176,8 +178,8 @@ const refused = (): AppError =>
 /**
  * The Bearer channel of authentication. The token names its account; on
  * another account's host it is refused, and where the Host names no account
- * the token's account is used. Expired and revoked tokens and inactive users
- * are refused; a pending password change does not matter (OAuth keeps
+ * the token's account is used. Expired and revoked tokens and inactive or
+ * deleted users are refused; a pending password change does not matter (OAuth keeps
  * working through a rotation). One indexed read per request; a write at most
  * once a minute per token.
  *
@@ -190,10 +192,11 @@ export function authenticateOauthToken(deps: Deps) {
     const credential = await findOauthTokenCredentialForVerification(deps.db, hashSecretToken(token));
     if (credential === undefined) throw refused();
     const { token: row, user } = credential;
+    const allowed = mayAuthenticate({ user, deletedAt: credential.userDeletedAt });
     if (hostAccount !== null && Number(hostAccount.id) !== row.account_id) throw refused();
     const now = deps.clock.now();
     const nowText = now.toISOString();
-    if (row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= nowText) || user.active !== 1) throw refused();
+    if (row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= nowText) || !allowed) throw refused();
     const account = hostAccount ?? (await findAccountById(deps.db, row.account_id));
     if (account === undefined) throw refused();
     const staleBefore = new Date(now.getTime() - LAST_USED_GRANULARITY_MS).toISOString();

@@ -2,7 +2,8 @@ import type { Account } from '../../../db/schema.js';
 import { AppError } from '../../../errors.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { findUserById } from '../../users/users.repo.js';
+import { mayAuthenticate } from '../../users/user-standing.js';
+import { findUserStandingById } from '../../users/users.repo.js';
 import type { Scope } from '../principal.js';
 import { constantTimeEqual, hashSecretToken } from '../secret-tokens.js';
 import { consumeCode, findCodeForRedemption } from './oauth-codes.repo.js';
@@ -193,8 +194,9 @@ async function exchangeAuthorizationCode(
   ) {
     throw invalidGrant();
   }
-  const user = await findUserById(deps.db, hostAccount.id, Number(code.user_id));
-  if (user?.active !== 1) throw invalidGrant();
+  const standing = await findUserStandingById(deps.db, hostAccount.id, Number(code.user_id));
+  if (!mayAuthenticate(standing)) throw invalidGrant();
+  const { user } = standing;
   const issued = await deps.db.transaction().execute(async (tx) => {
     if (!(await consumeCode(tx, hostAccount.id, codeHash, now.toISOString()))) return undefined;
     const pair = await issueTokenPair(tx, now, {
@@ -268,8 +270,9 @@ async function refreshAccessToken(
     }
     scopes = asked;
   }
-  const user = await findUserById(deps.db, accountId, Number(row.user_id));
-  if (user?.active !== 1) throw invalidGrant();
+  const standing = await findUserStandingById(deps.db, accountId, Number(row.user_id));
+  if (!mayAuthenticate(standing)) throw invalidGrant();
+  const { user } = standing;
   const issued = await deps.db.transaction().execute(async (tx) => {
     if (!(await retireRotatedToken(tx, accountId, Number(row.id), now.toISOString()))) return undefined;
     const pair = await issueTokenPair(tx, now, { accountId, clientId: client.id, userId: user.id, scopes });

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { argon2id, hash, needsRehash, verify } from 'argon2';
+import { excessiveHashCost, excessiveLegacyCost } from '../password-formats.js';
 import {
   computeLegacyDigest,
   digestsEqual,
@@ -23,6 +24,21 @@ export interface PasswordVerification {
   needsUpgrade: boolean;
 }
 
+let hashComputations = 0;
+
+/** Counts one hash computation (argon2id or legacy) as it starts. */
+function computing<T>(work: Promise<T>): Promise<T> {
+  hashComputations += 1;
+  return work;
+}
+
+/**
+ * How many password hash computations (argon2id hashes and verifications,
+ * legacy digests) this process has started: for tests that prove a refusal
+ * computed none.
+ */
+export const passwordHashComputations = (): number => hashComputations;
+
 /** How a stored hash is kept: argon2id, one of the legacy schemes, or a legacy scheme wrapped in argon2id. */
 export type StoredHashKind = { kind: 'argon2id' } | { kind: 'legacy'; scheme: LegacyScheme } | { kind: 'wrapped'; scheme: LegacyScheme };
 
@@ -35,7 +51,7 @@ export type StoredHashKind = { kind: 'argon2id' } | { kind: 'legacy'; scheme: Le
  * // '$argon2id$v=19$m=19456,p=1,t=2$...$...'
  */
 export async function hashPassword(password: string): Promise<string> {
-  return hash(password, { type: argon2id, ...ARGON2ID_PARAMETERS });
+  return computing(hash(password, { type: argon2id, ...ARGON2ID_PARAMETERS }));
 }
 
 /** The kind of a stored hash; `undefined` when it is in no format Riposte accepts. */
@@ -52,7 +68,7 @@ export function storedHashKind(stored: string): StoredHashKind | undefined {
 /** argon2's verify, with a malformed PHC string read as a wrong password rather than a crash. */
 async function verifyArgon2(stored: string, password: string): Promise<boolean> {
   try {
-    return await verify(stored, password);
+    return await computing(verify(stored, password));
   } catch {
     return false;
   }
@@ -65,6 +81,13 @@ const isCurrentArgon2 = (stored: string): boolean => {
     return false;
   }
 };
+
+/** Whether verifying `stored` costs no more than `HASH_COST_CAPS`, the wrapped format's legacy and argon2id parts included. */
+function withinCostCaps(stored: string, kind: StoredHashKind): boolean {
+  if (kind.kind !== 'wrapped') return excessiveHashCost(stored) === undefined;
+  const wrapped = parseWrappedHash(stored);
+  return wrapped !== undefined && excessiveHashCost(wrapped.inner) === undefined && excessiveLegacyCost(wrapped.parameters) === undefined;
+}
 
 let dummyHash: Promise<string> | undefined;
 
@@ -99,13 +122,13 @@ async function verifyKnownFormat(stored: string, kind: StoredHashKind, password:
     case 'wrapped': {
       const wrapped = parseWrappedHash(stored);
       if (wrapped === undefined) return { ok: false, needsUpgrade: false };
-      const ok = await verifyArgon2(wrapped.inner, await computeLegacyDigest(wrapped.parameters, password));
+      const ok = await verifyArgon2(wrapped.inner, await computing(computeLegacyDigest(wrapped.parameters, password)));
       return { ok, needsUpgrade: ok };
     }
     case 'legacy': {
       const legacy = parseLegacyHash(stored);
       if (legacy === undefined) return { ok: false, needsUpgrade: false };
-      const ok = digestsEqual(await computeLegacyDigest(legacy.parameters, password), legacy.digest);
+      const ok = digestsEqual(await computing(computeLegacyDigest(legacy.parameters, password)), legacy.digest);
       return { ok, needsUpgrade: ok };
     }
   }
@@ -129,7 +152,8 @@ async function verifyKnownFormat(stored: string, kind: StoredHashKind, password:
  */
 export async function verifyStoredPassword(stored: string, password: string): Promise<PasswordVerification> {
   const kind = storedHashKind(stored);
-  if (kind === undefined) return { ok: await verifyAgainstDummy(password), needsUpgrade: false };
+  // A hash above the cost caps (written around the import's check) is never computed: a wrong password, at a normal cost.
+  if (kind === undefined || !withinCostCaps(stored, kind)) return { ok: await verifyAgainstDummy(password), needsUpgrade: false };
   if ((kind.kind === 'argon2id' && isCurrentArgon2(stored)) || kind.kind === 'wrapped') return verifyKnownFormat(stored, kind, password);
   const [verification] = await Promise.all([verifyKnownFormat(stored, kind, password), verifyAgainstDummy(password)]);
   return verification;

@@ -1,10 +1,12 @@
 import type { Selectable } from 'kysely';
+import type { Queryable } from '../../../db/database.js';
 import type { Account, PasswordCredentialsTable, User } from '../../../db/schema.js';
 import { reserveIds } from '../../../db/sequences.js';
 import { AppError } from '../../../errors.js';
 import { recordAudit, type Actor } from '../../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { findUserByEmail, getCredentialForVerification } from '../../users/users.repo.js';
+import { mayAuthenticate } from '../../users/user-standing.js';
+import { findUserStandingByEmail, getCredentialForVerification } from '../../users/users.repo.js';
 import {
   checkLoginThrottle,
   clearLoginThrottle,
@@ -12,6 +14,8 @@ import {
   recordLoginFailure,
   type ThrottleSubject,
 } from '../throttle/login-throttle.service.js';
+import { endSessionsAndPasswordSteps } from '../sessions/sessions.repo.js';
+import { throughPasswordGate, type Hashing } from './password-gate.js';
 import { hashPassword, storedHashKind, verifyAgainstDummy, verifyStoredPassword, wrapLegacyHash } from './password-hashing.js';
 import { assertPasswordAllowed, PASSWORD_POLICY } from './password-policy.js';
 import {
@@ -24,7 +28,7 @@ import {
   type CredentialKey,
 } from './passwords.repo.js';
 
-export type PasswordServiceDeps = Pick<ServiceDeps, 'db' | 'clock'>;
+export type PasswordServiceDeps = Pick<ServiceDeps, 'db' | 'clock' | 'config' | 'log'>;
 type Credential = Selectable<PasswordCredentialsTable>;
 
 export interface PasswordSignInInput {
@@ -45,29 +49,44 @@ export type PasswordSignInResult = { outcome: 'ok'; user: User } | { outcome: 'm
 
 const REFUSED = { outcome: 'refused' } as const;
 
-/** The user and credential a password may sign in with; `undefined` for unknown, inactive or SSO-only users and users without one. */
+/** The user and credential a password may sign in with; `undefined` for unknown, inactive, deleted or SSO-only users and users without one. */
 async function findSignInCandidate(
   deps: PasswordServiceDeps,
   input: PasswordSignInInput,
 ): Promise<{ user: User; credential: Credential } | undefined> {
-  const user = await findUserByEmail(deps.db, input.account.id, input.realm, input.email);
-  if (user === undefined || user.active !== 1 || user.sso === 1) return undefined;
+  const standing = await findUserStandingByEmail(deps.db, input.account.id, input.realm, input.email);
+  if (!mayAuthenticate(standing) || standing.user.sso === 1) return undefined;
+  const { user } = standing;
   const credential = await getCredentialForVerification(deps.db, input.account.id, user.id);
   return credential === undefined ? undefined : { user, credential };
 }
 
-/** After a right password: upgrade the hash if it is not current argon2id, clear the email's counter, note the login. */
+/**
+ * Verifies a password against the candidate's hash (a dummy one when there is
+ * no candidate) and, when it is right and the hash is not current argon2id,
+ * computes the replacement: one step of hash work.
+ */
+async function verifyAndRehash(
+  candidate: { credential: Credential } | undefined,
+  password: string,
+): Promise<{ ok: boolean; upgradedHash: string | undefined }> {
+  if (candidate === undefined) return { ok: await verifyAgainstDummy(password), upgradedHash: undefined };
+  const verification = await verifyStoredPassword(candidate.credential.password_hash, password);
+  return { ok: verification.ok, upgradedHash: verification.ok && verification.needsUpgrade ? await hashPassword(password) : undefined };
+}
+
+/** After a right password: store the upgraded hash if there is one, clear the pair's counter, note the login. */
 async function completeSignIn(
   deps: PasswordServiceDeps,
-  input: { user: User; credential: Credential; password: string; needsUpgrade: boolean; emailSubject: ThrottleSubject | undefined },
+  input: { user: User; credential: Credential; upgradedHash: string | undefined; subjects: readonly ThrottleSubject[] },
 ): Promise<PasswordSignInResult> {
   const { user, credential } = input;
   const key: CredentialKey = { accountId: Number(user.account_id), userId: Number(user.id) };
-  const upgraded = input.needsUpgrade ? await hashPassword(input.password) : undefined;
+  const upgraded = input.upgradedHash;
   const mustChange = credential.must_change === 1;
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
-    if (input.emailSubject !== undefined) await clearLoginThrottle({ db: tx, clock: deps.clock }, key.accountId, input.emailSubject);
+    await clearLoginThrottle({ db: tx, clock: deps.clock }, key.accountId, input.subjects);
     // A password changed since it was read keeps its new hash: the upgrade is simply skipped.
     if (upgraded !== undefined && (await replacePasswordHash(tx, key, credential.password_hash, upgraded))) {
       const from = storedHashKind(credential.password_hash);
@@ -89,43 +108,39 @@ async function completeSignIn(
 }
 
 /**
- * Checks an email and password for a sign-in. Every refusal costs the same:
- * an unknown email, a user without a password, an SSO-only or inactive user
- * and a throttled attempt each spend a dummy argon2id verification, like a
- * wrong password. Failures count against the email and the client address
- * (see `login-throttle.service.ts`), for unknown emails too, so the throttle
- * tells nothing either. A right password on a hash that is not current
- * argon2id is re-hashed (audit `password.upgraded`); `last_login_at` moves
- * only on `ok`; `must_change` comes only after a right password.
+ * Checks an email and password for a sign-in (web or API), through the
+ * password gate (per-address budget, hashing slots: `password-gate.ts`).
+ * Every refusal by password costs the same: an unknown email, a user without
+ * a password, an SSO-only or inactive user each spend a dummy argon2id
+ * verification, like a wrong password. Failures count against the (email,
+ * address) pair, the address, the email and the account (see
+ * `login-throttle.service.ts`), for unknown emails too, so the throttle tells
+ * nothing either. A locked pair or address is refused without hashing: the
+ * lock is the client's own doing, so its speed tells it nothing new. A right
+ * password on a hash that is not current argon2id is re-hashed (audit
+ * `password.upgraded`); `last_login_at` moves only on `ok`; `must_change`
+ * comes only after a right password.
  *
  * @example
  * const result = await verifyPasswordSignIn(deps, { account, realm: 'core', email, password, clientIp: request.ip });
  * if (result.outcome === 'refused') throw unauthenticated();
  */
 export async function verifyPasswordSignIn(deps: PasswordServiceDeps, input: PasswordSignInInput): Promise<PasswordSignInResult> {
+  return throughPasswordGate(deps, input.clientIp, (hashing) => checkSignInPassword(deps, input, hashing));
+}
+
+async function checkSignInPassword(deps: PasswordServiceDeps, input: PasswordSignInInput, hashing: Hashing): Promise<PasswordSignInResult> {
   const subjects = loginThrottleSubjects(input.email, input.clientIp);
   const accountId = input.account.id;
-  const throttle = await checkLoginThrottle(deps, accountId, subjects);
-  if (throttle.locked) {
-    // Locked even for the right password; the attempt does not count, so a lock never feeds itself.
-    await verifyAgainstDummy(input.password);
-    return REFUSED;
-  }
+  // Locked even for the right password, from this address; the attempt does not count, so a lock never feeds itself.
+  if ((await checkLoginThrottle(deps, accountId, subjects)).locked) return REFUSED;
   const candidate = await findSignInCandidate(deps, input);
-  const verification =
-    candidate === undefined
-      ? { ok: await verifyAgainstDummy(input.password), needsUpgrade: false }
-      : await verifyStoredPassword(candidate.credential.password_hash, input.password);
+  const verification = await hashing(() => verifyAndRehash(candidate, input.password));
   if (candidate === undefined || !verification.ok) {
-    await recordLoginFailure(deps, accountId, subjects);
+    await recordLoginFailure(deps, accountId, subjects, candidate && { type: 'user', id: Number(candidate.user.id) });
     return REFUSED;
   }
-  return completeSignIn(deps, {
-    ...candidate,
-    password: input.password,
-    needsUpgrade: verification.needsUpgrade,
-    emailSubject: subjects.find((subject) => subject.kind === 'email'),
-  });
+  return completeSignIn(deps, { ...candidate, upgradedHash: verification.upgradedHash, subjects });
 }
 
 export type PasswordChangeReason = 'self' | 'forced' | 'admin' | 'reset';
@@ -138,9 +153,30 @@ export interface ChangePasswordInput {
   reason: PasswordChangeReason;
   /** Self-service: the password the user signs in with now, which must verify. */
   currentPassword?: string;
+  /**
+   * The address of the client whose request makes the change: its password
+   * budget pays for the checks (`password-gate.ts`). Omitted only where no
+   * remote client drives it (the CLI).
+   */
+  clientIp?: string | null;
+  /**
+   * Self-service from a web session: that session stays signed in. Every
+   * other session of the user ends with the change, whatever the reason.
+   */
+  keepSessionId?: number | null;
+  /** Runs first in the change's transaction (spending the reset link or change step that allowed it); throwing cancels the change. */
+  inTransaction?: (tx: Queryable) => Promise<void>;
 }
 
-const ssoOnly = (): AppError =>
+/** `sessions.revoked_reason` of the sessions a change ends. */
+const SESSION_END_REASON: Record<PasswordChangeReason, string> = {
+  self: 'password_changed',
+  forced: 'password_changed',
+  admin: 'password_set_by_admin',
+  reset: 'password_reset',
+};
+
+export const ssoOnly = (): AppError =>
   new AppError(
     'PasswordNotAllowed',
     422,
@@ -161,25 +197,28 @@ const currentPasswordIncorrect = (): AppError =>
 const tooManyAttempts = (retryAfterSeconds: number): AppError =>
   new AppError('TooManyAttempts', 429, `Too many incorrect passwords for this user. Try again in ${retryAfterSeconds} seconds.`, {
     details: { retry_after_seconds: retryAfterSeconds },
+    retryAfterSeconds,
   });
 
-/** Self-service changes prove the current password, throttled like a sign-in (per email) so they are no guessing oracle. */
+/** Self-service changes prove the current password, throttled like a sign-in (per email and address) so they are no guessing oracle. */
 async function checkCurrentPassword(
   deps: PasswordServiceDeps,
   input: ChangePasswordInput,
   credential: Credential | undefined,
   currentPassword: string,
+  hashing: Hashing,
 ): Promise<void> {
   const accountId = input.account.id;
-  const subjects = loginThrottleSubjects(input.user.email, null);
+  const subjects = loginThrottleSubjects(input.user.email, input.clientIp);
   const throttle = await checkLoginThrottle(deps, accountId, subjects);
   if (throttle.locked) throw tooManyAttempts(throttle.retryAfterSeconds);
-  const verification =
+  const verification = await hashing(async () =>
     credential === undefined
       ? { ok: await verifyAgainstDummy(currentPassword) }
-      : await verifyStoredPassword(credential.password_hash, currentPassword);
+      : verifyStoredPassword(credential.password_hash, currentPassword),
+  );
   if (!verification.ok) {
-    await recordLoginFailure(deps, accountId, subjects);
+    await recordLoginFailure(deps, accountId, subjects, { type: 'user', id: Number(input.user.id) });
     throw currentPasswordIncorrect();
   }
 }
@@ -191,11 +230,14 @@ async function historyEntryFor(previousHash: string | undefined): Promise<string
 }
 
 /**
- * Sets a user's new password: checks the policy (including reuse of the
+ * Sets a user's new password, through the password gate (`password-gate.ts`:
+ * the client's budget, then a hashing slot): checks the policy (including reuse of the
  * current password and the last `PASSWORD_POLICY.historySize`), hashes it
  * with argon2id, then in one transaction stores it (clearing any pending
- * forced change), appends the previous hash to the history (trimmed), and
- * writes the audit event `password.changed` with the reason. SSO-only users
+ * forced change), appends the previous hash to the history (trimmed),
+ * spends every outstanding reset link and change step and ends the user's
+ * sessions (all but `keepSessionId` on a self-service change), and writes
+ * the audit event `password.changed` with the reason. SSO-only users
  * cannot have one (422). With `currentPassword` (self-service) it must
  * verify first (422 `CurrentPasswordIncorrect`, 429 when throttled).
  *
@@ -203,19 +245,30 @@ async function historyEntryFor(previousHash: string | undefined): Promise<string
  * await changePassword(deps, { account, user, newPassword, actor: { type: 'user', id: user.id }, reason: 'self', currentPassword });
  */
 export async function changePassword(deps: PasswordServiceDeps, input: ChangePasswordInput): Promise<{ passwordChangedAt: string }> {
+  return throughPasswordGate(deps, input.clientIp ?? null, (hashing) => changePasswordAdmitted(deps, input, hashing));
+}
+
+async function changePasswordAdmitted(
+  deps: PasswordServiceDeps,
+  input: ChangePasswordInput,
+  hashing: Hashing,
+): Promise<{ passwordChangedAt: string }> {
   const { account, user } = input;
   if (user.sso === 1) throw ssoOnly();
   const key: CredentialKey = { accountId: account.id, userId: Number(user.id) };
   const credential = await getCredentialForVerification(deps.db, key.accountId, key.userId);
-  if (input.currentPassword !== undefined) await checkCurrentPassword(deps, input, credential, input.currentPassword);
+  if (input.currentPassword !== undefined) await checkCurrentPassword(deps, input, credential, input.currentPassword, hashing);
 
   const history = await readPasswordHistoryForVerification(deps.db, key, PASSWORD_POLICY.historySize);
   const previousHashes = credential === undefined ? history : [credential.password_hash, ...history];
-  await assertPasswordAllowed(input.newPassword, { email: user.email, previousHashes });
+  await hashing(() => assertPasswordAllowed(input.newPassword, { email: user.email, previousHashes }));
 
-  const [passwordHash, historyHash] = await Promise.all([hashPassword(input.newPassword), historyEntryFor(credential?.password_hash)]);
+  const [passwordHash, historyHash] = await hashing(() =>
+    Promise.all([hashPassword(input.newPassword), historyEntryFor(credential?.password_hash)]),
+  );
   const changedAt = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
+    if (input.inTransaction !== undefined) await input.inTransaction(tx);
     if (!(await setNewPassword(tx, key, credential?.password_hash, { passwordHash, changedAt }))) {
       throw new AppError('PasswordChangeConflict', 409, "The user's password changed while this change was being made. Try again.");
     }
@@ -230,6 +283,33 @@ export async function changePassword(deps: PasswordServiceDeps, input: ChangePas
       target: { type: 'user', id: key.userId },
       data: { reason: input.reason },
     });
+    await endWhatTheOldPasswordOpened(tx, deps, input, key, changedAt);
   });
   return { passwordChangedAt: changedAt };
+}
+
+/**
+ * The credential lifecycle's one rule, in the change's transaction: a new
+ * password spends every outstanding reset link and forced-change step of the
+ * user, and ends their sessions (all but the current one on a self-service
+ * change; all of them when an admin sets it, on a reset and a forced change).
+ */
+async function endWhatTheOldPasswordOpened(
+  tx: Queryable,
+  deps: PasswordServiceDeps,
+  input: ChangePasswordInput,
+  key: CredentialKey,
+  now: string,
+): Promise<void> {
+  const keepSessionId = input.reason === 'self' ? (input.keepSessionId ?? null) : null;
+  const ended = await endSessionsAndPasswordSteps(tx, key, { keepSessionId, now, reason: SESSION_END_REASON[input.reason] });
+  if (ended.sessions > 0) {
+    await recordAudit(tx, deps.clock, {
+      accountId: key.accountId,
+      actor: input.actor,
+      action: 'session.revoked',
+      target: { type: 'user', id: key.userId },
+      data: { sessions: ended.sessions, reason: SESSION_END_REASON[input.reason] },
+    });
+  }
 }

@@ -93,3 +93,32 @@ export async function findUsableChangeStep(
     .where('expires_at', '>', now)
     .executeTakeFirst();
 }
+
+/**
+ * Ends what a new password must end, in the transaction that stores it:
+ * every unused reset link and forced-change step of the user (marked used,
+ * so none can set a password again), and every live session except
+ * `keepSessionId`. Returns how many of each.
+ */
+export async function endSessionsAndPasswordSteps(
+  db: Queryable,
+  key: { accountId: number; userId: number },
+  options: { keepSessionId: number | null; now: string; reason: string },
+): Promise<{ sessions: number; steps: number }> {
+  const steps = await db
+    .updateTable('password_change_steps')
+    .set({ used_at: options.now })
+    .where('account_id', '=', key.accountId)
+    .where('user_id', '=', key.userId)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  let sessions = db
+    .updateTable('sessions')
+    .set({ revoked_at: options.now, revoked_reason: options.reason })
+    .where('account_id', '=', key.accountId)
+    .where('user_id', '=', key.userId)
+    .where('revoked_at', 'is', null);
+  if (options.keepSessionId !== null) sessions = sessions.where('id', '!=', options.keepSessionId);
+  const revoked = await sessions.executeTakeFirst();
+  return { sessions: Number(revoked.numUpdatedRows), steps: Number(steps.numUpdatedRows) };
+}

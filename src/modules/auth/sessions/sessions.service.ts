@@ -4,7 +4,8 @@ import type { Account, User } from '../../../db/schema.js';
 import { notFound } from '../../../errors.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { findUserById } from '../../users/users.repo.js';
+import { mayAuthenticate } from '../../users/user-standing.js';
+import { findUserStandingById } from '../../users/users.repo.js';
 import type { Principal } from '../principal.js';
 import { constantTimeEqual, hashSecretToken, issueSecretToken } from '../secret-tokens.js';
 import { CSRF_HEADER, csrfTokenFor, readCookie, SESSION_COOKIE } from './session-cookie.js';
@@ -70,7 +71,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The session channel of authentication: a live, unexpired, recently used
- * session of an active user of the account the Host names. Writes must carry
+ * session of an active, undeleted user of the account the Host names. Writes must carry
  * the session's CSRF token.
  */
 export function sessionAuthenticator(deps: ServiceDeps) {
@@ -82,8 +83,9 @@ export function sessionAuthenticator(deps: ServiceDeps) {
     if (session === undefined || Number(session.account_id) !== hostAccount.id) return null;
     const lastSeen = new Date(session.last_seen_at).getTime();
     if (now.getTime() - lastSeen > SESSION_IDLE_SECONDS * 1000) return null;
-    const user = await findUserById(deps.db, hostAccount.id, Number(session.user_id));
-    if (user?.active !== 1) return null;
+    const standing = await findUserStandingById(deps.db, hostAccount.id, Number(session.user_id));
+    if (!mayAuthenticate(standing)) return null;
+    const { user } = standing;
     if (!SAFE_METHODS.has(request.method)) {
       const sent = request.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !constantTimeEqual(sent, csrfTokenFor(token))) {

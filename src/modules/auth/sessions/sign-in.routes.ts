@@ -31,13 +31,13 @@ const clientOf = (request: FastifyRequest): ClientInfo => ({ ip: request.ip, use
 
 /** Web sign-in, the forced change step, sign-out and password reset. */
 export function signInRoutes(deps: ServiceDeps) {
-  // Guessing is slowed per user and address in the service; this cap guards the hashing capacity.
-  const throttled = { rateLimit: { max: deps.config.passwordRateLimit, timeWindow: '1 minute' } };
+  // Password checks spend the client's budget in the password gate (passwords/password-gate.ts), across
+  // routes; reset requests send mail and check no password, so they keep a cap of their own.
+  const resetRequests = { rateLimit: { max: deps.config.passwordRateLimit, timeWindow: '1 minute' } };
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     app.post<{ Body: { email: string; password: string; realm?: string } }>(
       '/access/sign_in',
       {
-        config: throttled,
         schema: {
           tags: ['sign-in'],
           summary: 'Sign in with email and password; yields a session cookie, or a change step when a new password is required',
@@ -71,7 +71,6 @@ export function signInRoutes(deps: ServiceDeps) {
     app.post<{ Body: { change_token: string; password: string } }>(
       '/access/password_change',
       {
-        config: throttled,
         schema: {
           tags: ['sign-in'],
           summary: 'Complete a forced password change with the change step of sign-in',
@@ -123,7 +122,7 @@ export function signInRoutes(deps: ServiceDeps) {
     app.post<{ Body: { email: string; realm?: string } }>(
       '/access/password_reset',
       {
-        config: throttled,
+        config: resetRequests,
         schema: {
           tags: ['sign-in'],
           summary: 'Email a password reset link; answers the same whether or not the address exists',
@@ -138,7 +137,7 @@ export function signInRoutes(deps: ServiceDeps) {
       },
       async (request, reply) => {
         const account = requireHostAccount(request);
-        const resetPageUrl = `${request.protocol}://${request.host}/access/password_reset`;
+        const resetPageUrl = `${request.publicOrigin}/access/password_reset`;
         // The lookup runs as a job, so the answer's timing tells nothing about the address.
         await deps.jobs.enqueue(passwordResetRequestJob, {
           accountId: account.id,
@@ -156,7 +155,6 @@ export function signInRoutes(deps: ServiceDeps) {
     app.post<{ Body: { token: string; password: string } }>(
       '/access/password_reset/complete',
       {
-        config: throttled,
         schema: {
           tags: ['sign-in'],
           summary: 'Set a new password with a reset link token',
@@ -166,7 +164,7 @@ export function signInRoutes(deps: ServiceDeps) {
       },
       async (request) => {
         const account = requireHostAccount(request);
-        await completePasswordReset(deps, { account, token: request.body.token, newPassword: request.body.password });
+        await completePasswordReset(deps, { account, token: request.body.token, newPassword: request.body.password, clientIp: request.ip });
         return { status: 'password_changed' };
       },
     );

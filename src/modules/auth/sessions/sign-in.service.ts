@@ -1,14 +1,16 @@
+import type { Queryable } from '../../../db/database.js';
 import { reserveIds } from '../../../db/sequences.js';
 import type { Account, User } from '../../../db/schema.js';
 import { AppError } from '../../../errors.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { enqueueMessage } from '../../courier/outbox.service.js';
-import { findUserById, findUserByEmail } from '../../users/users.repo.js';
+import { mayAuthenticate } from '../../users/user-standing.js';
+import { findUserStandingByEmail, findUserStandingById } from '../../users/users.repo.js';
 import { changePassword, verifyPasswordSignIn } from '../passwords/passwords.service.js';
 import { hashSecretToken, issueSecretToken } from '../secret-tokens.js';
 import { consumeChangeStep, findUsableChangeStep, insertChangeStep, type ChangeStepRow } from './sessions.repo.js';
-import { revokeUserSessions, startSession, type StartedSession } from './sessions.service.js';
+import { startSession, type StartedSession } from './sessions.service.js';
 
 export const CHANGE_STEP_SECONDS = 10 * 60;
 export const RESET_LINK_SECONDS = 60 * 60;
@@ -83,15 +85,23 @@ const stepRefused = (what: string): AppError =>
 
 async function userOfStep(deps: ServiceDeps, account: Account, step: ChangeStepRow | undefined, what: string): Promise<User> {
   if (step === undefined || Number(step.account_id) !== account.id) throw stepRefused(what);
-  const user = await findUserById(deps.db, account.id, Number(step.user_id));
-  if (user === undefined) throw stepRefused(what);
-  return user;
+  const standing = await findUserStandingById(deps.db, account.id, Number(step.user_id));
+  if (!mayAuthenticate(standing)) throw stepRefused(what);
+  return standing.user;
 }
+
+/** Spends the step that allows a change, in the change's own transaction: of two racing requests, one changes the password. */
+const spendStep =
+  (tokenHash: string, purpose: ChangeStepRow['purpose'], what: string, clock: ServiceDeps['clock']) =>
+  async (tx: Queryable): Promise<void> => {
+    if ((await consumeChangeStep(tx, tokenHash, purpose, clock.now().toISOString())) === undefined) throw stepRefused(what);
+  };
 
 /**
  * Ends a forced-change step: the new password must pass the policy (a refusal
- * leaves the step usable until it expires); then the step is spent, every
- * other session is revoked and a new one starts.
+ * leaves the step usable until it expires); then, with the password, the
+ * step and every other one is spent and every session revoked
+ * (`changePassword`), and a new session starts.
  */
 export async function completeForcedChange(
   deps: ServiceDeps,
@@ -111,10 +121,9 @@ export async function completeForcedChange(
     newPassword: input.newPassword,
     actor: { type: 'user', id: user.id },
     reason: 'forced',
+    clientIp: input.client.ip,
+    inTransaction: spendStep(tokenHash, 'forced_change', 'password change step', deps.clock),
   });
-  if ((await consumeChangeStep(deps.db, tokenHash, 'forced_change', deps.clock.now().toISOString())) === undefined)
-    throw stepRefused('password change step');
-  await revokeUserSessions(deps, { account: input.account, user, actor: user, reason: 'password_changed' });
   const session = await startSession(deps, { account: input.account, user, ...input.client, method: 'forced_password_change' });
   return { user, session };
 }
@@ -128,8 +137,9 @@ export async function requestPasswordReset(
   deps: ServiceDeps,
   input: { account: Account; realm: string; email: string; resetPageUrl: string },
 ): Promise<void> {
-  const user = await findUserByEmail(deps.db, input.account.id, input.realm, input.email);
-  if (user?.active !== 1 || user.sso === 1) return;
+  const standing = await findUserStandingByEmail(deps.db, input.account.id, input.realm, input.email);
+  if (!mayAuthenticate(standing) || standing.user.sso === 1) return;
+  const { user } = standing;
   await deps.db.transaction().execute(async (tx) => {
     const { token, step } = await issueChangeStep({ ...deps, db: tx }, input.account, user, 'reset', RESET_LINK_SECONDS);
     await enqueueMessage(deps, tx, {
@@ -154,10 +164,10 @@ export async function requestPasswordReset(
   });
 }
 
-/** Completes a reset: policy-checked new password, link spent, every session revoked. */
+/** Completes a reset: policy-checked new password; with it, the link and every other one spent and every session revoked (`changePassword`). */
 export async function completePasswordReset(
   deps: ServiceDeps,
-  input: { account: Account; token: string; newPassword: string },
+  input: { account: Account; token: string; newPassword: string; clientIp: string | null },
 ): Promise<void> {
   const tokenHash = hashSecretToken(input.token);
   const user = await userOfStep(
@@ -172,7 +182,7 @@ export async function completePasswordReset(
     newPassword: input.newPassword,
     actor: { type: 'user', id: user.id },
     reason: 'reset',
+    clientIp: input.clientIp,
+    inTransaction: spendStep(tokenHash, 'reset', 'reset link', deps.clock),
   });
-  if ((await consumeChangeStep(deps.db, tokenHash, 'reset', deps.clock.now().toISOString())) === undefined) throw stepRefused('reset link');
-  await revokeUserSessions(deps, { account: input.account, user, actor: user, reason: 'password_reset' });
 }

@@ -97,6 +97,18 @@ export async function verifySsoJwt(deps: ServiceDeps, account: Account, token: s
     name: optionalString(payload, 'name'),
     externalId: optionalString(payload, 'external_id'),
     assertionId: `jwt:${jti}`,
-    replayableUntil: new Date(((payload.iat ?? 0) + JWT_IAT_WINDOW_SECONDS) * 1000),
+    replayableUntil: acceptedUntil(payload.iat ?? 0),
   };
+}
+
+/**
+ * The end (exclusive) of the time a token issued at `iat` is accepted. jose
+ * compares whole seconds: it accepts while floor(now) - iat <= the window,
+ * that is through the whole last second, up to the next one.
+ *
+ * @example
+ * acceptedUntil(1_000_000).toISOString(); // iat + 181 s: the last accepted instant is iat + 180.999 s
+ */
+export function acceptedUntil(iat: number): Date {
+  return new Date((Math.floor(iat + JWT_IAT_WINDOW_SECONDS) + 1) * 1000);
 }

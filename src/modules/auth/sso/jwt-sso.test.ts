@@ -61,7 +61,8 @@ describe.each(backends)('JWT single sign-on on %s', (backend) => {
   beforeAll(async () => {
     database = await openTestDatabase(backend);
     deps = testDeps(database);
-    app = await buildTestApp(deps, { config: { ...deps.config, logLevel: 'info' }, logStream });
+    // Links and return URLs come from RIPOSTE_PUBLIC_URL: here the accounts' pages are http://{subdomain}.localhost.
+    app = await buildTestApp(deps, { config: { ...deps.config, logLevel: 'info', publicUrl: 'http://localhost' }, logStream });
     acme = await insertAccount(database.db, 'acme');
     globex = await insertAccount(database.db, 'globex');
     await enableJwt(acme, ACME_SECRET);
@@ -153,6 +154,9 @@ describe.each(backends)('JWT single sign-on on %s', (backend) => {
       'https://evil.test/phish',
       '//evil.test/phish',
       '/\\evil.test/phish',
+      '/.//evil.test/phish',
+      '/%2F%2Fevil.test/phish',
+      '/\t/evil.test/phish',
       `https://${hostOf(globex)}/agent`,
       'javascript:alert(1)',
     ]) {

@@ -57,7 +57,8 @@ describe.each(backends)('SAML single sign-on on %s', (backend) => {
   beforeAll(async () => {
     database = await openTestDatabase(backend);
     deps = testDeps(database);
-    app = await buildTestApp(deps);
+    // SP URLs come from RIPOSTE_PUBLIC_URL: here the accounts' pages are http://{subdomain}.localhost.
+    app = await buildTestApp(deps, { config: { ...deps.config, publicUrl: 'http://localhost' } });
     acme = await insertAccount(database.db, 'acme');
     const admin = await insertUser(database.db, acme, 'admin@acme.test', { role: 'admin' });
     const session = await signInDirectly(deps, acme, admin);

@@ -50,7 +50,8 @@ describe.each(backends)('SSO configuration on %s', (backend) => {
   beforeAll(async () => {
     database = await openTestDatabase(backend);
     deps = testDeps(database);
-    app = await buildTestApp(deps, { config: { ...deps.config, logLevel: 'info' }, logStream });
+    // SP URLs come from RIPOSTE_PUBLIC_URL: here the accounts' pages are http://{subdomain}.localhost.
+    app = await buildTestApp(deps, { config: { ...deps.config, logLevel: 'info', publicUrl: 'http://localhost' }, logStream });
     acme = await insertAccount(database.db, 'acme');
     globex = await insertAccount(database.db, 'globex');
     acmeAdmin = await sessionOf(acme, 'admin');

@@ -5,6 +5,9 @@ import { AppError } from '../../../errors.js';
 import { recordAudit, type AuditEventInput } from '../../../platform/audit/audit.service.js';
 import { maskToProducts, productsToMask, REALM_OF } from '../../../platform/products.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
+import { linkAccountOwners } from '../../accounts/account-owner.repo.js';
+import { isAccountOwner } from '../../users/account-owner.js';
+import { findDeletedUser } from '../../users/deleted-users.repo.js';
 import { findUserByEmail, insertUser, updateUser } from '../../users/users.repo.js';
 import { startSession, type StartedSession } from '../sessions/sessions.service.js';
 import { consumeAssertionId, findUserByExternalId } from './sso.repo.js';
@@ -23,7 +26,7 @@ export interface SsoIdentity {
   externalId: string | null;
   /** Single-use id, namespaced by method: `jwt:<jti>`, `saml:<assertion ID>`. */
   assertionId: string;
-  /** Until when the token could still be accepted; its replay record lives that long. */
+  /** When the token stops being accepted (exclusive); its replay record outlives that by `SSO_REPLAY_MARGIN_SECONDS`. */
   replayableUntil: Date;
 }
 
@@ -31,6 +34,14 @@ export interface SsoClient {
   ip: string | null;
   userAgent: string | null;
 }
+
+/**
+ * How long a spent assertion id is remembered past the end of its token's
+ * acceptance window: the clocks of the processes that check tokens may
+ * differ, and a record forgotten by one a moment early would let another
+ * accept the token again.
+ */
+export const SSO_REPLAY_MARGIN_SECONDS = 5 * 60;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -46,6 +57,9 @@ export function normalizeSsoEmail(email: unknown, field: string): string {
 }
 
 const conflict = (message: string): AppError => new AppError('SsoUserConflict', 409, message);
+
+const deletedRefused = (): AppError =>
+  new AppError('Forbidden', 403, 'This user was deleted from this account and cannot sign in. Ask an admin of the account for a new user.');
 
 /** The core products the account has: what a user created by SSO may use. */
 const coreProductsMask = (account: Account): number =>
@@ -76,6 +90,8 @@ async function createSsoUser(
     external_id: identity.externalId,
   };
   await insertUser(tx, user);
+  // The owner's first sign-in may be this one.
+  await linkAccountOwners(tx, [account.id]);
   const audit: AuditEventInput = {
     accountId: account.id,
     actor: { type: 'user', id: user.id },
@@ -87,10 +103,16 @@ async function createSsoUser(
   return { user, audit: [audit] };
 }
 
-/** Brings a known user in line with what the identity provider says, and makes it SSO-only. */
+/**
+ * Brings a known user in line with what the identity provider says, and
+ * makes it SSO-only. A deleted user is refused, whatever its `active` flag.
+ * The account owner keeps their email and password: only they change those.
+ */
 async function updateSsoUser(tx: Tx, account: Account, user: User, identity: SsoIdentity, method: SsoMethod, now: string) {
+  if ((await findDeletedUser(tx, account.id, user.id)) !== undefined) throw deletedRefused();
   if (user.active !== 1)
     throw new AppError('Forbidden', 403, 'This user is suspended in this account; ask an admin of the account to reactivate it.');
+  const owner = await isAccountOwner(tx, account.id, user.id);
   const changes: Partial<User> = { last_login_at: now };
   const changed: string[] = [];
   if (identity.externalId !== null && user.external_id === null) {
@@ -101,7 +123,7 @@ async function updateSsoUser(tx: Tx, account: Account, user: User, identity: Sso
     changes.name = identity.name;
     changed.push('name');
   }
-  if (identity.email !== user.email) {
+  if (identity.email !== user.email && !owner) {
     // Matched by external id under a new address: take it unless another user has it.
     if ((await findUserByEmail(tx, account.id, SSO_REALM, identity.email)) !== undefined) {
       throw conflict(
@@ -113,7 +135,7 @@ async function updateSsoUser(tx: Tx, account: Account, user: User, identity: Sso
   }
   if (changed.length > 0) changes.updated_at = now;
   const audit: AuditEventInput[] = [];
-  if (user.sso !== 1) {
+  if (user.sso !== 1 && !owner) {
     changes.sso = 1;
     changes.updated_at = now;
     // From now on the user signs in only through the identity provider: passwords are refused.
@@ -135,7 +157,8 @@ async function updateSsoUser(tx: Tx, account: Account, user: User, identity: Sso
       personal: { userId: user.id, values: { email: changes.email ?? user.email, name: changes.name ?? user.name } },
     });
   }
-  await updateUser(tx, account.id, user.id, changes);
+  // Deleted meanwhile: never brought back to sign in.
+  if (!(await updateUser(tx, account.id, user.id, changes))) throw deletedRefused();
   return { user: { ...user, ...changes }, audit };
 }
 
@@ -166,7 +189,8 @@ export async function signInWithSso(
   const { account, identity, method } = input;
   const now = deps.clock.now().toISOString();
   const user = await deps.db.transaction().execute(async (tx) => {
-    if (!(await consumeAssertionId(tx, account.id, identity.assertionId, identity.replayableUntil.toISOString(), now))) {
+    const forgetAt = new Date(identity.replayableUntil.getTime() + SSO_REPLAY_MARGIN_SECONDS * 1000).toISOString();
+    if (!(await consumeAssertionId(tx, account.id, identity.assertionId, forgetAt, now))) {
       throw invalidSsoToken(
         'replayed',
         method === 'jwt'

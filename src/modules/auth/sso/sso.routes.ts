@@ -6,7 +6,7 @@ import { requirePrincipal } from '../principal.js';
 import { setSessionCookie } from '../sessions/session-cookie.js';
 import { SESSION_LIFETIME_SECONDS } from '../sessions/sessions.service.js';
 import { verifySsoJwt } from './jwt-sso.service.js';
-import { safeReturnPath } from './return-to.js';
+import { safeReturnPath } from '../../../platform/http/return-path.js';
 import { serviceProviderMetadata, verifySamlResponse } from './saml-sso.service.js';
 import { spEndpointsFor } from './sp-endpoints.js';
 import { showSsoConfig, updateSsoConfig } from './sso-config.service.js';
@@ -24,7 +24,8 @@ import {
   type SsoConfigInput,
 } from './sso.schema.js';
 
-const originOf = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
+/** The SAML audience, ACS and return URLs: the account's configured origin, never the request's Host or X-Forwarded-Host. */
+const originOf = (request: FastifyRequest): string => request.publicOrigin;
 
 const configBody = { type: 'object', properties: { sso: ssoConfigViewSchema } } as const;
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 422: errorSchema } as const;

@@ -30,6 +30,12 @@ export interface LockSchedule {
   lockedUntil: readonly string[];
 }
 
+/** A counter's key and, for the counters about one email, that email (erasure and alerts find rows by it). */
+export interface CounterKey {
+  subject: string;
+  email: string | null;
+}
+
 /**
  * Counts one failure for each of `subjects` in one upsert statement, so
  * concurrent attempts from any number of processes all count. A counter
@@ -38,7 +44,7 @@ export interface LockSchedule {
  */
 export async function countFailures(
   db: Queryable,
-  input: { accountId: number; subjects: readonly string[]; now: string; decayBefore: string; schedule: LockSchedule },
+  input: { accountId: number; subjects: readonly CounterKey[]; now: string; decayBefore: string; schedule: LockSchedule },
 ): Promise<void> {
   const { accountId, subjects, now, decayBefore, schedule } = input;
   if (subjects.length === 0) return;
@@ -53,7 +59,16 @@ export async function countFailures(
   const firstLock = schedule.freeFailures >= 1 ? null : last;
   await db
     .insertInto('login_throttles')
-    .values(subjects.map((subject) => ({ account_id: accountId, subject, failures: 1, last_failure_at: now, locked_until: firstLock })))
+    .values(
+      subjects.map(({ subject, email }) => ({
+        account_id: accountId,
+        subject,
+        email,
+        failures: 1,
+        last_failure_at: now,
+        locked_until: firstLock,
+      })),
+    )
     .onConflict((conflict) =>
       conflict.columns(['account_id', 'subject']).doUpdateSet((eb) => ({
         failures,
@@ -62,6 +77,86 @@ export async function countFailures(
       })),
     )
     .execute();
+}
+
+/** A counter over a fixed window, just after counting one more. */
+export interface WindowCount {
+  count: number;
+  windowStartedAt: string;
+  alertedAt: string | null;
+}
+
+/**
+ * Counts one more for `key` in a fixed window: a window started at or before
+ * `windowStartedBefore` is over, and the count starts again from one with a
+ * new window at `now`. One upsert, atomic under concurrency; never locks.
+ */
+export async function countInWindow(
+  db: Queryable,
+  input: { accountId: number; key: CounterKey; now: string; windowStartedBefore: string },
+): Promise<WindowCount> {
+  const over = sql<boolean>`(login_throttles.window_started_at is null or login_throttles.window_started_at <= ${input.windowStartedBefore})`;
+  const row = await db
+    .insertInto('login_throttles')
+    .values({
+      account_id: input.accountId,
+      subject: input.key.subject,
+      email: input.key.email,
+      failures: 1,
+      last_failure_at: input.now,
+      locked_until: null,
+      window_started_at: input.now,
+    })
+    .onConflict((conflict) =>
+      conflict.columns(['account_id', 'subject']).doUpdateSet((eb) => ({
+        failures: sql<number>`(case when ${over} then 1 else login_throttles.failures + 1 end)`,
+        window_started_at: sql<string>`(case when ${over} then ${eb.ref('excluded.window_started_at')} else login_throttles.window_started_at end)`,
+        last_failure_at: eb.ref('excluded.last_failure_at'),
+      })),
+    )
+    .returning(['failures', 'window_started_at', 'alerted_at'])
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.failures), windowStartedAt: row.window_started_at ?? input.now, alertedAt: row.alerted_at };
+}
+
+/**
+ * Claims the alert of a counter's current window: true for exactly one
+ * caller per window, whichever process it runs in.
+ */
+export async function claimWindowAlert(
+  db: Queryable,
+  input: { accountId: number; subject: string; windowStartedAt: string; now: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('login_throttles')
+    .set({ alerted_at: input.now })
+    .where('account_id', '=', input.accountId)
+    .where('subject', '=', input.subject)
+    .where('window_started_at', '=', input.windowStartedAt)
+    .where((eb) => eb.or([eb('alerted_at', 'is', null), eb('alerted_at', '<', eb.ref('window_started_at'))]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * How many client addresses failed since `since`: for one email (its pair
+ * counters), or across the account (its address counters).
+ */
+export async function countFailingAddresses(
+  db: Queryable,
+  input: { accountId: number; email: string | null; since: string },
+): Promise<number> {
+  let query = db
+    .selectFrom('login_throttles')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('account_id', '=', input.accountId)
+    .where('last_failure_at', '>=', input.since);
+  query =
+    input.email === null
+      ? query.where('subject', 'like', 'ip:%')
+      : query.where('email', '=', input.email).where('subject', 'like', 'pair:%');
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Forgets a subject's failures (after a successful sign-in). */

@@ -1,56 +1,75 @@
 import net from 'node:net';
 import type { Queryable } from '../../../db/database.js';
 import type { Clock } from '../../../platform/clock.js';
+import type { WarnLog } from '../../../platform/service-deps.js';
 import { countFailures, deleteDecayedThrottles, deleteThrottle, findActiveLocks, type LockSchedule } from './login-throttle.repo.js';
+import { countSustainedFailures, type AlertKind, type AlertTarget } from './sustained-failures.js';
 
 /**
- * Password guessing is slowed per account and email, and per account and
- * client address, in the database so that every process shares the counts.
- * A subject's first failures are free; each later one locks it for twice as
- * long as the one before (2 s, 4 s, 8 s, ... up to 15 minutes). A counter
- * decays: an hour without failures and it starts again from zero. Nothing is
- * ever locked for longer than `maxLockSeconds`.
+ * Password guessing is slowed in the database, so that every process shares
+ * the counts, by four counters per failure:
  *
- * Counters are not audited: every guess would otherwise write to the
+ * - `pair`: one email from one client address. Locks: a few free failures,
+ *   then each one locks the pair for twice as long as the one before (2 s,
+ *   4 s, ... up to 15 minutes). Guessing at a user from one address stops
+ *   here, and it locks nobody else: the same user from another address is
+ *   not affected.
+ * - `ip`: one client address, across emails. Locks that address alike, with
+ *   more free failures (a whole office may sign in from one NAT address).
+ * - `email`: one email from every address, and `account`: every failure on
+ *   the account. These never lock, so no one can keep a user (or a staff
+ *   member) out by failing on purpose; they count over a fixed window and
+ *   raise an alert, once per window, when the count is high
+ *   (`sustained-failures.ts`).
+ *
+ * A lock counter decays: an hour without failures and it starts again from
+ * zero. Nothing is ever locked for longer than `maxLockSeconds`. Counters
+ * are not audited one by one: every guess would otherwise write to the
  * account's audit chain, which an attacker could flood.
  */
 export const LOGIN_THROTTLE_POLICY = Object.freeze({
-  /**
-   * Failures before the first lock. An address gets more: a whole office may
-   * sign in from one NAT address, and the email counter already stops
-   * guessing at one user.
-   */
-  freeFailures: Object.freeze({ email: 5, ip: 20 }),
+  /** Failures before the first lock, per locking counter. */
+  freeFailures: Object.freeze({ pair: 5, ip: 20 }),
   maxLockSeconds: 15 * 60,
   decaySeconds: 60 * 60,
 });
 
-export type ThrottleSubjectKind = keyof typeof LOGIN_THROTTLE_POLICY.freeFailures;
+export type LockKind = keyof typeof LOGIN_THROTTLE_POLICY.freeFailures;
+export type ThrottleSubjectKind = LockKind | AlertKind;
 
-/** What a counter is about: `email:ana@acme.test` or `ip:203.0.113.7`. */
+/** What a counter is about: `pair:203.0.113.7|ana@acme.test`, `ip:203.0.113.7`, `email:ana@acme.test` or `account`. */
 export interface ThrottleSubject {
   kind: ThrottleSubjectKind;
   key: string;
+  /** The (lower-cased) email of `pair` and `email` counters. */
+  email: string | null;
 }
 
 export type LoginThrottleState = { locked: false } | { locked: true; retryAfterSeconds: number };
 
-/** What the throttle needs: a database handle or a transaction, and the clock. */
+/** What the throttle needs: a database handle or a transaction, the clock, and where alerts are logged. */
 export interface ThrottleDeps {
   db: Queryable;
   clock: Clock;
+  log?: WarnLog;
 }
+
+const LOCK_KINDS: ReadonlySet<ThrottleSubjectKind> = new Set(Object.keys(LOGIN_THROTTLE_POLICY.freeFailures) as LockKind[]);
+const isLockKind = (kind: ThrottleSubjectKind): kind is LockKind => LOCK_KINDS.has(kind);
+
+/** The address of a pair whose client address is unknown (a call without one, never an HTTP request). */
+const UNKNOWN_ADDRESS = 'unknown';
 
 /**
  * How long a subject with `failures` failures in a row stays locked:
  * 0 while free, then 2^(failures − free) seconds, capped.
  *
  * @example
- * lockSeconds('email', 5); // 0
- * lockSeconds('email', 6); // 2
- * lockSeconds('email', 40); // 900
+ * lockSeconds('pair', 5); // 0
+ * lockSeconds('pair', 6); // 2
+ * lockSeconds('pair', 40); // 900
  */
-export function lockSeconds(kind: ThrottleSubjectKind, failures: number): number {
+export function lockSeconds(kind: LockKind, failures: number): number {
   const beyond = failures - LOGIN_THROTTLE_POLICY.freeFailures[kind];
   if (beyond <= 0) return 0;
   return Math.min(2 ** beyond, LOGIN_THROTTLE_POLICY.maxLockSeconds);
@@ -84,27 +103,34 @@ export function throttleAddress(ip: string): string {
       .map((group) => Number.parseInt(group, 16).toString(16));
     return `${network.join(':')}::/64`;
   }
-  return address.slice(0, 64);
+  // Never a `|`, which separates the address from the email in a pair's key.
+  return address.slice(0, 64).replaceAll('|', '_');
 }
 
 /**
- * The subjects a password attempt counts against: the email (lower-cased) and,
- * when known, the client address.
+ * The counters a password attempt counts against: the (email, address) pair,
+ * the address when known, the email, and the account.
  *
  * @example
- * loginThrottleSubjects('Ana@Acme.test', '203.0.113.7'); // [{ kind: 'email', key: 'email:ana@acme.test' }, { kind: 'ip', key: 'ip:203.0.113.7' }]
+ * loginThrottleSubjects('Ana@Acme.test', '203.0.113.7').map((s) => s.key);
+ * // ['pair:203.0.113.7|ana@acme.test', 'ip:203.0.113.7', 'email:ana@acme.test', 'account']
  */
 export function loginThrottleSubjects(email: string, clientIp: string | null | undefined): ThrottleSubject[] {
   // An email address has at most 254 characters; a longer one only pads the table.
-  const subjects: ThrottleSubject[] = [{ kind: 'email', key: `email:${email.toLowerCase().slice(0, 320)}` }];
-  if (clientIp !== null && clientIp !== undefined && clientIp.trim() !== '')
-    subjects.push({ kind: 'ip', key: `ip:${throttleAddress(clientIp)}` });
-  return subjects;
+  const normalized = email.toLowerCase().slice(0, 320);
+  const known = clientIp !== null && clientIp !== undefined && clientIp.trim() !== '';
+  const address = known ? throttleAddress(clientIp) : UNKNOWN_ADDRESS;
+  return [
+    { kind: 'pair', key: `pair:${address}|${normalized}`, email: normalized },
+    ...(known ? [{ kind: 'ip' as const, key: `ip:${address}`, email: null }] : []),
+    { kind: 'email', key: `email:${normalized}`, email: normalized },
+    { kind: 'account', key: 'account', email: null },
+  ];
 }
 
 const plusSeconds = (at: Date, seconds: number): string => new Date(at.getTime() + seconds * 1000).toISOString();
 
-/** Whether any of `subjects` is locked now and, if so, for how much longer (the longest of their locks). */
+/** Whether any locking counter among `subjects` is locked now and, if so, for how much longer (the longest of their locks). */
 export async function checkLoginThrottle(
   deps: ThrottleDeps,
   accountId: number,
@@ -114,7 +140,7 @@ export async function checkLoginThrottle(
   const locks = await findActiveLocks(
     deps.db,
     accountId,
-    subjects.map((subject) => subject.key),
+    subjects.filter((subject) => isLockKind(subject.kind)).map((subject) => subject.key),
     now.toISOString(),
   );
   if (locks.length === 0) return { locked: false };
@@ -122,7 +148,7 @@ export async function checkLoginThrottle(
   return { locked: true, retryAfterSeconds: Math.max(1, Math.ceil((until - now.getTime()) / 1000)) };
 }
 
-function scheduleFor(kind: ThrottleSubjectKind, now: Date): LockSchedule {
+function scheduleFor(kind: LockKind, now: Date): LockSchedule {
   const freeFailures = LOGIN_THROTTLE_POLICY.freeFailures[kind];
   const lockedUntil: string[] = [];
   for (let failures = freeFailures + 1; ; failures += 1) {
@@ -134,29 +160,45 @@ function scheduleFor(kind: ThrottleSubjectKind, now: Date): LockSchedule {
 }
 
 /**
- * Counts a failed attempt against each subject: one upsert per kind of
- * subject (each kind has its own schedule), atomic under concurrency.
+ * Counts a failed attempt against each subject: one upsert per locking kind
+ * (each has its own schedule), one per counting kind, all atomic under
+ * concurrency. When a counting kind reaches its alert threshold, the alert
+ * is raised once for the window (`target`: the user or staff member the email
+ * belongs to, when there is one).
  */
-export async function recordLoginFailure(deps: ThrottleDeps, accountId: number, subjects: readonly ThrottleSubject[]): Promise<void> {
+export async function recordLoginFailure(
+  deps: ThrottleDeps,
+  accountId: number,
+  subjects: readonly ThrottleSubject[],
+  target?: AlertTarget,
+): Promise<void> {
   const now = deps.clock.now();
   const decayBefore = plusSeconds(now, -LOGIN_THROTTLE_POLICY.decaySeconds);
-  const kinds = [...new Set(subjects.map((subject) => subject.kind))];
-  await Promise.all(
-    kinds.map((kind) =>
+  const lockKinds = [...new Set(subjects.map((subject) => subject.kind).filter(isLockKind))];
+  await Promise.all([
+    ...lockKinds.map((kind) =>
       countFailures(deps.db, {
         accountId,
-        subjects: subjects.filter((subject) => subject.kind === kind).map((subject) => subject.key),
+        subjects: subjects.filter((subject) => subject.kind === kind).map(({ key, email }) => ({ subject: key, email })),
         now: now.toISOString(),
         decayBefore,
         schedule: scheduleFor(kind, now),
       }),
     ),
-  );
+    ...subjects.flatMap((subject) =>
+      subject.kind === 'email' || subject.kind === 'account'
+        ? [countSustainedFailures(deps, { accountId, kind: subject.kind, key: { subject: subject.key, email: subject.email }, target })]
+        : [],
+    ),
+  ]);
 }
 
-/** After a successful sign-in: the email's counter starts again (the address's does not, or one known password would reset it). */
-export async function clearLoginThrottle(deps: ThrottleDeps, accountId: number, subject: ThrottleSubject): Promise<void> {
-  await deleteThrottle(deps.db, accountId, subject.key);
+/**
+ * After a right password: the pair's counter starts again. The address's
+ * does not (or one known password would reset it), nor do the counting ones.
+ */
+export async function clearLoginThrottle(deps: ThrottleDeps, accountId: number, subjects: readonly ThrottleSubject[]): Promise<void> {
+  for (const subject of subjects) if (subject.kind === 'pair') await deleteThrottle(deps.db, accountId, subject.key);
 }
 
 /**
