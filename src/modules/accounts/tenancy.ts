@@ -16,7 +16,7 @@ declare module 'fastify' {
 export type HostName = { kind: 'subdomain'; subdomain: string } | { kind: 'mapped'; host: string } | { kind: 'none' };
 
 /** A Host header as every check here compares it: lower case, without its port or a trailing dot. */
-const hostOf = (hostHeader: string): string => hostHeader.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+export const hostOf = (hostHeader: string): string => hostHeader.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
 
 /**
  * Whether a Host header names the operator host (`RIPOSTE_OPS_HOST`, by

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { Queryable } from '../../db/database.js';
 import { AppError } from '../../errors.js';
-import { AccountResolver, isOperatorHost, parseHost } from '../accounts/tenancy.js';
+import { AccountResolver, hostOf, isOperatorHost, parseHost } from '../accounts/tenancy.js';
 
 /** Two years, the HSTS preload list's minimum being one. */
 export const HSTS_MAX_AGE_SECONDS = 63_072_000;
@@ -37,7 +37,7 @@ const hostNotServed = (): AppError =>
  */
 async function httpsLocationOf(request: FastifyRequest, config: TransportConfig, resolver: AccountResolver): Promise<string | null> {
   const name = parseHost(request.headers.host, config.baseDomain);
-  const hostname = (request.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  const hostname = hostOf(request.headers.host ?? '');
   const known =
     hostname === config.baseDomain ||
     isOperatorHost(request.headers.host, config) ||
