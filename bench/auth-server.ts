@@ -6,6 +6,7 @@
  *   riposte-proxied  the same with its defaults (30 password checks per address and minute)
  *            behind a trusted proxy at 127.0.0.1 (RIPOSTE_TRUST_PROXY=127.0.0.1); a third
  *            argument sets RIPOSTE_PASSWORD_REFUSAL_DELAY_MS
+ *   riposte-no-events  the same as riposte with sign-in events not recorded: the baseline of their cost
  *   argon2   no server: hashes with Riposte's argon2id parameters, as fast as the thread pool allows
  * Replies to the parent over IPC: its port, then event-loop delay and hash computations on request.
  */
@@ -56,6 +57,8 @@ async function listen(): Promise<number> {
       ? { dataDir, logLevel: 'silent', port: '0', trustProxy: '127.0.0.1', passwordRefusalDelayMs: process.argv[4] }
       : { dataDir, logLevel: 'silent', port: '0', passwordRateLimit: String(1e9), passwordHashConcurrency: '64' },
   );
+  // The baseline of the events' cost: every attempt is dropped where the log would take it.
+  if (mode === 'riposte-no-events') runtime.signInEvents.record = () => undefined;
   const app = await buildApp(runtime);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return (app.server.address() as { port: number }).port;

@@ -9,6 +9,8 @@
  *    hashes a second with the same parameters, in a process of its own with as
  *    many hashes in flight as the thread pool has threads, measured before and
  *    after the sign-ins and averaged;
+ *    The same sign-ins are then measured with sign-in events not recorded
+ *    (`riposte-no-events`): recording them on, against off, is their cost;
  * 3. the server's event-loop delay (p50, p99, max) during the sign-in storm:
  *    hashing runs on the thread pool, so the loop keeps answering;
  * 4. web sign-ins a second on one account while an attacker floods
@@ -175,6 +177,15 @@ async function main(): Promise<void> {
   if (signInResult.non2xx > 0) throw new Error(`sign-ins failed: ${signInResult.non2xx} non-2xx answers`);
   const delay = await riposte.request<{ p50: number; p99: number; max: number }>({ type: 'report-delay' }, 'delay');
   await stop(riposte);
+  const silent = await startChild('riposte-no-events', dataDir);
+  const signInSilent = await load({
+    url: `http://127.0.0.1:${silent.port}/access/sign_in`,
+    method: 'POST',
+    headers: { host: HOST, 'content-type': 'application/json' },
+    body: signInBody,
+    connections: THREADPOOL * 2,
+  });
+  await stop(silent);
   const argon2Rate = (argon2Before + (await argon2RateNow())) / 2;
   const underFlood = await signInsUnderFlood(dataDir, population);
 
@@ -184,6 +195,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `password sign-in POST /access/sign_in    ${fmt(perSecond(signInResult)).padStart(8)}    ${fmt(argon2Rate).padStart(8)} (raw argon2id m=19456,t=2,p=1)   ${ratio(perSecond(signInResult), argon2Rate)}`,
+  );
+  console.log(
+    `  the same, sign-in events on vs off      ${fmt(perSecond(signInResult)).padStart(8)}    ${fmt(perSecond(signInSilent)).padStart(8)} (events not recorded)   ${ratio(perSecond(signInResult), perSecond(signInSilent))}`,
   );
   console.log(
     `event-loop delay during the sign-in storm: p50 ${delay.p50.toFixed(1)} ms, p99 ${delay.p99.toFixed(1)} ms, max ${delay.max.toFixed(1)} ms`,

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
+import { vendorIdentity } from '../src/config/vendor.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { drainOutbox } from '../src/modules/courier/courier-delivery.js';
@@ -62,7 +63,7 @@ async function startServer(): Promise<{ server: SMTPServer; url: string; accepte
 async function plainNodemailer(url: string): Promise<number> {
   const { port } = new URL(url);
   const transport = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port: Number(port), secure: false, maxConnections: pool });
-  const rendered = renderMessage('password_reset', 'en', resetData(0));
+  const rendered = renderMessage('password_reset', 'en', resetData(0), vendorIdentity({}));
   const started = performance.now();
   await Promise.all(Array.from({ length: messages }, (_, n) => transport.sendMail({ from: FROM, to: `user${n}@bench.test`, ...rendered })));
   const seconds = (performance.now() - started) / 1000;

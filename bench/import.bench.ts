@@ -20,15 +20,16 @@ import path from 'node:path';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { systemClock } from '../src/platform/clock.js';
+import { loadKeyring } from '../src/platform/crypto/keyring.js';
 import { productsToMask } from '../src/platform/products.js';
 import {
   normaliseAccountLine,
   normaliseUserLine,
   type ImportedAccount,
   type ImportedUser,
-} from '../src/modules/population/import.schema.js';
+} from '../src/modules/population/import-lines.parser.js';
 import { importPopulation } from '../src/modules/population/import.service.js';
-import { readJsonLines } from '../src/modules/population/json-lines.js';
+import { readJsonLines } from '../src/platform/json-lines/json-lines.js';
 import { numericArgument, writePopulationFiles } from './bench-population.js';
 
 const users = numericArgument('users', 1_000_000);
@@ -64,7 +65,7 @@ async function baselineRows(dir: string): Promise<{ accounts: unknown[][]; users
     a.locale,
     productsToMask(a.products),
     1,
-    a.activated_at ?? now,
+    a.created_at ?? a.activated_at ?? now,
     now,
   ]);
   const userRows: unknown[][] = [];
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
     started = performance.now();
     const summary = await importPopulation(handle, filesDir, {
       clock: systemClock,
+      keyring: loadKeyring({ keys: undefined, dataDir: path.join(root, 'import') }),
       onProgress: (p) => {
         if (p.phase === 'writing' && writingFrom === 0) writingFrom = performance.now();
       },

@@ -28,10 +28,11 @@ import { rotationBatchJob } from '../src/modules/incidents/campaigns.jobs.js';
 import { applyCampaignBatch, createCampaign, getCampaign, startCampaign } from '../src/modules/incidents/campaigns.service.js';
 import { declareIncident } from '../src/modules/incidents/incidents.service.js';
 import { compileUserSelector, selectUsersMatching } from '../src/modules/incidents/selectors/selector.compile.js';
-import { parseSelector } from '../src/modules/incidents/selectors/selector.schema.js';
+import { parseSelector } from '../src/modules/incidents/selectors/selector.model.js';
 import { SEED_ROTATION_SELECTOR } from '../src/modules/incidents/sample-incident.js';
 import { importPopulation } from '../src/modules/population/import.service.js';
 import { systemClock } from '../src/platform/clock.js';
+import { loadKeyring } from '../src/platform/crypto/keyring.js';
 import { createJobQueue } from '../src/platform/jobs/jobs.js';
 import { numericArgument, writePopulationFiles } from './bench-population.js';
 
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
     const dataDir = path.join(root, 'data');
     let handle = openDatabase({ databaseUrl: postgres?.url, dataDir });
     await migrateToLatest(handle.db);
-    await importPopulation(handle, filesDir, { clock: systemClock });
+    await importPopulation(handle, filesDir, { clock: systemClock, keyring: loadKeyring({ keys: undefined, dataDir }) });
     process.stdout.write(`  generated and imported in ${seconds(started).toFixed(1)} s (not measured)\n`);
 
     let baseline: { rows: number; seconds: number };
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
     const scopeSeconds = seconds(started);
 
     const jobs = createJobQueue(handle, { clock: systemClock, concurrency: 1, pollIntervalMs: 50 });
-    const deps = { db: handle.db, clock: systemClock, jobs };
+    const deps = { db: handle.db, clock: systemClock, keyring: loadKeyring({ keys: undefined, dataDir }), jobs };
     jobs.define(rotationBatchJob, async ({ payload }) => {
       await applyCampaignBatch(deps, payload.campaignId, payload.batch);
     });

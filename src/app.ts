@@ -1,3 +1,4 @@
+import { signInEventRoutes } from './modules/auth/sign-in-events/sign-in-events.routes.js';
 import crypto from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -13,18 +14,34 @@ import { oauthRoutes } from './modules/auth/oauth/oauth.routes.js';
 import { signInRoutes } from './modules/auth/sessions/sign-in.routes.js';
 import { ssoRoutes } from './modules/auth/sso/sso.routes.js';
 import { userRoutes } from './modules/users/users.routes.js';
+import { passwordRoutes } from './modules/auth/passwords/passwords.routes.js';
+import { sessionRoutes } from './modules/auth/sessions/sessions.routes.js';
+import { firstPasswords } from './modules/auth/passwords/first-password.js';
 import { deletedUserRoutes } from './modules/users/deleted-users.routes.js';
+import { erasureRoutes } from './modules/erasure/erasure.routes.js';
 import { accountSettingsRoutes } from './modules/accounts/account-settings.routes.js';
 import { appsRoutes } from './modules/apps/apps.routes.js';
 import { certificateRoutes } from './modules/certificates/certificates.routes.js';
 import { customerViewRoutes } from './modules/incidents/customer-view.routes.js';
-import { opsRoutes } from './modules/staff/ops.routes.js';
+import { affectedUsersRoutes } from './modules/incidents/affected-users.routes.js';
+import { staffAuthenticationHook } from './modules/staff/staff-auth.js';
+import { staffSessionRoutes } from './modules/staff/staff-session.routes.js';
+import { opsIncidentRoutes } from './modules/incidents/incidents-ops.routes.js';
+import { opsScopeRoutes } from './modules/incidents/scope-ops.routes.js';
+import { opsCampaignRoutes } from './modules/incidents/campaigns-ops.routes.js';
+import { opsNotificationRoutes } from './modules/notices/notices-ops.routes.js';
+import { opsAccountRoutes } from './modules/staff-access/accounts-ops.routes.js';
+import { opsConsoleRoutes } from './modules/web-console/ops-console.routes.js';
+import { selectorSchema } from './modules/incidents/selectors/selector.schema.js';
+import { explainedSelectorSchema } from './modules/incidents/scope-ops.schema.js';
+import { opsAdvisoryRoutes } from './modules/advisories/advisories-ops.routes.js';
 import { advisoryPublicRoutes } from './modules/advisories/advisories-public.routes.js';
 import { staffAccessRoutes } from './modules/staff-access/staff-access.routes.js';
 import { auditLogRoutes } from './modules/staff-access/audit-logs.routes.js';
 import { signInOptionsRoutes } from './modules/web-console/sign-in-options.routes.js';
 import { webConsoleRoutes } from './modules/web-console/web-console.routes.js';
 import { installErrorHandler } from './platform/http/error-handler.js';
+import { describeErrorResponses } from './platform/http/openapi-errors.js';
 import { installNulRefusal } from './platform/http/nul-refusal.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { loggerOptions } from './platform/http/logging.js';
@@ -35,6 +52,8 @@ import { endpointNotFound } from './platform/http/route-shapes.js';
 import { installOperatorHostGuard } from './modules/staff/operator-host.js';
 import { installMetrics } from './platform/http/metrics.js';
 import { listenerTimeouts } from './platform/http/listener-timeouts.js';
+import { securityWebhookRoutes } from './modules/security-events/security-webhooks.routes.js';
+import { opsSecurityWebhookRoutes } from './modules/security-events/security-webhooks-ops.routes.js';
 
 export interface AppDeps extends ServiceDeps {
   /** Where logs go; tests pass a stream to read them. */
@@ -92,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   installNulRefusal(app);
   await app.register(swagger, {
+    transform: describeErrorResponses,
     openapi: {
       info: {
         title: 'Riposte API',
@@ -103,9 +123,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, { global: false });
   installMetrics(app, deps.config);
-  // The staff realm (/ops/v1) and the customers' side are sibling contexts, so the
-  // customer Host → account and credential hooks never run on operator requests.
-  await app.register(opsRoutes(deps));
+  // The staff realm (/ops/v1) and the customers' side are sibling contexts: the staff hook
+  // guards every operator route and nothing else, and the customer Host → account and
+  // credential hooks never run on operator requests.
+  await app.register(async (operators) => {
+    operators.decorateRequest('staff', null);
+    operators.addSchema(selectorSchema);
+    operators.addSchema(explainedSelectorSchema);
+    operators.addHook('onRequest', staffAuthenticationHook(deps));
+    await operators.register(staffSessionRoutes(deps));
+    await operators.register(opsIncidentRoutes(deps));
+    await operators.register(opsScopeRoutes(deps));
+    await operators.register(opsCampaignRoutes(deps));
+    await operators.register(opsNotificationRoutes(deps));
+    await operators.register(opsAccountRoutes(deps));
+    await operators.register(opsConsoleRoutes(deps));
+    await operators.register(opsAdvisoryRoutes(deps));
+    await operators.register(opsSecurityWebhookRoutes(deps));
+  });
   // Public advisories: anyone may read them, so neither tenancy nor credentials apply.
   await app.register(advisoryPublicRoutes(deps));
   await app.register(webConsoleRoutes());
@@ -121,15 +156,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
     await customers.register(healthRoutes(deps.db));
     await customers.register(signInRoutes(deps));
-    await customers.register(userRoutes(deps));
+    await customers.register(userRoutes(deps, firstPasswords(deps)));
+    await customers.register(passwordRoutes(deps));
+    await customers.register(sessionRoutes(deps));
     await customers.register(deletedUserRoutes(deps));
+    await customers.register(erasureRoutes(deps));
     await customers.register(accountSettingsRoutes(deps));
     await customers.register(appsRoutes(deps));
     await customers.register(certificateRoutes(deps));
     await customers.register(customerViewRoutes(deps));
+    await customers.register(affectedUsersRoutes(deps));
     await customers.register(ssoRoutes(deps));
     await customers.register(staffAccessRoutes(deps));
     await customers.register(auditLogRoutes(deps));
+    await customers.register(signInEventRoutes(deps));
+    await customers.register(securityWebhookRoutes(deps));
     await customers.register(signInOptionsRoutes(deps));
     for (const routes of deps.routes ?? []) await customers.register(routes);
   });

@@ -1,10 +1,16 @@
+import { ERROR_CATALOGUE, type ErrorCode } from './error-catalogue.js';
+
+export type { ErrorCode } from './error-catalogue.js';
+
 /**
- * The one error type that crosses module boundaries. `code` is stable and
+ * The one error type that crosses module boundaries. `code` is stable,
+ * declared in the catalogue (`error-catalogue.ts`) with its status, and
  * becomes the Zendesk `error` field; `message` tells the caller what to do
  * next; `detail` is private (logged, never sent for 5xx).
  */
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
+  /** From the catalogue: one status per code. */
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
   readonly detail: string | undefined;
@@ -12,15 +18,14 @@ export class AppError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(
-    code: string,
-    status: number,
+    code: ErrorCode,
     message: string,
     options: { details?: Record<string, unknown>; detail?: string; cause?: unknown; retryAfterSeconds?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-    this.status = status;
+    this.status = ERROR_CATALOGUE[code].status;
     this.details = options.details;
     this.detail = options.detail;
     this.retryAfterSeconds = options.retryAfterSeconds;
@@ -43,7 +48,9 @@ export function errorBody(error: AppError): ErrorBody {
 }
 
 export const notFound = (what: string): AppError =>
-  new AppError('RecordNotFound', 404, `${what} was not found. Check the id and the account you are addressing.`);
+  new AppError('RecordNotFound', `${what} was not found. Check the id and the account you are addressing.`);
+
+export const forbidden = (message: string): AppError => new AppError('Forbidden', message);
 
 export const invalid = (message: string, details?: Record<string, unknown>): AppError =>
-  new AppError('RecordInvalid', 422, message, details === undefined ? {} : { details });
+  new AppError('RecordInvalid', message, details === undefined ? {} : { details });

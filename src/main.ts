@@ -2,19 +2,24 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config/config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import { KEYED_AUDIT_MIGRATION, migrateToLatest } from './db/migrate.js';
 import { definePasswordResetJobs } from './modules/auth/sessions/sign-in.jobs.js';
 import { defineCampaignJobs } from './modules/incidents/campaigns.jobs.js';
 import { defineRetentionJobs, scheduleRetention } from './modules/retention/retention.jobs.js';
 import { defineCourierJobs, startCourierSweep } from './modules/courier/courier.jobs.js';
+import { defineSecurityEventJobs, startSecurityEventsSweep } from './modules/security-events/security-events.jobs.js';
+import { defineNoticeJobs } from './modules/notices/notices.jobs.js';
 import { refuseSharedOutbox } from './modules/courier/mail-transport.js';
 import { defineStaffAccessJobs } from './modules/staff-access/staff-access.jobs.js';
 import { startHttpsServer } from './modules/certificates/https-server.js';
 import { listenerTimeouts } from './platform/http/listener-timeouts.js';
 import { startMetricsListener, type RunningMetricsListener } from './platform/http/metrics.js';
 import { systemClock } from './platform/clock.js';
+import { anchorUnkeyedChains } from './platform/audit/audit.service.js';
 import { loadKeyring } from './platform/crypto/keyring.js';
+import { setPasswordHashCost } from './modules/auth/passwords/password-hashing.js';
 import { createJobQueue } from './platform/jobs/jobs.js';
+import { SignInEventLog } from './platform/sign-in-events/sign-in-event-log.js';
 import type { ServiceDeps } from './platform/service-deps.js';
 
 /** Everything a CLI verb or the server needs, opened once. */
@@ -31,8 +36,10 @@ export function defineJobs(deps: ServiceDeps): void {
   definePasswordResetJobs(deps);
   defineCampaignJobs(deps);
   defineCourierJobs(deps);
+  defineNoticeJobs(deps);
   defineStaffAccessJobs(deps);
   defineRetentionJobs(deps);
+  defineSecurityEventJobs(deps);
 }
 
 /**
@@ -49,10 +56,19 @@ export async function openRuntime(flags: ConfigFlags = {}, env: NodeJS.ProcessEn
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     refuseSharedOutbox(config);
-    await migrateToLatest(handle.db);
+    setPasswordHashCost({ memoryCost: config.passwordHashMemoryKib, timeCost: config.passwordHashTimeCost });
+    const applied = await migrateToLatest(handle.db);
     // The embedded default creates its key file (mode 0600) on first start.
     const keyring = loadKeyring({ keys: config.keys, dataDir: config.dataDir, clock });
+    // Only in the run that adds key versions to the trail: later, a chain ending unkeyed is a rewrite, never anchored.
+    if (applied.includes(KEYED_AUDIT_MIGRATION)) await anchorUnkeyedChains(handle.db, { clock, keyring });
     const jobs = createJobQueue(handle, { clock, concurrency: config.jobConcurrency });
+    const signInEvents = new SignInEventLog(handle.db, clock, {
+      onError: (error) =>
+        process.stderr.write(
+          `${JSON.stringify({ level: 'warn', msg: 'sign-in events not written yet; kept for the next flush', error: String(error) })}\n`,
+        ),
+    });
     const runtime: Runtime = {
       config,
       handle,
@@ -60,7 +76,10 @@ export async function openRuntime(flags: ConfigFlags = {}, env: NodeJS.ProcessEn
       clock,
       keyring,
       jobs,
+      signInEvents,
       close: async () => {
+        // Pending sign-in events first, while the database is open: a clean shutdown loses none.
+        await signInEvents.close();
         await jobs.stop();
         await handle.close();
       },
@@ -90,6 +109,7 @@ export async function startServer(runtime: Runtime): Promise<RunningServer> {
   // Retention runs daily; each run schedules the next, this starts the first.
   await scheduleRetention(runtime);
   const stopCourierSweep = await startCourierSweep(runtime);
+  const stopSecurityEventsSweep = await startSecurityEventsSweep(runtime);
   const address = await app.listen({ port: config.port, host: config.host });
   const httpsServer = await startHttpsServer(runtime, app).catch(async (error: unknown) => {
     await app.close();
@@ -113,6 +133,7 @@ export async function startServer(runtime: Runtime): Promise<RunningServer> {
     metricsUrl: metrics?.url,
     close: async () => {
       stopCourierSweep();
+      stopSecurityEventsSweep();
       await metrics?.close();
       await httpsServer.close();
       await app.close();

@@ -1,9 +1,10 @@
+import { testKeyring } from '../../test/support/app.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countingOpener, runCli, type CountingOpener } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
-import type { AdvisoryDetails, AdvisoryTranslation, AdvisoryUpdate } from '../modules/advisories/advisory.schema.js';
+import type { AdvisoryDetails, AdvisoryTranslation, AdvisoryUpdate } from '../modules/advisories/advisory.model.js';
 import { verifyAuditChains } from '../platform/audit/audit.service.js';
 import { FixedClock } from '../platform/clock.js';
 import { registerAdvisoryCommand, type AdvisoryRuntime } from './advisory.js';
@@ -16,7 +17,7 @@ describe.each(backends)('riposte advisory on %s', (backend) => {
   beforeEach(async () => {
     database = await openTestDatabase(backend);
     clock = new FixedClock('2026-06-01T12:00:00.000Z');
-    runtime = countingOpener(() => ({ db: database.db, clock }));
+    runtime = countingOpener(() => ({ db: database.db, clock, keyring: testKeyring(database) }));
   });
   afterEach(() => database.dispose());
 
@@ -83,7 +84,7 @@ describe.each(backends)('riposte advisory on %s', (backend) => {
     expect(text).toContain(`/hc/fr/articles/${id}`);
     expect(await runJson<Array<{ id: number }>>('list')).toEqual([expect.objectContaining({ id: created.id, state: 'published' })]);
     expect(runtime.closed).toBe(runtime.opened.length);
-    expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChains(database.db, testKeyring(database))).toMatchObject({ ok: true });
   });
 
   it('refuses a missing markdown file, an unknown locale and a rewrite of an update, saying what to do', async () => {

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Db } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { appendAdvisoryUpdate, saveAdvisoryTranslation, translateAdvisoryUpdate } from '../modules/advisories/advisory-edits.service.js';
-import type { AdvisoryDetails, AdvisorySummary } from '../modules/advisories/advisory.schema.js';
+import type { AdvisoryDetails, AdvisorySummary } from '../modules/advisories/advisory.model.js';
 import {
   createAdvisory,
   getAdvisory,
@@ -11,6 +11,7 @@ import {
   publishAdvisory,
   unpublishAdvisory,
 } from '../modules/advisories/advisories.service.js';
+import type { Keyring } from '../platform/crypto/keyring.js';
 import type { Clock } from '../platform/clock.js';
 import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput, positiveWholeNumber } from './command-io.js';
 
@@ -18,6 +19,7 @@ import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOut
 export interface AdvisoryRuntime {
   db: Db;
   clock: Clock;
+  keyring: Keyring;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ function readMarkdown(option: string, file: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
     const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new AppError('CommandFailed', 400, `Cannot read ${option} ${file} (${reason}); give the path of a markdown file.`);
+    throw new AppError('CommandFailed', `Cannot read ${option} ${file} (${reason}); give the path of a markdown file.`);
   }
 }
 
@@ -154,7 +156,7 @@ export function registerAdvisoryCommand(
             return;
           }
           if (options.title === undefined)
-            throw new AppError('CommandFailed', 400, 'Give --title for the article in this locale (or --update N to translate an update).');
+            throw new AppError('CommandFailed', 'Give --title for the article in this locale (or --update N to translate an update).');
           const saved = await saveAdvisoryTranslation(runtime, {
             advisoryId: id,
             locale: options.locale,

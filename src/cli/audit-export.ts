@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { operatorAuditLogCsv } from '../modules/staff-access/operator-audit-logs.service.js';
+import type { Keyring } from '../platform/crypto/keyring.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../db/database.js';
 import { dataDirOption, processOutput, usingRuntime, type CommandOutput } from './command-io.js';
@@ -9,6 +10,7 @@ import { cliError } from './runtime-options.js';
 export interface AuditExportRuntime {
   db: Db;
   clock: Clock;
+  keyring: Keyring;
   close(): Promise<void>;
 }
 

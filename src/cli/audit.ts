@@ -12,14 +12,14 @@ export function registerAuditCommand(program: Command): void {
     .option('--account <subdomain>', 'verify one account only')
     .option('--json', 'print one JSON document')
     .action(async (options: { dataDir?: string; account?: string; json?: boolean }) => {
-      await withRuntime(options, async ({ db }) => {
+      await withRuntime(options, async ({ db, keyring }) => {
         let accountId: number | undefined;
         if (options.account !== undefined) {
           const account = await findAccountBySubdomain(db, options.account);
           if (account === undefined) throw cliError(`No account has the subdomain "${options.account}".`);
           accountId = account.id;
         }
-        const report = await verifyAuditChains(db, accountId);
+        const report = await verifyAuditChains(db, keyring, accountId);
         if (options.json === true) printJson(report);
         else if (report.ok) process.stdout.write(`audit chains intact: ${report.accounts} chain(s), ${report.events} event(s)\n`);
         else

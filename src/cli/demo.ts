@@ -26,6 +26,7 @@ export function registerDemoCommand(program: Command, open: OpenPopulationRuntim
           users: options.users,
           seed: options.seed,
           clock: runtime.clock,
+          keyring: runtime.keyring,
           onProgress: (done, total) => progress.update('Writing users', done, total),
         });
         progress.stop();

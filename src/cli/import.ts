@@ -13,7 +13,7 @@ export interface PopulationRuntime {
   /** Where accounts answer, for the demo's sign-in addresses; `localhost:3000` when absent. */
   config?: { baseDomain: string; port: number };
   /** Seals imported secrets (installation keys, certificate private keys). */
-  keyring?: Keyring;
+  keyring: Keyring;
   close(): Promise<void>;
 }
 
@@ -28,6 +28,7 @@ export function describeImport(summary: ImportSummary, seconds: number): string 
     `  accounts   ${count(summary.accounts.created)} created, ${count(summary.accounts.unchanged)} unchanged`,
     `  users      ${count(summary.users.created)} created, ${count(summary.users.unchanged)} unchanged`,
     `  passwords  ${count(summary.passwords.created)} created`,
+    `  apps       ${count(summary.apps.created)} created, ${count(summary.apps.unchanged)} unchanged`,
     `  installs   ${count(summary.installations.created)} created, ${count(summary.installations.unchanged)} unchanged`,
     `  certs      ${count(summary.certificates.created)} created (${count(summary.certificates.active)} active, ${count(summary.certificates.expired)} expired), ${count(summary.certificates.unchanged)} unchanged`,
     `  audit      ${count(summary.auditEvents)} account.imported event(s)`,
@@ -43,7 +44,10 @@ export function registerImportCommand(program: Command, open: OpenPopulationRunt
   program
     .command('import')
     .addOption(dataDirOption())
-    .argument('<dir>', 'directory holding accounts.jsonl and users.jsonl (JSON Lines; see the README)')
+    .argument(
+      '<dir>',
+      'directory holding accounts.jsonl, users.jsonl and optionally apps.jsonl, installations.jsonl, certificates.jsonl (JSON Lines; see the README)',
+    )
     .description('import accounts and users: nothing is written unless every line is valid; importing again changes nothing')
     .option('--json', 'print one JSON document (the summary) on stdout')
     .action(async (dir: string, options: { dataDir?: string; json?: boolean }) => {

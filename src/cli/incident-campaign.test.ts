@@ -58,4 +58,39 @@ describe.each(backends)('riposte incident campaign on %s', (backend) => {
     expect(shown).toContain('completion: 0/1');
     await expect(run('campaign', 'pause', String(created.id))).rejects.toThrow(/only a campaign that is running/);
   });
+
+  it('orders batches weakest first and revokes critical targets’ API passwords with --order and --revoke-api-passwords', async () => {
+    const incident = JSON.parse(
+      await run('create', '--title', 'Breach', '--became-aware-at', '2026-05-30T09:00:00Z', '--cutoff', '2016-11-01T00:00:00Z', '--json'),
+    ) as { id: number };
+    const selectorFile = path.join(database.dataDir, 'selector.json');
+    fs.writeFileSync(selectorFile, JSON.stringify({ field: 'user.realm', op: 'eq', value: 'core' }));
+    const created = JSON.parse(
+      await run(
+        'campaign',
+        'create',
+        String(incident.id),
+        '--selector',
+        selectorFile,
+        '--order',
+        'weakest_first',
+        '--revoke-api-passwords',
+        'critical',
+        '--json',
+      ),
+    ) as { id: number };
+    // The fixtures' placeholder hash is argon2id: moderate.
+    expect(created).toMatchObject({
+      order: 'weakest_first',
+      revoke_api_passwords: 'critical',
+      by_tier: { critical: 0, high: 0, moderate: 1 },
+    });
+    await run('campaign', 'run', String(created.id), '--json');
+    const shown = await run('campaign', 'show', String(created.id));
+    expect(shown).toContain('order: weakest_first; targets by hash tier: critical 0, high 0, moderate 1');
+    expect(shown).toContain('email:password API access revoked at start for critical targets: 0');
+    await expect(run('campaign', 'create', String(incident.id), '--selector', selectorFile, '--order', 'strongest_first')).rejects.toThrow(
+      /order must be one of by_account, weakest_first/,
+    );
+  });
 });

@@ -1,3 +1,4 @@
+import { testKeyring } from '../../test/support/app.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
@@ -19,7 +20,7 @@ describe.each(backends)('riposte incident evidence on %s', (backend) => {
     database = await openTestDatabase(backend);
     clock = new FixedClock('2026-06-01T12:00:00.000Z');
     await buildScopePopulation(database.db);
-    const deps = { db: database.db, clock };
+    const deps = { db: database.db, clock, keyring: testKeyring(database) };
     const incident = await declareIncident(deps, {
       title: 'Keys <b>copied</b>',
       becameAwareAt: '2026-05-30T09:00:00Z',
@@ -38,7 +39,8 @@ describe.each(backends)('riposte incident evidence on %s', (backend) => {
 
   async function run(...args: string[]): Promise<string> {
     const { stdout } = await runCli(
-      (program, output) => registerIncidentCommand(program, openRuntime({ db: database.db, clock, handle: database }), output),
+      (program, output) =>
+        registerIncidentCommand(program, openRuntime({ db: database.db, clock, keyring: testKeyring(database), handle: database }), output),
       ['incident', ...args],
     );
     return stdout;

@@ -5,7 +5,7 @@ import { renderEvidenceHtml } from '../modules/incidents/evidence.html.js';
 import { buildEvidence } from '../modules/incidents/evidence.service.js';
 import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
 import { dataDirOption, processOutput, usingRuntime, type CommandOutput, positiveWholeNumber } from './command-io.js';
-import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
+import type { IncidentRuntime, OpenIncidentRuntime } from './incident-runtime.js';
 
 type EvidenceRuntime = IncidentRuntime & { handle: DatabaseHandle };
 
@@ -36,7 +36,7 @@ export function registerIncidentEvidenceCommand(
     .action(async (id: number, options: { account: string; format: 'json' | 'html'; json?: boolean; dataDir?: string }) => {
       await usingRuntime(openRuntime, options, async (runtime) => {
         if (!('handle' in runtime))
-          throw new AppError('RuntimeIncomplete', 500, 'Evidence needs the database handle; open the runtime with openRuntime().');
+          throw new AppError('RuntimeIncomplete', 'Evidence needs the database handle; open the runtime with openRuntime().');
         const evidence = await buildEvidence(runtime as EvidenceRuntime, id, options.account);
         await recordStaffWorkOnAccount(runtime, { type: 'cli' }, options.account, {
           kind: 'read',

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { AppError } from '../errors.js';
-import { notifyIncident, type NotifyOutcome } from '../modules/courier/incident-notices.service.js';
+import { notifyIncident, type NotifyOutcome } from '../modules/notices/incident-notices.service.js';
 import {
   failedNotices,
   notificationTotals,
   type FailedNotice,
   type NotificationTotals,
-} from '../modules/courier/notification-report.service.js';
+} from '../modules/notices/notification-report.service.js';
 import { nextOutboxWakeUp } from '../modules/courier/outbox.repo.js';
 import type { ServiceDeps } from '../platform/service-deps.js';
 import {
@@ -110,11 +110,7 @@ export function registerIncidentNotifyCommand(
     .action(async (id: number, options: { users?: boolean; retryFailed?: boolean; wait: number; json?: boolean; dataDir?: string }) => {
       await usingRuntime(openRuntime, options, async (opened) => {
         if (!('jobs' in opened) || !('keyring' in opened))
-          throw new AppError(
-            'RuntimeIncomplete',
-            500,
-            'incident notify needs the job queue and keyring; open the runtime with openRuntime().',
-          );
+          throw new AppError('RuntimeIncomplete', 'incident notify needs the job queue and keyring; open the runtime with openRuntime().');
         const runtime = opened as NotifyRuntime;
         const progress = progressOnTerminal(output.stderr);
         let outcome: NotifyOutcome;

@@ -1,10 +1,11 @@
+import { testKeyring } from '../../test/support/app.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { buildScopePopulation, SCOPE_CUTOFF, SEED_SELECTOR } from '../../test/support/scope-population.js';
-import type { ScopeComparison, ScopeSnapshot } from '../modules/incidents/exposures.schema.js';
+import type { ScopeComparison, ScopeSnapshot } from '../modules/incidents/exposures.model.js';
 import type { ExposureChange } from '../modules/incidents/exposures.service.js';
 import type { ScopeExplanation } from '../modules/incidents/scope.service.js';
 import { FixedClock } from '../platform/clock.js';
@@ -23,7 +24,8 @@ describe.each(backends)('riposte incident exposure and scope on %s', (backend) =
 
   async function run(...args: string[]): Promise<string> {
     const { stdout } = await runCli(
-      (program, output) => registerIncidentCommand(program, openRuntime({ db: database.db, clock }), output),
+      (program, output) =>
+        registerIncidentCommand(program, openRuntime({ db: database.db, clock, keyring: testKeyring(database) }), output),
       ['incident', ...args],
     );
     return stdout;

@@ -2,12 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../errors.js';
-import { parseAccountList, type ScopeComparison, type ScopeSnapshot } from '../modules/incidents/exposures.schema.js';
+import { parseAccountList, type ScopeComparison, type ScopeSnapshot } from '../modules/incidents/exposures.model.js';
 import { addExposure, removeExposure, type ExposureChange } from '../modules/incidents/exposures.service.js';
 import { compareScopes, explainScope, getScope, type ScopeExplanation } from '../modules/incidents/scope.service.js';
 import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
 import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput, positiveWholeNumber } from './command-io.js';
-import type { IncidentRuntime, OpenIncidentRuntime } from './incident.js';
+import type { IncidentRuntime, OpenIncidentRuntime } from './incident-runtime.js';
 
 const CLI_ACTOR = { type: 'cli' as const };
 
@@ -15,7 +15,7 @@ async function readInput(file: string): Promise<string> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new AppError('CommandFailed', 400, `Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AppError('CommandFailed', `Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -24,23 +24,29 @@ async function readSelectorFile(file: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new AppError('CommandFailed', 400, `${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AppError('CommandFailed', `${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
 const describeChange = (verb: string, change: ExposureChange): string =>
   `Exposure ${change.exposure.id} (${change.exposure.category}) ${verb}; scope version ${change.scopeVersion} has ${change.accountsInScope} account(s).\n`;
 
+/** Exposed password credentials per hash tier, when `password_hashes` was exposed. */
+const describeTiers = (tiers: ScopeSnapshot['totals']['hashTiers']): string =>
+  tiers === null ? '' : `; password hashes by tier: critical ${tiers.critical}, high ${tiers.high}, moderate ${tiers.moderate}`;
+
 function describeScope(scope: ScopeSnapshot): string {
   const lines = [`Scope of incident ${scope.incidentId}, version ${scope.version} (${scope.reason}, ${scope.createdAt})`];
   for (const account of scope.accounts) {
     const records = Object.entries(account.records).map(([category, count]) => `${category} ${count}`);
     lines.push(
-      `  ${account.subdomain}: ${account.categories.join(', ')}; people ${account.people} (${account.peopleByRole.agents} agents, ${account.peopleByRole.endUsers} end users); records ${records.join(', ')}`,
+      `  ${account.subdomain}: ${account.categories.join(', ')}; people ${account.people} (${account.peopleByRole.agents} agents, ${account.peopleByRole.endUsers} end users); records ${records.join(', ')}${describeTiers(account.hashTiers)}`,
     );
   }
   const totals = Object.entries(scope.totals.records).map(([category, count]) => `${category} ${count}`);
-  lines.push(`Totals: ${scope.totals.accounts} account(s), ${scope.totals.people} people; records ${totals.join(', ') || 'none'}`);
+  lines.push(
+    `Totals: ${scope.totals.accounts} account(s), ${scope.totals.people} people; records ${totals.join(', ') || 'none'}${describeTiers(scope.totals.hashTiers)}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -98,7 +104,7 @@ export function registerIncidentScopeCommands(
     .option('--json', 'print one JSON document instead of text')
     .action(async (id: number, options: { category: string; selector?: string; accounts?: string; json?: boolean; dataDir?: string }) => {
       if ((options.selector === undefined) === (options.accounts === undefined))
-        throw new AppError('CommandFailed', 400, 'Give exactly one of --selector FILE.json or --accounts FILE.csv|FILE.jsonl.');
+        throw new AppError('CommandFailed', 'Give exactly one of --selector FILE.json or --accounts FILE.csv|FILE.jsonl.');
       const selector = options.selector === undefined ? undefined : await readSelectorFile(options.selector);
       const accountIds =
         options.accounts === undefined ? undefined : parseAccountList(await readInput(options.accounts), path.basename(options.accounts));

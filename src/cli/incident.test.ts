@@ -1,7 +1,8 @@
+import { testKeyring } from '../../test/support/app.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countingOpener, runCli, type CountingOpener } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
-import type { IncidentDetails, IncidentSummary, IncidentTask } from '../modules/incidents/incident.schema.js';
+import type { IncidentDetails, IncidentSummary, IncidentTask } from '../modules/incidents/incident.model.js';
 import { verifyAuditChains } from '../platform/audit/audit.service.js';
 import { FixedClock } from '../platform/clock.js';
 import { registerIncidentCommand, type IncidentRuntime } from './incident.js';
@@ -14,7 +15,7 @@ describe.each(backends)('riposte incident on %s', (backend) => {
   beforeEach(async () => {
     database = await openTestDatabase(backend);
     clock = new FixedClock('2026-06-01T12:00:00.000Z');
-    runtime = countingOpener(() => ({ db: database.db, clock }));
+    runtime = countingOpener(() => ({ db: database.db, clock, keyring: testKeyring(database) }));
   });
   afterEach(() => database.dispose());
 
@@ -54,7 +55,7 @@ describe.each(backends)('riposte incident on %s', (backend) => {
     const listed = await runJson<IncidentSummary[]>('list');
     expect(listed).toEqual([expect.objectContaining({ id: created.id, state: 'identified' })]);
     expect(runtime.closed).toBe(runtime.opened.length);
-    expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChains(database.db, testKeyring(database))).toMatchObject({ ok: true });
   });
 
   it('adds and completes tasks, and prints text for people', async () => {
@@ -73,6 +74,14 @@ describe.each(backends)('riposte incident on %s', (backend) => {
     expect(task).toMatchObject({ title: 'Engage forensics', owner: 'secops', overdue: true, doneAt: null });
     expect(await run('show', String(id))).toContain(`[${task.id}] Engage forensics (secops): OVERDUE since 2026-06-01T11:00:00.000Z`);
     expect(await run('task', 'done', String(id), String(task.id))).toBe(`Task ${task.id} of incident ${id} is done.\n`);
+    const told = await runJson<IncidentTask>('task', 'add', String(id), '--title', 'Forensic firm engaged');
+    expect(await runJson<IncidentTask>('task', 'done', String(id), String(told.id), '--public')).toMatchObject({
+      public: true,
+      doneAt: '2026-06-01T12:00:00.000Z',
+    });
+    const shown = await run('show', String(id));
+    expect(shown).toContain(`[${told.id}] Forensic firm engaged: done 2026-06-01T12:00:00.000Z (public)\n`);
+    expect(shown).toContain(`[${task.id}] Engage forensics (secops): done 2026-06-01T12:00:00.000Z\n`);
     expect(await run('list')).toBe(`${id}\tinvestigating\t2026-06-01T10:00:00.000Z\tLeak\n`);
   });
 

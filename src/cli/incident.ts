@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { Db } from '../db/database.js';
-import type { IncidentDetails, IncidentSummary, IncidentTask } from '../modules/incidents/incident.schema.js';
+import type { IncidentDetails, IncidentSummary, IncidentTask } from '../modules/incidents/incident.model.js';
 import {
   addTask,
   completeTask,
@@ -9,28 +8,21 @@ import {
   listIncidents,
   transitionIncident,
 } from '../modules/incidents/incidents.service.js';
-import type { Clock } from '../platform/clock.js';
 import { dataDirOption, processOutput, usingRuntime, writersFor, type CommandOutput, positiveWholeNumber } from './command-io.js';
 import { registerIncidentScopeCommands } from './incident-scope.js';
 import { registerIncidentCampaignCommand } from './incident-campaign.js';
 import { registerIncidentEvidenceCommand } from './incident-evidence.js';
 
-/** What the incident verbs need from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
-export interface IncidentRuntime {
-  db: Db;
-  clock: Clock;
-  close(): Promise<void>;
-}
+import type { IncidentRuntime, OpenIncidentRuntime } from './incident-runtime.js';
 
-/** Opens the runtime for a verb's `--data-dir` (DATABASE_URL wins). */
-export type OpenIncidentRuntime = (flags: { dataDir?: string }) => Promise<IncidentRuntime>;
+export type { IncidentRuntime, OpenIncidentRuntime };
 
 const CLI_ACTOR = { type: 'cli' as const };
 
 function describeTask(task: IncidentTask): string {
   const status =
     task.doneAt !== null ? `done ${task.doneAt}` : task.overdue ? `OVERDUE since ${task.dueAt}` : `due ${task.dueAt ?? 'any time'}`;
-  return `  [${task.id}] ${task.title}${task.owner === null ? '' : ` (${task.owner})`}: ${status}\n`;
+  return `  [${task.id}] ${task.title}${task.owner === null ? '' : ` (${task.owner})`}: ${status}${task.public ? ' (public)' : ''}\n`;
 }
 
 function describeIncident(incident: IncidentDetails): string {
@@ -169,12 +161,13 @@ export function registerIncidentCommand(
     .argument('<taskId>', 'task id', positiveWholeNumber)
     .addOption(dataDirOption())
     .description('mark a task done')
+    .option('--public', 'customers see it, with its date, in what the vendor has done (notices, their security page, the evidence)')
     .option('--json', 'print one JSON document instead of text')
-    .action(async (id: number, taskId: number, options: { json?: boolean; dataDir?: string }) => {
+    .action(async (id: number, taskId: number, options: { public?: boolean; json?: boolean; dataDir?: string }) => {
       await withIncidentRuntime(options, async (runtime) => {
-        const done = await completeTask(runtime, { incidentId: id, taskId, actor: CLI_ACTOR });
+        const done = await completeTask(runtime, { incidentId: id, taskId, public: options.public === true, actor: CLI_ACTOR });
         if (options.json === true) json(done);
-        else write(`Task ${done.id} of incident ${id} is done.\n`);
+        else write(`Task ${done.id} of incident ${id} is done${done.public ? '; customers see it among what we have done' : ''}.\n`);
       });
     });
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countingOpener, runCli, type CliOutput, type CountingOpener } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { recordAudit } from '../platform/audit/audit.service.js';
 import { FixedClock } from '../platform/clock.js';
 import { decryptSecretConfidential, sealSecret } from '../platform/crypto/envelope.service.js';
 import { KEY_FILE_NAME } from '../platform/crypto/key-file.js';
@@ -44,7 +45,15 @@ describe.each(backends)('riposte keys rotate on %s', (backend) => {
   it('adds a key version to the key file and re-wraps, printing one JSON document', async () => {
     const keyring = loadKeyring({ keys: undefined, dataDir: database.dataDir });
     const report = JSON.parse(await run(keyring, '--json', '--batch-size', '1')) as KeysRotateReport;
-    expect(report).toEqual({ keySource: 'file', addedVersion: 2, toVersion: 2, fromVersions: [1], rewrapped: 1, keyVersions: [1, 2] });
+    expect(report).toEqual({
+      keySource: 'file',
+      addedVersion: 2,
+      toVersion: 2,
+      fromVersions: [1],
+      rewrapped: 1,
+      keyVersions: [1, 2],
+      auditKeyVersions: [{ version: 2, events: 1 }],
+    });
     expect(runtime.closed).toBe(1);
     const retired = loadKeyring({ keys: undefined, dataDir: database.dataDir });
     expect(await decryptSecretConfidential(database.db, retired, { ...location, sealed })).toBe('token');
@@ -56,9 +65,16 @@ describe.each(backends)('riposte keys rotate on %s', (backend) => {
       keys: { version: number; key: string }[];
     };
     const keys = [...file.keys.map((k) => `${k.version}:${k.key}`), `5:${crypto.randomBytes(32).toString('base64')}`].join(',');
+    // Audit events keyed with version 1 before the rotation still need it to verify.
+    const before = loadKeyring({ keys: undefined, dataDir: database.dataDir });
+    await recordAudit(database.db, { clock, keyring: before }, { accountId: 3, actor: { type: 'cli' }, action: 'thing.changed' });
     const output = await run(loadKeyring({ keys, dataDir: database.dataDir }));
     expect(output).toContain('Using key version 5, the newest in RIPOSTE_KEYS.');
     expect(output).toContain('Re-wrapped 1 data keys from version 1 to version 5.');
+    expect(output).toContain('New audit events are keyed with version 5.');
+    expect(output).toContain(
+      'Audit events keyed with older versions (1 with version 1) verify only while those versions stay in the keyring',
+    );
     expect(runtime.closed).toBe(1);
   });
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../platform/clock.js';
 import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput, wholeNumberFrom } from './command-io.js';
+import { auditEventsByKeyVersion } from '../platform/audit/audit.service.js';
 import type { Keyring, KeySource } from '../platform/crypto/keyring.js';
 import {
   DEFAULT_REWRAP_BATCH_SIZE,
@@ -37,6 +38,8 @@ export interface KeysRotateReport {
   fromVersions: number[];
   rewrapped: number;
   keyVersions: number[];
+  /** Audit events per key version their hash is keyed with (`null`: plain hashes from before keying). */
+  auditKeyVersions: { version: number | null; events: number }[];
 }
 
 interface RotateOptions {
@@ -56,8 +59,16 @@ function summary(report: KeysRotateReport, keyring: Keyring): string {
     report.rewrapped === 0
       ? `Every data key was already wrapped with version ${report.toVersion}.`
       : `Re-wrapped ${report.rewrapped} data keys from version ${report.fromVersions.join(', ')} to version ${report.toVersion}.`,
+    `New audit events are keyed with version ${report.toVersion}.`,
     `Keep the older versions until every Riposte process uses version ${report.toVersion} and no database backup from before this rotation is needed.`,
   ];
+  const olderAudit = report.auditKeyVersions.filter((entry) => entry.version !== null && entry.version !== report.toVersion);
+  if (olderAudit.length > 0) {
+    const counts = olderAudit.map((entry) => `${entry.events} with version ${entry.version}`).join(', ');
+    lines.push(
+      `Audit events keyed with older versions (${counts}) verify only while those versions stay in the keyring: keep them as long as retention keeps those events.`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -85,6 +96,7 @@ async function rotate(openRuntime: OpenKeysRuntime, options: RotateOptions, outp
       fromVersions: result.fromVersions,
       rewrapped: result.count,
       keyVersions: keyring.versions,
+      auditKeyVersions: await auditEventsByKeyVersion(runtime.db),
     };
     output.stdout.write(options.json === true ? `${JSON.stringify(report)}\n` : summary(report, keyring));
   } finally {

@@ -1,3 +1,4 @@
+import { testKeyring } from '../../test/support/app.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countingOpener, runCli, type CountingOpener } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
@@ -13,7 +14,7 @@ describe.each(backends)('riposte passwords wrap on %s', (backend) => {
 
   beforeEach(async () => {
     database = await openTestDatabase(backend);
-    runtime = countingOpener(() => ({ db: database.db, clock: new FixedClock() }));
+    runtime = countingOpener(() => ({ db: database.db, clock: new FixedClock(), keyring: testKeyring(database) }));
     const account = await insertAccount(database.db, 'acme');
     for (const email of ['ana@acme.test', 'bob@acme.test', 'cy@acme.test']) {
       const user = await insertUser(database.db, account, email);

@@ -7,12 +7,14 @@ import {
   type WrapResult,
 } from '../modules/auth/passwords/password-wrap.service.js';
 import type { Clock } from '../platform/clock.js';
+import type { Keyring } from '../platform/crypto/keyring.js';
 import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput, wholeNumberFrom } from './command-io.js';
 
 /** What the password verbs need from the process (`main.ts`'s `Runtime` fits); tests hand in their own. */
 export interface PasswordsRuntime {
   db: Db;
   clock: Clock;
+  keyring: Keyring;
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import { testKeyring } from '../../test/support/app.js';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countingOpener, runCli, type CliOutput, type CountingOpener } from '../../test/support/cli.js';
@@ -13,7 +14,12 @@ describe.each(backends)('riposte import and demo on %s', (backend) => {
   let runtime: CountingOpener<{ dataDir: string | undefined }, PopulationRuntime>;
   beforeEach(async () => {
     database = await openTestDatabase(backend);
-    runtime = countingOpener(() => ({ handle: database, clock: new FixedClock(), config: { baseDomain: 'example.test', port: 8080 } }));
+    runtime = countingOpener(() => ({
+      handle: database,
+      clock: new FixedClock(),
+      keyring: testKeyring(database),
+      config: { baseDomain: 'example.test', port: 8080 },
+    }));
   });
   afterEach(() => database.dispose());
 
@@ -28,7 +34,7 @@ describe.each(backends)('riposte import and demo on %s', (backend) => {
     );
   }
 
-  it('import --json prints the summary on stdout and the notices on stderr', async () => {
+  it('import --json prints the summary on stdout, installations included', async () => {
     const { stdout, stderr } = await run('import', path.join(fixtures, 'valid'), '--json');
     expect(JSON.parse(stdout)).toMatchObject({
       accounts: { created: 4 },
@@ -36,7 +42,8 @@ describe.each(backends)('riposte import and demo on %s', (backend) => {
       passwords: { created: 5 },
       auditEvents: 4,
     });
-    expect(stderr).toContain('notice: installations.jsonl was found');
+    expect(JSON.parse(stdout)).toMatchObject({ installations: { created: 1 } });
+    expect(stderr).not.toContain('notice:');
     expect(runtime.closed).toBe(1);
   });
 

@@ -1,3 +1,4 @@
+import { ERROR_CATALOGUE } from '../error-catalogue.js';
 import type { Command } from 'commander';
 import { dataDirOption } from './command-io.js';
 import { AppError, isAppError } from '../errors.js';
@@ -27,11 +28,11 @@ export function printJson(value: unknown): void {
 export function reportCliError(error: unknown): void {
   if (isAppError(error)) {
     process.stderr.write(`riposte: ${error.message}\n`);
-    process.exitCode = error.status === 500 && error.code !== 'InvalidConfiguration' ? 1 : 2;
+    process.exitCode = ERROR_CATALOGUE[error.code].exitCode;
     return;
   }
   process.stderr.write(`riposte: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 }
 
-export const cliError = (message: string): AppError => new AppError('CommandFailed', 400, message);
+export const cliError = (message: string): AppError => new AppError('CommandFailed', message);

@@ -18,7 +18,7 @@ const isEmpty = async (runtime: Runtime): Promise<boolean> => (await countAccoun
 
 async function createSmallDemo(runtime: Runtime): Promise<string[]> {
   const { baseDomain, port } = runtime.config;
-  const report = await runSmallDemo(runtime.handle, runtime.clock, (subdomain) => `http://${subdomain}.${baseDomain}:${port}`);
+  const report = await runSmallDemo(runtime.handle, runtime, (subdomain) => `http://${subdomain}.${baseDomain}:${port}`);
   const signIn = `Sign in: curl -u EMAIL:PASSWORD -H 'Host: SUBDOMAIN.${baseDomain}' http://127.0.0.1:${port}/api/v2/users/me.json (or POST /access/sign_in)`;
   const web = [
     `In a browser: http://acme.${baseDomain}:${port}/ (sign in as a demo user; admins have /security),`,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testDeps } from '../../test/support/app.js';
+import { testDeps, testKeyring } from '../../test/support/app.js';
 import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { createTestStaff } from '../../test/support/staff-fixtures.js';
@@ -92,7 +92,7 @@ describe.each(backends)('riposte staff create, list and disable on %s', (backend
       .where('action', '=', 'staff.disabled')
       .execute();
     expect(audited).toEqual([{ action: 'staff.disabled', target_id: String(sam.id), actor_type: 'cli' }]);
-    expect((await verifyAuditChains(database.db)).ok).toBe(true);
+    expect((await verifyAuditChains(database.db, testKeyring(database))).ok).toBe(true);
   });
 
   it('refuses to disable an unknown or already disabled staff member, saying which', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { testDeps } from '../../test/support/app.js';
+import { testDeps, testKeyring } from '../../test/support/app.js';
 import { openRuntime, runCli } from '../../test/support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { insertAccount } from '../../test/support/fixtures.js';
@@ -18,7 +18,7 @@ describe.each(backends)('riposte users erase on %s', (backend) => {
     deps = testDeps(database);
     const acme = await insertAccount(database.db, 'acme');
     const ana = await insertUser(database.db, acme, 'ana.cli@acme.test', { name: 'Ana Clidottir', phone: '+1 555 0100' });
-    await recordAudit(database.db, deps.clock, {
+    await recordAudit(database.db, deps, {
       accountId: acme.id,
       actor: { type: 'cli' },
       action: 'user.created',
@@ -34,7 +34,7 @@ describe.each(backends)('riposte users erase on %s', (backend) => {
     };
     expect(first.erased).toMatchObject([{ id: ana.id, realm: 'core' }]);
     expect(await findText(database.db, backend, ['ana.cli@acme.test', 'Ana Clidottir', '+1 555 0100'])).toEqual([]);
-    expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChains(database.db, testKeyring(database))).toMatchObject({ ok: true });
     expect(await run('users', 'erase', '--account', 'acme', '--email', 'ana.cli@acme.test')).toContain('nothing to erase');
     await expect(run('users', 'erase', '--account', 'nope', '--email', 'ana.cli@acme.test')).rejects.toThrow(
       'No account has the subdomain "nope"',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { findAccountBySubdomain } from '../modules/accounts/accounts.repo.js';
-import { eraseUsersByEmail } from '../modules/users/deleted-users.service.js';
+import { eraseUsersByEmail } from '../modules/erasure/user-erasure.service.js';
 import { dataDirOption, processOutput, usingRuntime, type CommandOutput } from './command-io.js';
 import type { OpenRetentionRuntime } from './retention.js';
 import { cliError } from './runtime-options.js';

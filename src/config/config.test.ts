@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { settings, type Config } from './defaults.js';
+import { vendorIdentity } from './vendor.js';
 
 // The compiler checks this lists every key of Config, so a new key without a setting fails below.
 const EVERY_KEY: Record<keyof Config, true> = {
@@ -26,19 +27,33 @@ const EVERY_KEY: Record<keyof Config, true> = {
   jobConcurrency: true,
   passwordRateLimit: true,
   passwordHashConcurrency: true,
+  passwordHashMemoryKib: true,
+  passwordHashTimeCost: true,
   passwordRefusalDelayMs: true,
   publicUrl: true,
   smtpUrl: true,
   smtpRequireTls: true,
   smtpPoolSize: true,
   mailFrom: true,
+  mailReplyTo: true,
   mailRate: true,
+  siemFile: true,
+  siemFileMaxBytes: true,
+  siemFileKeep: true,
+  siemSyslogUrl: true,
+  webhooksAllowPrivate: true,
+  vendorName: true,
+  vendorSecurityEmail: true,
+  vendorDataProtectionEmail: true,
+  vendorSecurityPageUrl: true,
   retentionAuditEventsDays: true,
   retentionSessionsDays: true,
   retentionLoginAttemptsDays: true,
   retentionMessageBodiesDays: true,
   retentionLegacyHashesDays: true,
   retentionFinishedJobsDays: true,
+  retentionSignInEventsDays: true,
+  retentionSignInAddressesDays: true,
   retentionBatchSize: true,
 };
 
@@ -82,6 +97,26 @@ describe('configuration', () => {
     [{ RIPOSTE_HEADERS_TIMEOUT_MS: '0' }, 'RIPOSTE_HEADERS_TIMEOUT_MS is "0" but expects a positive number of milliseconds'],
     [{ RIPOSTE_METRICS_TOKEN: 'short' }, 'RIPOSTE_METRICS_TOKEN is set but expects a secret of at least 16 characters'],
     [{ RIPOSTE_METRICS_ADDRESS: '9100' }, 'RIPOSTE_METRICS_ADDRESS is "9100" but expects host:port'],
+    [
+      { RIPOSTE_VENDOR_NAME: 'Acme\nBcc: x@evil.test' },
+      'RIPOSTE_VENDOR_NAME is "Acme\nBcc: x@evil.test" but expects a name of 1 to 100 characters',
+    ],
+    [{ RIPOSTE_VENDOR_NAME: 'Acme <x@evil.test>' }, 'without < or >'],
+    [{ RIPOSTE_VENDOR_SECURITY_EMAIL: 'security' }, 'RIPOSTE_VENDOR_SECURITY_EMAIL is "security" but expects an email address'],
+    [
+      { RIPOSTE_VENDOR_DATA_PROTECTION_EMAIL: 'dpo@acme' },
+      'RIPOSTE_VENDOR_DATA_PROTECTION_EMAIL is "dpo@acme" but expects an email address',
+    ],
+    [
+      { RIPOSTE_MAIL_REPLY_TO: 'Acme, Inc. <security@acme.example>' },
+      'RIPOSTE_MAIL_REPLY_TO is "Acme, Inc. <security@acme.example>" but expects',
+    ],
+    [{ RIPOSTE_MAIL_REPLY_TO: 'a@b.example, c@d.example' }, 'RIPOSTE_MAIL_REPLY_TO'],
+    [
+      { RIPOSTE_VENDOR_SECURITY_PAGE_URL: 'javascript:alert(1)' },
+      'RIPOSTE_VENDOR_SECURITY_PAGE_URL is "javascript:alert(1)" but expects an absolute',
+    ],
+    [{ RIPOSTE_VENDOR_SECURITY_PAGE_URL: '/security' }, 'expects an absolute https:// or http:// URL'],
   ])('stops on %j naming the setting', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
@@ -106,6 +141,32 @@ describe('configuration', () => {
       expect(row, `README lists ${spec.env}`).toBeDefined();
       if (spec.default !== undefined) expect(row).toContain(`\`${spec.default}\``);
     }
+  });
+});
+
+describe('the vendor identity', () => {
+  it('comes from the settings, Reply-To defaulting to the security contact', () => {
+    const config = loadConfig({
+      RIPOSTE_VENDOR_NAME: ' Globex Cloud ',
+      RIPOSTE_VENDOR_SECURITY_EMAIL: 'security@globex.example',
+      RIPOSTE_VENDOR_DATA_PROTECTION_EMAIL: 'dpo@globex.example',
+      RIPOSTE_VENDOR_SECURITY_PAGE_URL: 'https://globex.example/trust',
+    });
+    expect(vendorIdentity(config)).toEqual({
+      name: 'Globex Cloud',
+      securityEmail: 'security@globex.example',
+      dataProtectionEmail: 'dpo@globex.example',
+      replyTo: 'security@globex.example',
+      securityPageUrl: 'https://globex.example/trust',
+    });
+    expect(vendorIdentity(loadConfig({ RIPOSTE_MAIL_REPLY_TO: 'Globex Security <answers@globex.example>' })).replyTo).toBe(
+      'Globex Security <answers@globex.example>',
+    );
+  });
+
+  it('takes the documented defaults for settings a partial configuration leaves out', () => {
+    expect(vendorIdentity({})).toEqual(vendorIdentity(loadConfig({})));
+    expect(vendorIdentity({})).toMatchObject({ name: 'Riposte', securityPageUrl: null });
   });
 });
 

@@ -11,7 +11,7 @@ function bad(spec: SettingSpec, raw: string): AppError {
   const source = spec.flag === undefined ? spec.env : `${spec.env} / ${spec.flag}`;
   // Key material is never echoed, even when malformed.
   const shown = spec.key === 'keys' || spec.key === 'smtpUrl' || spec.key === 'metricsToken' ? 'set' : `"${raw}"`;
-  return new AppError('InvalidConfiguration', 500, `Setting ${source} is ${shown} but expects ${spec.expects}.`);
+  return new AppError('InvalidConfiguration', `Setting ${source} is ${shown} but expects ${spec.expects}.`);
 }
 
 function parseInteger(spec: SettingSpec, raw: string, min: number, max: number): number {
@@ -38,7 +38,6 @@ function parseTrustProxy(spec: SettingSpec, raw: string): Config['trustProxy'] {
   if (raw === 'true')
     throw new AppError(
       'InvalidConfiguration',
-      500,
       `Setting ${spec.env} is "true", which would let any client choose its own address through X-Forwarded-For. ` +
         'Give the hop count (1 behind one load balancer) or the proxy addresses or CIDRs (10.0.0.5,fd00::/8).',
     );
@@ -59,6 +58,42 @@ function parsePublicUrl(spec: SettingSpec, raw: string): string {
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '' || url.username !== '')
     throw bad(spec, raw);
   return url.origin;
+}
+
+/** A plain address: one `@`, a dotted domain, nothing a header or a sentence could be broken with. */
+const EMAIL = /^[^\s@<>"(),;:\\]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
+
+function parseEmail(spec: SettingSpec, raw: string): string {
+  if (raw.length > 254 || !EMAIL.test(raw)) throw bad(spec, raw);
+  return raw;
+}
+
+/** `addr@domain` or `Display Name <addr@domain>`, as a mail header takes it. */
+function parseMailbox(spec: SettingSpec, raw: string): string {
+  const named = /^([^<>",;\r\n]{1,100}?)\s*<([^<>]+)>$/.exec(raw);
+  if (named === null) return parseEmail(spec, raw);
+  parseEmail(spec, named[2] ?? '');
+  return raw;
+}
+
+/** One line of text for a name people read: no control characters, no angle brackets that mail clients would take for an address. */
+function parseVendorName(spec: SettingSpec, raw: string): string {
+  const name = raw.trim();
+  // eslint-disable-next-line no-control-regex -- refusing control characters (line breaks) is the purpose of this pattern
+  if (name.length === 0 || name.length > 100 || /[\u0000-\u001f\u007f<>]/.test(name)) throw bad(spec, raw);
+  return name;
+}
+
+/** An absolute http(s) page address; a path is allowed, credentials are not. */
+function parsePageUrl(spec: SettingSpec, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad(spec, raw);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') throw bad(spec, raw);
+  return url.toString();
 }
 
 /** `host:port`, the host an IP address or name (IPv6 in brackets), as `listen` takes it. */
@@ -91,14 +126,29 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
       return parseInteger(spec, raw, 1, Number.MAX_SAFE_INTEGER);
     case 'mailRate':
       return parseInteger(spec, raw, 0, 1_000_000);
+    case 'siemFileMaxBytes':
+      return parseInteger(spec, raw, 1, Number.MAX_SAFE_INTEGER);
+    case 'siemFileKeep':
+      return parseInteger(spec, raw, 1, 100);
+    case 'siemSyslogUrl':
+      if (!/^(tcp|tls):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(raw)) throw bad(spec, raw);
+      return raw;
+    case 'siemFile':
+      return path.resolve(raw);
     case 'passwordRefusalDelayMs':
       return parseInteger(spec, raw, 0, 60_000);
+    case 'passwordHashMemoryKib':
+      return parseInteger(spec, raw, 1024, 65_536);
+    case 'passwordHashTimeCost':
+      return parseInteger(spec, raw, 1, 10);
     case 'retentionAuditEventsDays':
     case 'retentionSessionsDays':
     case 'retentionLoginAttemptsDays':
     case 'retentionMessageBodiesDays':
     case 'retentionLegacyHashesDays':
     case 'retentionFinishedJobsDays':
+    case 'retentionSignInEventsDays':
+    case 'retentionSignInAddressesDays':
       return parseInteger(spec, raw, 0, 36_500);
     case 'retentionBatchSize':
       return parseInteger(spec, raw, 1, 100_000);
@@ -108,6 +158,7 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
     case 'trustProxy':
       return parseTrustProxy(spec, raw);
     case 'smtpRequireTls':
+    case 'webhooksAllowPrivate':
       if (raw !== 'true' && raw !== 'false') throw bad(spec, raw);
       return raw === 'true';
     case 'smtpUrl':
@@ -115,6 +166,15 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
       return raw;
     case 'publicUrl':
       return parsePublicUrl(spec, raw);
+    case 'vendorName':
+      return parseVendorName(spec, raw);
+    case 'vendorSecurityEmail':
+    case 'vendorDataProtectionEmail':
+      return parseEmail(spec, raw);
+    case 'mailReplyTo':
+      return parseMailbox(spec, raw);
+    case 'vendorSecurityPageUrl':
+      return parsePageUrl(spec, raw);
     case 'databaseUrl':
       if (!/^postgres(ql)?:\/\//.test(raw)) throw bad(spec, raw);
       return raw;

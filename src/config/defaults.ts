@@ -39,19 +39,41 @@ export interface Config {
   passwordRateLimit: number;
   /** Unset: four times libuv's thread pool size (`hashConcurrencyOf`). */
   passwordHashConcurrency: number | undefined;
+  /** argon2id memory of new password hashes, KiB. */
+  passwordHashMemoryKib: number;
+  /** argon2id passes of new password hashes. */
+  passwordHashTimeCost: number;
   passwordRefusalDelayMs: number;
   publicUrl: string;
   smtpUrl: string | undefined;
   smtpRequireTls: boolean;
   smtpPoolSize: number;
   mailFrom: string;
+  /** Unset: the vendor's security contact (`vendorSecurityEmail`). */
+  mailReplyTo: string | undefined;
   mailRate: number;
+  /** Unset: no SIEM file. JSON lines, one per security event, rotated by size. */
+  siemFile: string | undefined;
+  siemFileMaxBytes: number;
+  siemFileKeep: number;
+  /** Unset: no syslog stream. `tcp://host:port` or `tls://host:port` (RFC 5424, octet counting). */
+  siemSyslogUrl: string | undefined;
+  /** Development only: webhook endpoints on this machine or a private network (http://localhost too). */
+  webhooksAllowPrivate: boolean;
+  /** Who the vendor is, as notices, advisories and evidence name it (`config/vendor.ts`). */
+  vendorName: string;
+  vendorSecurityEmail: string;
+  vendorDataProtectionEmail: string;
+  /** Unset: notices and evidence link to no security programme page. */
+  vendorSecurityPageUrl: string | undefined;
   retentionAuditEventsDays: number;
   retentionSessionsDays: number;
   retentionLoginAttemptsDays: number;
   retentionMessageBodiesDays: number;
   retentionLegacyHashesDays: number;
   retentionFinishedJobsDays: number;
+  retentionSignInEventsDays: number;
+  retentionSignInAddressesDays: number;
   retentionBatchSize: number;
 }
 
@@ -200,6 +222,21 @@ export const settings: readonly SettingSpec[] = [
       'Password checks (argon2id or legacy) in flight at once per process; beyond it a fast 503 ServiceBusy. Unset: 4 × the thread pool.',
   },
   {
+    key: 'passwordHashMemoryKib',
+    env: 'RIPOSTE_PASSWORD_HASH_MEMORY_KIB',
+    default: '19456',
+    expects: 'a whole number of KiB from 1024 to 65536',
+    description:
+      'argon2id memory of new password hashes (OWASP minimum 19456 with 2 passes). Lower values are for tests; stored hashes keep their own.',
+  },
+  {
+    key: 'passwordHashTimeCost',
+    env: 'RIPOSTE_PASSWORD_HASH_TIME_COST',
+    default: '2',
+    expects: 'a whole number of passes from 1 to 10',
+    description: 'argon2id passes of new password hashes. A hash stored with weaker settings is re-hashed at the next sign-in.',
+  },
+  {
     key: 'passwordRefusalDelayMs',
     env: 'RIPOSTE_PASSWORD_REFUSAL_DELAY_MS',
     default: '1000',
@@ -243,14 +280,98 @@ export const settings: readonly SettingSpec[] = [
     description: 'The From of every message the courier sends.',
   },
   {
+    key: 'mailReplyTo',
+    env: 'RIPOSTE_MAIL_REPLY_TO',
+    default: undefined,
+    expects: 'an email address, optionally with a display name: Name <addr@domain>',
+    description: 'The Reply-To of every message the courier sends, where customers answer notices. Unset: the vendor security contact.',
+  },
+  ...vendorSettings(),
+  {
     key: 'mailRate',
     env: 'RIPOSTE_MAIL_RATE',
     default: '20',
     expects: 'a whole number of messages a second (0: no limit)',
     description: 'Throttle of the courier, per process.',
   },
+  ...securityEventSettings(),
   ...retentionSettings(),
 ];
+
+/** Where security events go besides webhooks (README, "Security events out"). */
+function securityEventSettings(): SettingSpec[] {
+  return [
+    {
+      key: 'siemFile',
+      env: 'RIPOSTE_SIEM_FILE',
+      default: undefined,
+      expects: 'a file path',
+      description: 'Security events as JSON lines in this file, one per event, rotated by size. Unset: no file.',
+    },
+    {
+      key: 'siemFileMaxBytes',
+      env: 'RIPOSTE_SIEM_FILE_MAX_BYTES',
+      default: '10485760',
+      expects: 'a positive integer of bytes',
+      description: 'The SIEM file is renamed to <file>.1 (older ones shift) once it would grow past this size.',
+    },
+    {
+      key: 'siemFileKeep',
+      env: 'RIPOSTE_SIEM_FILE_KEEP',
+      default: '5',
+      expects: 'a whole number from 1 to 100',
+      description: 'Rotated SIEM files kept (<file>.1 … <file>.N); the oldest is removed.',
+    },
+    {
+      key: 'siemSyslogUrl',
+      env: 'RIPOSTE_SIEM_SYSLOG_URL',
+      default: undefined,
+      expects: 'tcp://host:port or tls://host:port',
+      description: 'A syslog receiver for security events: RFC 5424 lines, octet-counted (RFC 6587), the event JSON as MSG.',
+    },
+    {
+      key: 'webhooksAllowPrivate',
+      env: 'RIPOSTE_WEBHOOKS_ALLOW_PRIVATE',
+      default: 'false',
+      expects: 'true or false',
+      description: 'Development only: let webhook endpoints be on loopback or private addresses, and http://localhost.',
+    },
+  ];
+}
+
+/** The vendor's identity (README, "Configuration"): named in notices, advisories and evidence, never in code. */
+function vendorSettings(): SettingSpec[] {
+  return [
+    {
+      key: 'vendorName',
+      env: 'RIPOSTE_VENDOR_NAME',
+      default: 'Riposte',
+      expects: 'a name of 1 to 100 characters on one line, without < or >',
+      description: 'The vendor as customers know it: notice signatures ("The … security team"), advisory pages, the evidence.',
+    },
+    {
+      key: 'vendorSecurityEmail',
+      env: 'RIPOSTE_VENDOR_SECURITY_EMAIL',
+      default: 'security@riposte.localhost',
+      expects: 'an email address (security@example.com)',
+      description: "The vendor's security contact: named in every notice, the evidence's processor contact point, the default Reply-To.",
+    },
+    {
+      key: 'vendorDataProtectionEmail',
+      env: 'RIPOSTE_VENDOR_DATA_PROTECTION_EMAIL',
+      default: 'privacy@riposte.localhost',
+      expects: 'an email address (dpo@example.com)',
+      description: "The vendor's data-protection contact (DPO): named in the customer notice and the evidence.",
+    },
+    {
+      key: 'vendorSecurityPageUrl',
+      env: 'RIPOSTE_VENDOR_SECURITY_PAGE_URL',
+      default: undefined,
+      expects: 'an absolute https:// or http:// URL',
+      description: "The vendor's security programme page, linked from notices and the evidence. Unset: no such link.",
+    },
+  ];
+}
 
 /** Retention periods (README, "Retention"): whole days after which each kind of data goes. */
 function retentionSettings(): SettingSpec[] {
@@ -297,6 +418,18 @@ function retentionSettings(): SettingSpec[] {
       'RIPOSTE_RETENTION_FINISHED_JOBS_DAYS',
       '30',
       'Background jobs of the embedded runner (SQLite) that finished or failed this long ago are deleted, payloads with them.',
+    ),
+    days(
+      'retentionSignInEventsDays',
+      'RIPOSTE_RETENTION_SIGN_IN_EVENTS_DAYS',
+      '90',
+      'Sign-in events (every authentication attempt) that occurred this long ago are deleted.',
+    ),
+    days(
+      'retentionSignInAddressesDays',
+      'RIPOSTE_RETENTION_SIGN_IN_ADDRESSES_DAYS',
+      '30',
+      'Client addresses of older sign-in events are cut to their network (IPv4 /24, IPv6 /48).',
     ),
     {
       key: 'retentionBatchSize',

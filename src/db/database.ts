@@ -2,7 +2,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import pg from 'pg';
-import { ensurePrivateDirectory, ensurePrivateFile, refuseSharedIfPresent } from '../platform/private-files.js';
+import { ensurePrivateDirectory, ensurePrivateFile, refuseSharedIfPresent } from './private-files.js';
 import type { Database } from './schema.js';
 
 // bigint ids and counts come back as numbers; they stay below 2^53.
@@ -33,6 +33,12 @@ export interface DatabaseHandle {
   connectionString: string | undefined;
   /** Set when SQLite; benchmarks compare against it directly. */
   sqlite: SQLite.Database | undefined;
+  /**
+   * Makes deleted data leave the database's files now: SQLite copies its
+   * write-ahead log (which still holds pages as they were) into the database
+   * and empties it; PostgreSQL needs nothing here.
+   */
+  flushDeletedData(): void;
   close(): Promise<void>;
 }
 
@@ -107,6 +113,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       capabilities: { kind: 'postgres', maxParameters: 65_000, sharedAcrossProcesses: true },
       connectionString: options.databaseUrl,
       sqlite: undefined,
+      flushDeletedData: () => undefined,
       close: () => db.destroy(),
     };
   }
@@ -124,6 +131,9 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     capabilities: { kind: 'sqlite', maxParameters: 32_000, sharedAcrossProcesses: false },
     connectionString: undefined,
     sqlite,
+    flushDeletedData: () => {
+      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    },
     close: () => db.destroy(),
   };
 }

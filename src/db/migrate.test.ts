@@ -27,6 +27,13 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0013-outbox-requeue',
       '0014-login-throttle-pairs',
       '0015-account-owner',
+      '0016-stored-data-integrity',
+      '0018-notice-facts',
+      '0019-announced-rotation',
+      '0020-credential-dates',
+      '0021-hash-tiers',
+      '0022-sign-in-events',
+      '0023-security-event-delivery',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

@@ -16,6 +16,13 @@ import * as retentionErasure from './migrations/0012-retention-erasure.js';
 import * as outboxRequeue from './migrations/0013-outbox-requeue.js';
 import * as loginThrottlePairs from './migrations/0014-login-throttle-pairs.js';
 import * as accountOwner from './migrations/0015-account-owner.js';
+import * as storedDataIntegrity from './migrations/0016-stored-data-integrity.js';
+import * as noticeFacts from './migrations/0018-notice-facts.js';
+import * as announcedRotation from './migrations/0019-announced-rotation.js';
+import * as credentialDates from './migrations/0020-credential-dates.js';
+import * as hashTiers from './migrations/0021-hash-tiers.js';
+import * as signInEvents from './migrations/0022-sign-in-events.js';
+import * as securityEventDelivery from './migrations/0023-security-event-delivery.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -34,7 +41,17 @@ const migrations: Record<string, Migration> = {
   '0013-outbox-requeue': outboxRequeue,
   '0014-login-throttle-pairs': loginThrottlePairs,
   '0015-account-owner': accountOwner,
+  '0016-stored-data-integrity': storedDataIntegrity,
+  '0018-notice-facts': noticeFacts,
+  '0019-announced-rotation': announcedRotation,
+  '0020-credential-dates': credentialDates,
+  '0021-hash-tiers': hashTiers,
+  '0022-sign-in-events': signInEvents,
+  '0023-security-event-delivery': securityEventDelivery,
 };
+
+/** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */
+export const KEYED_AUDIT_MIGRATION = '0016-stored-data-integrity';
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 
@@ -44,10 +61,17 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new AppError('MigrationFailed', 500, `Migration ${failed} failed; the database was left at the previous version.`, {
+    throw new AppError('MigrationFailed', `Migration ${failed} failed; the database was left at the previous version.`, {
       cause: error,
       detail: error instanceof Error ? error.message : JSON.stringify(error),
     });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Reverts the newest applied migration (tests of upgrades use it to stand where an older release left a database). */
+export async function migrateDownOne(db: Db): Promise<string | undefined> {
+  const { error, results } = await new Migrator({ db, provider }).migrateDown();
+  if (error !== undefined) throw new AppError('MigrationFailed', 'Reverting the newest migration failed.', { cause: error });
+  return results?.find((r) => r.status === 'Success')?.migrationName;
 }

@@ -1,4 +1,4 @@
-import type { Flag } from './schema.js';
+import type { Flag } from './schema.flag.js';
 
 // Table types of what customers hold for their products: app installations
 // with their sealed third-party keys, and TLS certificates (see schema.ts).

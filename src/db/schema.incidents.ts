@@ -1,4 +1,4 @@
-import type { Flag } from './schema.js';
+import type { Flag } from './schema.flag.js';
 
 // Table types of the incident engine: incidents, exposures, scope snapshots, rotation campaigns (see schema.ts).
 
@@ -34,6 +34,8 @@ export interface IncidentTasksTable {
   due_at: string | null;
   done_at: string | null;
   kind: string;
+  /** Marked public when completed (migration 0018): customers see it, with `done_at`, in notices, their view and the evidence. */
+  public: Flag;
 }
 
 export interface IncidentExposuresTable {
@@ -67,6 +69,8 @@ export interface ScopeAccountsTable {
   people_end_users: number;
   /** JSON object: category -> approximate number of records. */
   records: string;
+  /** JSON object: hash tier -> exposed password credentials (0021); null without `password_hashes`, or before. */
+  hash_tiers: string | null;
 }
 
 /** A rotation campaign: a persisted flow over a frozen target set (DESIGN.md, "Rotation campaign"). */
@@ -77,7 +81,7 @@ export interface RotationCampaignsTable {
   selector: string;
   cutoff: string;
   revoke_sessions: Flag;
-  state: 'draft' | 'running' | 'paused' | 'cancelled' | 'done';
+  state: 'draft' | 'scheduled' | 'running' | 'paused' | 'cancelled' | 'done';
   batch_size: number;
   batches: number;
   run_generation: number;
@@ -86,13 +90,32 @@ export interface RotationCampaignsTable {
   finished_at: string | null;
   total: number;
   done: number;
+  /** When a scheduled campaign starts by itself (migration 0019); null: started by hand. */
+  start_at: string | null;
+  /** When it was scheduled: its targets were frozen and told then. */
+  scheduled_at: string | null;
+  /** `by_account` (key order) or `weakest_first`: critical targets' batches, then high, then moderate (0021). */
+  batch_order: 'by_account' | 'weakest_first';
+  /** Whose `email:password` API access the start revokes: `none`, `critical` or `critical_and_high` targets (0021). */
+  revoke_api_passwords: 'none' | 'critical' | 'critical_and_high';
+  /** JSON: frozen targets per hash tier; null until frozen. */
+  targets_by_tier: string | null;
+  /** Credentials whose API password access the start revoked; null until started. */
+  api_passwords_revoked: number | null;
 }
 
-/** One user of a campaign's frozen target set; `flagged_at` is set when its batch is applied. */
+/**
+ * One user of a campaign's frozen target set; `flagged_at` is set when its
+ * batch is applied, with `changed_before_rotation` = 1 when the batch found
+ * the user had already set a new password and left them alone.
+ */
 export interface CampaignTargetsTable {
   campaign_id: number;
   account_id: number;
   user_id: number;
   batch: number;
   flagged_at: string | null;
+  changed_before_rotation: Flag;
+  /** The target's hash tier at the campaign's exposure time, frozen with it (0021); null for targets frozen before. */
+  hash_tier: string | null;
 }

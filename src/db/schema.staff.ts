@@ -1,4 +1,4 @@
-import type { Flag } from './schema.js';
+import type { Flag } from './schema.flag.js';
 
 // Table types of the vendor's side: staff, their access grants, public advisories (see schema.ts).
 

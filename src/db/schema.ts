@@ -37,7 +37,8 @@ export type * from './schema.apps.js';
  * and product sets are bitmasks (see `platform/products.ts`).
  * Tenant tables lead their primary key with `account_id`.
  */
-export type Flag = 0 | 1;
+export type { Flag } from './schema.flag.js';
+import type { Flag } from './schema.flag.js';
 
 export interface AccountsTable {
   id: number;
@@ -83,6 +84,18 @@ export interface PasswordCredentialsTable {
   must_change: Flag;
   must_change_reason: string | null;
   must_change_incident_id: number | null;
+  /** Last right password on the API's `email:password` Basic auth (migration 0018), to the hour: written only when an hour older. */
+  api_used_at: string | null;
+  /**
+   * The tier (`critical` | `high`) this password was stored with before its hash was first replaced by a
+   * stronger one without the password changing (wrapped at rest, upgraded at sign-in); null if never (0021).
+   */
+  superseded_hash_tier: string | null;
+  /** When that replacement happened; null with a tier: at a time unknown (filled by 0021 without a record of it). */
+  hash_superseded_at: string | null;
+  /** When a rotation campaign revoked this password's `email:password` API access; a new password clears it (0021). */
+  api_revoked_at: string | null;
+  api_revoked_incident_id: number | null;
 }
 
 export interface AuditEventsTable {
@@ -104,6 +117,8 @@ export interface AuditEventsTable {
   personal_salt: string | null;
   /** HMAC-SHA256(personal_salt, personal_data), covered by the hash; outlives the data it digests. */
   personal_digest: string | null;
+  /** Keyring version whose derived key made `hash` an HMAC (migration 0016); null: a plain SHA-256 from before. */
+  hash_key_version: number | null;
 }
 
 export interface AuditHeadsTable {
@@ -139,6 +154,8 @@ export interface DataKeysTable {
   kek_version: number;
   wrapped_key: string;
   created_at: string;
+  /** `table.column.rowId` of the one secret this key seals (migration 0016); null on keys sealed before. */
+  sealed_for: string | null;
 }
 
 export interface IdSequencesTable {
@@ -226,6 +243,8 @@ export interface OauthClientsTable {
   redirect_uris: string;
   created_at: string;
   updated_at: string;
+  /** When the secret was last set; null for a public client (0020). */
+  secret_set_at: string | null;
 }
 
 export interface OauthTokensTable {
@@ -267,6 +286,10 @@ export interface SsoConfigsTable {
   saml_idp_certificate: string | null;
   saml_idp_entity_id: string | null;
   updated_at: string;
+  /** When the JWT shared secret was last set; null when none is (0020). */
+  jwt_secret_set_at: string | null;
+  /** When the SAML identity provider's URL or certificate was last set; null when none is (0020). */
+  saml_configured_at: string | null;
 }
 
 export interface SsoReplaysTable {
@@ -302,6 +325,68 @@ export interface MessagesTable {
   attempts_at_requeue: ColumnType<number, number | undefined, number>;
 }
 
+/** One authentication attempt, or identical ones within a flush of the writer (0022). */
+export interface SignInEventsTable {
+  id: number;
+  account_id: number;
+  occurred_at: string;
+  last_at: string;
+  attempts: number;
+  /** The user (a staff member's id on the staff channel); null when the attempt named nobody known. */
+  user_id: number | null;
+  channel: string;
+  outcome: string;
+  reason: string | null;
+  /** The client's address; truncated to its network after the address retention period. */
+  ip: string | null;
+  user_agent: string | null;
+  /** What the attempt named: the email tried, so that attempts on unknown or other users can be told apart. */
+  identifier: string | null;
+  /** The API token or OAuth token used, by id. */
+  credential_id: number | null;
+}
+
+/** A security event waiting to leave, or gone: filled with its audit event, dispatched by a job (0023). */
+export interface SecurityEventsTable {
+  account_id: number;
+  audit_seq: number;
+  /** Public and stable: the `webhook-id` of every delivery of this event. */
+  event_id: string;
+  type: string;
+  occurred_at: string;
+  /** The exact JSON sent: webhook body and SIEM line. */
+  body: string;
+  dispatched_at: string | null;
+}
+
+/** A webhook endpoint: an account's (its own events) or, with account_id 0, the operators' (every account's) (0023). */
+export interface WebhookSubscriptionsTable {
+  account_id: number;
+  id: number;
+  url: string;
+  description: string;
+  /** JSON array of event types; null: every type. */
+  event_types: string | null;
+  secret_sealed: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** One event for one subscription: `queued` → `sending` → `delivered` | `failed` (0023). */
+export interface WebhookDeliveriesTable {
+  account_id: number;
+  subscription_id: number;
+  event_id: string;
+  state: 'queued' | 'sending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  lease_expires_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -318,6 +403,10 @@ export interface Database {
   password_change_steps: PasswordChangeStepsTable;
   login_throttles: LoginThrottlesTable;
   api_tokens: ApiTokensTable;
+  sign_in_events: SignInEventsTable;
+  security_events: SecurityEventsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   oauth_clients: OauthClientsTable;
   oauth_tokens: OauthTokensTable;
   oauth_codes: OauthCodesTable;

@@ -30,7 +30,7 @@ export function productsToMask(products: readonly string[]): number {
   let mask = 0;
   for (const product of products) {
     const bit = PRODUCTS.indexOf(product as Product);
-    if (bit < 0) throw new AppError('RecordInvalid', 422, `Unknown product "${product}"; expected one of ${PRODUCTS.join(', ')}.`);
+    if (bit < 0) throw new AppError('RecordInvalid', `Unknown product "${product}"; expected one of ${PRODUCTS.join(', ')}.`);
     mask |= 1 << bit;
   }
   return mask;

@@ -13,8 +13,9 @@ import {
   STALE_END_USERS,
   type ConsoleServer,
 } from './console-server.js';
+import { IN_ORDER } from '../support/in-order.js';
 
-describe.skipIf(!chromiumAvailable)('operator console (Chromium)', () => {
+describe.skipIf(!chromiumAvailable)('operator console (Chromium), in order: each test builds on the ones before', IN_ORDER, () => {
   let server: ConsoleServer;
   let browser: Browser;
   let context: BrowserContext;
@@ -60,6 +61,14 @@ describe.skipIf(!chromiumAvailable)('operator console (Chromium)', () => {
     await page.getByRole('button', { name: 'Move', exact: true }).click();
     await page.getByTestId('announcer').filter({ hasText: 'Incident moved to Identified.' }).waitFor();
     await screenshot(page, 'ops-incident');
+
+    // A measure customers should hear of: added, then marked done and public.
+    await page.getByLabel('Task', { exact: true }).fill('Forensic firm engaged');
+    await page.getByRole('button', { name: 'Add a task' }).click();
+    const task = page.locator('.task').filter({ hasText: 'Forensic firm engaged' });
+    await task.getByRole('button', { name: 'Mark done and tell customers' }).click();
+    await page.getByTestId('announcer').filter({ hasText: 'customers see it among what we have done' }).waitFor();
+    await task.getByText('Shown to customers').waitFor();
   });
 
   it('validates a selector as the operator types and shows the scope per category with the difference between versions', async () => {
@@ -77,7 +86,14 @@ describe.skipIf(!chromiumAvailable)('operator console (Chromium)', () => {
     expect(await page.getByTestId('scope-diff').textContent()).toContain('TLS private keys');
     await page.getByLabel('From', { exact: true }).selectOption('1');
     await page.getByTestId('scope-diff').filter({ hasText: 'App integration keys' }).waitFor();
-    await page.getByRole('table').filter({ hasText: 'Password hashes' }).waitFor();
+    await page
+      .getByRole('table', { name: /^Records per category/ })
+      .filter({ hasText: 'Password hashes' })
+      .waitFor();
+    await page
+      .getByRole('table', { name: /^Exposed password hashes by/ })
+      .filter({ hasText: 'critical' })
+      .waitFor();
     await screenshot(page, 'ops-scope');
   });
 

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { drainOutbox } from '../../src/modules/courier/courier-delivery.js';
-import { notifyIncident } from '../../src/modules/courier/incident-notices.service.js';
-import { notificationTotals } from '../../src/modules/courier/notification-report.service.js';
+import { notifyIncident } from '../../src/modules/notices/incident-notices.service.js';
+import { notificationTotals } from '../../src/modules/notices/notification-report.service.js';
 import { enqueueMessage } from '../../src/modules/courier/outbox.service.js';
 import { requeueFailedIncidentMessages } from '../../src/modules/courier/outbox.repo.js';
 import { verifyAuditChains } from '../../src/platform/audit/audit.service.js';
-import { testDeps } from '../support/app.js';
+import { testDeps, testKeyring } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { requestPasswordReset } from '../../src/modules/auth/sessions/sign-in.service.js';
 import { insertAccount } from '../support/fixtures.js';
@@ -99,7 +99,7 @@ describe.each(backends)('the courier over real SMTP on %s', (backend) => {
       .where('action', '=', 'incident.notified')
       .execute();
     expect(audited).toHaveLength(2);
-    expect((await verifyAuditChains(database.db)).ok).toBe(true);
+    expect((await verifyAuditChains(database.db, testKeyring(database))).ok).toBe(true);
   });
 
   it('sends the password reset mail the sign-in flow queues, with its single-use link', async () => {

@@ -50,7 +50,7 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
             throw new Error('database password is hunter2');
           });
           probe.get('/probe/refuse', { schema: { hide: true } }, () => {
-            throw new AppError('PasswordChangeRequired', 401, 'Change your password first.');
+            throw new AppError('PasswordChangeRequired', 'Change your password first.');
           });
           done();
         },
@@ -80,6 +80,16 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
       paths: { '/healthz': expect.any(Object), '/readyz': expect.any(Object) },
     });
     expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  it("lists each route's error codes from the catalogue, with what to do", async () => {
+    const paths = (await app.inject({ url: '/docs/json' })).json<{
+      paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>>;
+    }>().paths;
+    const showUser = paths['/api/v2/users/{id}']?.get?.responses;
+    expect(showUser?.['404']?.description).toContain('`RecordNotFound`: Check the id and the account you are addressing.');
+    expect(showUser?.['401']?.description).toContain('`Unauthorized`');
+    expect(showUser?.['401']?.description).not.toContain('`RecordNotFound`');
   });
 
   it('answers unknown paths with a JSON 404 in the Zendesk shape', async () => {

@@ -17,11 +17,12 @@ import { inSweepOrder, routeName, type RouteShape } from '../support/hostile-rou
 import { ATTACKS, HostileSweep, problemsOf, type Attempt } from '../support/hostile-sweep.js';
 import { REFLECTED_MARKUP } from '../support/hostile-values.js';
 import { CANARY, openHostileWorld, type HostileWorld } from '../support/hostile-world.js';
+import { IN_ORDER } from '../support/in-order.js';
 
 /** Each backend draws its own hostile values (the same ones on every run), so the two runs cover more between them. */
 const SEEDS: Record<Backend, number> = { sqlite: 1, postgres: 2 };
 
-describe.each(backends)('hostile sweep of every route on %s', (backend) => {
+describe.each(backends)('hostile sweep of every route on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let world: HostileWorld;
   let sweep: HostileSweep;
 

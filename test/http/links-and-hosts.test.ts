@@ -127,7 +127,7 @@ describe.each(backends)('links and hosts on %s', (backend) => {
 
   it('shows operators no personal data in an audit trail without a grant, and the whole trail with one', async () => {
     await database.db.transaction().execute((tx) =>
-      recordAudit(tx, deps.clock, {
+      recordAudit(tx, deps, {
         accountId: acme.id,
         actor: { type: 'user', id: admin.id },
         action: 'user.updated',

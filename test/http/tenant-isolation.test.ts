@@ -35,10 +35,17 @@ const RECORD_OF: Record<
   | 'incident'
   | 'staffAccessGrant'
   | 'deletedUser'
+  | 'webhook'
 > = {
+  '/api/v2/security/webhooks/{id}': 'webhook',
   '/api/v2/deleted_users/{id}': 'deletedUser',
   '/api/v2/staff_access/grants/{id}': 'staffAccessGrant',
   '/api/v2/security/incidents/{id}/evidence': 'incident',
+  '/api/v2/security/incidents/{id}/affected_users': 'incident',
+  '/api/v2/security/incidents/{id}/affected_users.csv': 'incident',
+  '/api/v2/security/incidents/{id}/affected_users/counts': 'incident',
+  '/api/v2/security/incidents/{id}/rotation_targets': 'incident',
+  '/api/v2/security/incidents/{id}/rotation_targets.csv': 'incident',
   '/api/v2/certificates/{id}': 'certificate',
   '/api/v2/certificates/{id}/activate': 'certificate',
   '/api/v2/certificates/{id}/revoke': 'certificate',
@@ -145,6 +152,13 @@ describe.each(backends)('tenant isolation of every API route on %s', (backend) =
     const leaver = await insertUser(database.db, acme, 'leo@acme.test');
     await app.inject({ method: 'DELETE', url: `/api/v2/users/${leaver.id}.json`, headers: acmeSession.headers });
     acmeRecords.deletedUser = leaver.id;
+    const webhook = await app.inject({
+      method: 'POST',
+      url: '/api/v2/security/webhooks',
+      headers: acmeSession.headers,
+      payload: { webhook: { url: 'https://hooks.acme.example/riposte' } },
+    });
+    acmeRecords.webhook = webhook.json<{ webhook: { id: number } }>().webhook.id;
 
     const doc = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
     operations = Object.entries(doc.paths)

@@ -8,7 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Account, User } from '../../src/db/schema.js';
 import { hashPassword } from '../../src/modules/auth/passwords/password-hashing.js';
-import type { ImportedAccount, ImportedUser } from '../../src/modules/population/import.schema.js';
+import type { ImportedAccount, ImportedUser } from '../../src/modules/population/import-lines.parser.js';
 import { writePopulation } from '../../src/modules/population/population.writer.js';
 import { buildTestApp, testDeps } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -22,10 +22,11 @@ import {
   type TestSession,
 } from '../support/identity-fixtures.js';
 import { createTestStaff, staffSignIn } from '../support/staff-fixtures.js';
+import { IN_ORDER } from '../support/in-order.js';
 
 const OWNER_PASSWORD = 'Cobalt-Willow-Lighthouse-19';
 
-describe.each(backends)('the account owner on %s', (backend) => {
+describe.each(backends)('the account owner on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let database: TestDatabase;
   let deps: ReturnType<typeof testDeps>;
   let app: FastifyInstance;
@@ -154,7 +155,7 @@ describe.each(backends)('the account owner on %s', (backend) => {
         { kind: 'user', user: user('bill@initech.test') },
         { kind: 'boundary' },
       ],
-      { clock: deps.clock, actor: { type: 'cli', id: 'test' }, source: 'import' },
+      { clock: deps.clock, keyring: deps.keyring, actor: { type: 'cli', id: 'test' }, source: 'import' },
     );
     const bill = await database.db
       .selectFrom('users')

@@ -6,9 +6,10 @@ import { createCampaign, getCampaign, requeueCampaign } from '../../src/modules/
 import { declareIncident } from '../../src/modules/incidents/incidents.service.js';
 import { verifyAuditChains } from '../../src/platform/audit/audit.service.js';
 import { FixedClock } from '../../src/platform/clock.js';
-import { testDeps } from '../support/app.js';
+import { testDeps, testKeyring } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { insertAccount } from '../support/fixtures.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const USERS = 20_000;
 const ACCOUNTS = 40;
@@ -20,6 +21,13 @@ const SELECTOR = {
     { field: 'user.password_changed_at', op: 'before', value: CUTOFF },
   ],
 };
+
+/** Well-formed hashes of no known password, one per tier: a third of the users each (a weakest-first campaign orders by them). */
+const HASHES = [
+  `$sha1$s7$${'0'.repeat(40)}`,
+  `$2b$09$${'a'.repeat(53)}`,
+  '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+] as const;
 
 /** 20,000 users over 40 accounts; every tenth changed its password after the cutoff, so it is exempt. */
 async function population(database: TestDatabase): Promise<number> {
@@ -53,7 +61,7 @@ async function population(database: TestDatabase): Promise<number> {
       credentials.push({
         account_id: account.id,
         user_id: userId,
-        password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+        password_hash: HASHES[userId % HASHES.length] as string,
         password_changed_at: changedAfter ? '2017-01-01T00:00:00.000Z' : '2015-01-01T00:00:00.000Z',
         must_change: 0 as const,
         must_change_reason: null,
@@ -88,62 +96,64 @@ describe.each(backends)('a rotation campaign killed with SIGKILL on %s', (backen
     await database.dispose();
   });
 
-  it('resumes to exactly the target set, each flagged once, with an intact audit trail', async () => {
-    const targets = await population(database);
-    const deps = testDeps(database, new FixedClock('2026-06-01T12:00:00.000Z'));
-    const incident = await declareIncident(deps, {
-      title: 'Kill test',
-      becameAwareAt: '2026-05-30T09:00:00Z',
-      cutoff: CUTOFF,
-      actor: { type: 'cli' },
-    });
-    const draft = await createCampaign(deps, { incidentId: incident.id, selector: SELECTOR, batchSize: BATCH });
-    expect(draft.dryRun.targets).toBe(targets);
+  it.each(['by_account', 'weakest_first'])(
+    'resumes (%s) to exactly the target set, each flagged once, with an intact audit trail',
+    async (order) => {
+      const targets = await population(database);
+      const deps = testDeps(database, new FixedClock('2026-06-01T12:00:00.000Z'));
+      const incident = await declareIncident(deps, {
+        title: 'Kill test',
+        becameAwareAt: '2026-05-30T09:00:00Z',
+        cutoff: CUTOFF,
+        actor: { type: 'cli' },
+      });
+      const draft = await createCampaign(deps, { incidentId: incident.id, selector: SELECTOR, batchSize: BATCH, order });
+      expect(draft.dryRun.targets).toBe(targets);
 
-    const runner = startRunner(database, draft.id);
-    child = runner;
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => runner.once('exit', (_code, signal) => resolve(signal)));
-    // Kill once the first batches are in, polling the database the child writes.
-    for (;;) {
-      const row = await database.db
-        .selectFrom('rotation_campaigns')
-        .select(['done', 'state'])
-        .where('id', '=', draft.id)
-        .executeTakeFirst();
-      if (row !== undefined && Number(row.done) >= 3 * BATCH) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    runner.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
-    child = undefined;
+      const runner = startRunner(database, draft.id);
+      child = runner;
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => runner.once('exit', (_code, signal) => resolve(signal)));
+      // Kill once the first batches are in, polling the database the child writes.
+      await waitUntil(
+        async () => {
+          const row = await database.db.selectFrom('rotation_campaigns').select('done').where('id', '=', draft.id).executeTakeFirst();
+          return row !== undefined && Number(row.done) >= 3 * BATCH;
+        },
+        { message: `the child process to flag ${3 * BATCH} targets before it is killed`, intervalMs: 10 },
+      );
+      runner.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      child = undefined;
 
-    const killedAt = await getCampaign(deps, draft.id);
-    expect(killedAt.state).toBe('running');
-    expect(killedAt.progress.done).toBeLessThan(targets);
+      const killedAt = await getCampaign(deps, draft.id);
+      expect(killedAt.state).toBe('running');
+      expect(killedAt.progress.done).toBeLessThan(targets);
 
-    await requeueCampaign(deps, draft.id);
-    await deps.jobs.start();
-    await deps.jobs.drain();
+      await requeueCampaign(deps, draft.id);
+      await deps.jobs.start();
+      // A weakest-first campaign queues each tier's batches as the one before completes.
+      while ((await getCampaign(deps, draft.id)).state === 'running') await deps.jobs.drain();
 
-    expect(await getCampaign(deps, draft.id)).toMatchObject({ state: 'done', progress: { done: targets, total: targets } });
-    const flagged = await database.db
-      .selectFrom('password_credentials')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('must_change', '=', 1)
-      .where('must_change_incident_id', '=', incident.id)
-      .executeTakeFirstOrThrow();
-    expect(Number(flagged.n)).toBe(targets);
-    const exempt = await database.db
-      .selectFrom('password_credentials')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('must_change', '=', 1)
-      .where('password_changed_at', '>=', CUTOFF)
-      .executeTakeFirstOrThrow();
-    expect(Number(exempt.n)).toBe(0);
-    // Each target counted in exactly one committed batch: the audit events add up to the target set.
-    const events = await database.db.selectFrom('audit_events').select('data').where('action', '=', 'password.rotation_forced').execute();
-    const audited = events.reduce((sum, event) => sum + (JSON.parse(event.data) as { users: number }).users, 0);
-    expect(audited).toBe(targets);
-    expect((await verifyAuditChains(database.db)).ok).toBe(true);
-  });
+      expect(await getCampaign(deps, draft.id)).toMatchObject({ state: 'done', progress: { done: targets, total: targets } });
+      const flagged = await database.db
+        .selectFrom('password_credentials')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('must_change', '=', 1)
+        .where('must_change_incident_id', '=', incident.id)
+        .executeTakeFirstOrThrow();
+      expect(Number(flagged.n)).toBe(targets);
+      const exempt = await database.db
+        .selectFrom('password_credentials')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('must_change', '=', 1)
+        .where('password_changed_at', '>=', CUTOFF)
+        .executeTakeFirstOrThrow();
+      expect(Number(exempt.n)).toBe(0);
+      // Each target counted in exactly one committed batch: the audit events add up to the target set.
+      const events = await database.db.selectFrom('audit_events').select('data').where('action', '=', 'password.rotation_forced').execute();
+      const audited = events.reduce((sum, event) => sum + (JSON.parse(event.data) as { users: number }).users, 0);
+      expect(audited).toBe(targets);
+      expect((await verifyAuditChains(database.db, testKeyring(database))).ok).toBe(true);
+    },
+  );
 });

@@ -46,6 +46,7 @@ import { openRuntime, runCli } from '../support/cli.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { apiTokenAuthorization, hostOf, signIn, type TestSession } from '../support/identity-fixtures.js';
 import { SCOPE_CUTOFF, SEED_SELECTOR } from '../support/scope-population.js';
+import { IN_ORDER } from '../support/in-order.js';
 
 const PASSWORD = 'Legacy-Orchard-2015';
 const NEW_PASSWORD = 'Quiet-Harbour-Morning-77';
@@ -170,7 +171,7 @@ function writePopulation(dir: string): void {
   fs.writeFileSync(path.join(dir, 'users.jsonl'), lines(users));
 }
 
-describe.each(backends)('issue 5 scenario on %s', (backend) => {
+describe.each(backends)('issue 5 scenario on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let database: TestDatabase;
   let deps: ReturnType<typeof testDeps>;
   let app: FastifyInstance;
@@ -265,6 +266,8 @@ describe.each(backends)('issue 5 scenario on %s', (backend) => {
       people: 9,
       peopleByRole: { agents: 6, endUsers: 3 },
       records: { password_hashes: 9 },
+      // SHA-1 is critical; bcrypt at cost 4 and PBKDF2 at 1,000 iterations are high.
+      hashTiers: { critical: 4, high: 5, moderate: 0 },
     });
   });
 

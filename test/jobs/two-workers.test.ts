@@ -10,6 +10,7 @@ import { systemClock } from '../../src/platform/clock.js';
 import { createJobQueue, type JobQueue } from '../../src/platform/jobs/jobs.js';
 import { recordResultJob } from '../fixtures/record-result-job.js';
 import { createPostgresDatabase, postgresAvailable } from '../support/databases.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const JOBS = 200;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,8 +81,7 @@ describe.skipIf(!postgresAvailable())('two worker processes on one PostgreSQL', 
     );
 
     // Another process does the work: poll its visible effect, with a deadline.
-    const deadline = Date.now() + 30_000;
-    while ((await recorded()) < JOBS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(async () => (await recorded()) >= JOBS, { message: `the two workers to record ${JOBS} jobs`, intervalMs: 100 });
     // A graceful stop stores the outcome of every run in flight.
     expect(await Promise.all(workers.map((w) => stopWorker(w, 'SIGTERM')))).toEqual([0, 0]);
 

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/app.js';
-import { FixedClock } from '../../src/platform/clock.js';
-import { loadKeyring } from '../../src/platform/crypto/keyring.js';
+import { FixedClock, type Clock } from '../../src/platform/clock.js';
+import { loadKeyring, type Keyring } from '../../src/platform/crypto/keyring.js';
 import { createJobQueue } from '../../src/platform/jobs/jobs.js';
 import { defineJobs } from '../../src/main.js';
 import type { ServiceDeps } from '../../src/platform/service-deps.js';
+import { SignInEventLog } from '../../src/platform/sign-in-events/sign-in-event-log.js';
 import type { TestDatabase } from './databases.js';
 
 export const testConfig = {
@@ -25,6 +26,19 @@ export const testConfig = {
   mailRate: 0,
 };
 
+/** The keyring of a test database's data directory: the same keys `testDeps` loads. */
+export const testKeyring = (database: TestDatabase): Keyring =>
+  loadKeyring({ keys: undefined, dataDir: database.dataDir, clock: new FixedClock('2026-06-01T12:00:00.000Z') });
+
+/** What audit events need from a test database: its keyring and a clock. */
+export const testAuditWriter = (
+  database: TestDatabase,
+  clock: Clock = new FixedClock('2026-06-01T12:00:00.000Z'),
+): { clock: Clock; keyring: Keyring } => ({
+  clock,
+  keyring: testKeyring(database),
+});
+
 /**
  * The services of a test database: a fixed clock, a key file in its data
  * directory, and a job queue with every handler defined but not started
@@ -39,10 +53,14 @@ export function testDeps(database: TestDatabase, clock = new FixedClock('2026-06
     clock,
     keyring: loadKeyring({ keys: undefined, dataDir: database.dataDir, clock }),
     jobs,
+    signInEvents: new SignInEventLog(database.db, clock),
     config: { ...testConfig, dataDir: database.dataDir },
   };
   defineJobs(deps);
-  database.beforeDispose.push(() => jobs.stop());
+  database.beforeDispose.push(
+    () => jobs.stop(),
+    () => deps.signInEvents.close(),
+  );
   return deps;
 }
 

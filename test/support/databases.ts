@@ -54,12 +54,21 @@ export async function waitUntilDisconnected(databaseUrl: string, deadlineMs = 50
   }
 }
 
-/** Creates an empty PostgreSQL database for one suite; returns its URL. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/** Where the global setup left the migrated template databases (see `global-setup.ts`). */
+const templates = () => ({
+  postgres: process.env.RIPOSTE_TEST_POSTGRES_TEMPLATE,
+  sqlite: process.env.RIPOSTE_TEST_SQLITE_TEMPLATE,
+});
+
+/**
+ * Creates a PostgreSQL database for one suite, empty or a copy of `template`
+ * (a migrated database nobody is connected to); returns its URL.
+ */
+export async function createPostgresDatabase(template?: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `riposte_test_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  await admin.query(template === undefined ? `create database ${name}` : `create database ${name} template ${template}`);
   await admin.end();
   return {
     url: withDatabase(adminUrl(), name),
@@ -78,13 +87,18 @@ export async function openTestDatabase(backend: Backend, options: { migrate?: bo
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-test-'));
   let databaseUrl: string | undefined;
   let drop = (): Promise<void> => Promise.resolve();
+  // A copy of the migrated template is much cheaper than migrating anew (the global setup made it).
+  const template = options.migrate === false ? undefined : templates()[backend];
   if (backend === 'postgres') {
-    const created = await createPostgresDatabase();
+    const created = await createPostgresDatabase(template);
     databaseUrl = created.url;
     drop = created.drop;
+  } else if (template !== undefined) {
+    fs.copyFileSync(template, path.join(dataDir, 'riposte.sqlite'));
+    fs.chmodSync(path.join(dataDir, 'riposte.sqlite'), 0o600);
   }
   const handle = openDatabase({ databaseUrl, dataDir, poolSize: 4 });
-  if (options.migrate !== false) await migrateToLatest(handle.db);
+  if (options.migrate !== false && template === undefined) await migrateToLatest(handle.db);
   const beforeDispose: Array<() => Promise<void>> = [];
   return {
     ...handle,

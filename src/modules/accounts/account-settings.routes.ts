@@ -3,7 +3,7 @@ import type { Account } from '../../db/schema.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import { errorResponses } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requirePrincipal, requireRole } from '../auth/principal.js';
+import { requirePrincipal, requireRole } from './principal.js';
 import { setPasswordApiAccess } from './accounts.repo.js';
 
 const settingsBody = {
@@ -70,7 +70,7 @@ export function accountSettingsRoutes(deps: ServiceDeps) {
         const allowed = request.body.settings.api.api_password_access;
         await deps.db.transaction().execute(async (tx) => {
           await setPasswordApiAccess(tx, principal.account.id, allowed, deps.clock.now().toISOString());
-          await recordAudit(tx, deps.clock, {
+          await recordAudit(tx, deps, {
             accountId: principal.account.id,
             actor: { type: 'user', id: principal.user.id },
             action: 'account.settings_changed',

@@ -98,3 +98,13 @@ export async function setPasswordApiAccess(db: Queryable, accountId: number, all
     .where('id', '=', accountId)
     .execute();
 }
+
+/** Erasure: an account whose security contact was this person has none until an admin names another. */
+export async function forgetSecurityContact(db: Queryable, accountId: number, email: string, now: string): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ security_contact_email: null, updated_at: now })
+    .where('id', '=', accountId)
+    .where((eb) => eb(eb.fn('lower', ['security_contact_email']), '=', email))
+    .execute();
+}

@@ -93,7 +93,6 @@ export function requireHostAccount(request: FastifyRequest): Account {
   if (request.account === null) {
     throw new AppError(
       'AccountNotFound',
-      404,
       `No account answers at ${request.headers.host ?? 'this host'}. Use your account's address, {subdomain}.{base domain} or its mapped domain.`,
     );
   }

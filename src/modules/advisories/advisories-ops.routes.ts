@@ -1,13 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import { idParamsSchema, idString, type IdParams } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { createdResponses, okResponses, opsTags as tags } from '../staff/ops-shapes.js';
+import { opsResponses, opsTags as tags } from '../../platform/http/ops-shapes.js';
 import { requireStaff } from '../staff/staff-auth.js';
 import { staffActor } from '../staff/staff.service.js';
 import { appendAdvisoryUpdate, listAdvisoryRevisions, saveAdvisoryTranslation, translateAdvisoryUpdate } from './advisory-edits.service.js';
 import { requireAdvisoryLocale } from './advisory-locales.js';
-import { MAX_ADVISORY_BODY, MAX_ADVISORY_TITLE, MAX_UPDATE_BODY } from './advisory.schema.js';
+import { MAX_ADVISORY_BODY, MAX_ADVISORY_TITLE, MAX_UPDATE_BODY } from './advisory.model.js';
 import { createAdvisory, getAdvisory, listAdvisories, publishAdvisory, unpublishAdvisory } from './advisories.service.js';
+import {
+  advisoryAnswerSchema,
+  advisoryListAnswerSchema,
+  advisoryRevisionsAnswerSchema,
+  advisoryTranslationAnswerSchema,
+  advisoryUpdateAnswerSchema,
+  presentAdvisoryDetails,
+  presentAdvisoryRevision,
+  presentAdvisorySummary,
+  presentAdvisoryTranslation,
+  presentAdvisoryUpdate,
+} from './advisories-ops.schema.js';
 
 const localeString = { type: 'string', minLength: 1, maxLength: 35 } as const;
 // A locale in the path names a resource: an unknown one is a 404 naming those that exist (a body field is a 422).
@@ -40,9 +52,9 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     app.get(
       '/ops/v1/advisories',
-      { schema: { tags, summary: 'List advisories, newest first, drafts included', response: okResponses } },
+      { schema: { tags, summary: 'List advisories, newest first, drafts included', response: opsResponses(advisoryListAnswerSchema) } },
       async () => ({
-        advisories: await listAdvisories(deps),
+        advisories: (await listAdvisories(deps)).map(presentAdvisorySummary),
       }),
     );
 
@@ -58,7 +70,7 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
             additionalProperties: false,
             properties: { title, body: articleBody, source_locale: localeString, incident_id: { type: ['integer', 'null'], minimum: 1 } },
           },
-          response: createdResponses,
+          response: opsResponses(advisoryAnswerSchema, 201),
         },
       },
       async (request, reply) => {
@@ -70,14 +82,21 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
           incidentId: body.incident_id ?? null,
           actor: staffActor(requireStaff(request)),
         });
-        return reply.code(201).send({ advisory });
+        return reply.code(201).send({ advisory: presentAdvisoryDetails(advisory) });
       },
     );
 
     app.get<{ Params: IdParams }>(
       '/ops/v1/advisories/:id',
-      { schema: { tags, summary: 'One advisory with translations, updates and revisions', params: idParamsSchema, response: okResponses } },
-      async (request) => ({ advisory: await getAdvisory(deps, Number(request.params.id)) }),
+      {
+        schema: {
+          tags,
+          summary: 'One advisory with translations, updates and revisions',
+          params: idParamsSchema,
+          response: opsResponses(advisoryAnswerSchema),
+        },
+      },
+      async (request) => ({ advisory: presentAdvisoryDetails(await getAdvisory(deps, Number(request.params.id))) }),
     );
 
     app.put<{ Params: { id: string; locale: string }; Body: { title: string; body: string; machine_translated?: boolean } }>(
@@ -93,7 +112,7 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
             additionalProperties: false,
             properties: { title, body: articleBody, machine_translated: { type: 'boolean' } },
           },
-          response: okResponses,
+          response: opsResponses(advisoryTranslationAnswerSchema),
         },
       },
       async (request) => {
@@ -105,7 +124,7 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
           machineTranslated: request.body.machine_translated === true,
           actor: staffActor(requireStaff(request)),
         });
-        return { translation };
+        return { translation: presentAdvisoryTranslation(translation) };
       },
     );
 
@@ -116,16 +135,27 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
           tags,
           summary: 'Publish: the advisory becomes public in every locale it has',
           params: idParamsSchema,
-          response: okResponses,
+          response: opsResponses(advisoryAnswerSchema),
         },
       },
-      async (request) => ({ advisory: await publishAdvisory(deps, Number(request.params.id), staffActor(requireStaff(request))) }),
+      async (request) => ({
+        advisory: presentAdvisoryDetails(await publishAdvisory(deps, Number(request.params.id), staffActor(requireStaff(request)))),
+      }),
     );
 
     app.post<{ Params: IdParams }>(
       '/ops/v1/advisories/:id/unpublish',
-      { schema: { tags, summary: 'Back to draft: the public gets 404 again', params: idParamsSchema, response: okResponses } },
-      async (request) => ({ advisory: await unpublishAdvisory(deps, Number(request.params.id), staffActor(requireStaff(request))) }),
+      {
+        schema: {
+          tags,
+          summary: 'Back to draft: the public gets 404 again',
+          params: idParamsSchema,
+          response: opsResponses(advisoryAnswerSchema),
+        },
+      },
+      async (request) => ({
+        advisory: presentAdvisoryDetails(await unpublishAdvisory(deps, Number(request.params.id), staffActor(requireStaff(request)))),
+      }),
     );
 
     app.post<{ Params: IdParams; Body: UpdateBody }>(
@@ -153,7 +183,7 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
               },
             },
           },
-          response: createdResponses,
+          response: opsResponses(advisoryUpdateAnswerSchema, 201),
         },
       },
       async (request, reply) => {
@@ -167,7 +197,7 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
           })),
           actor: staffActor(requireStaff(request)),
         });
-        return reply.code(201).send({ update });
+        return reply.code(201).send({ update: presentAdvisoryUpdate(update) });
       },
     );
 
@@ -184,7 +214,7 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
             additionalProperties: false,
             properties: { body: updateBody, machine_translated: { type: 'boolean' } },
           },
-          response: createdResponses,
+          response: opsResponses(advisoryUpdateAnswerSchema, 201),
         },
       },
       async (request, reply) => {
@@ -196,7 +226,7 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
           machineTranslated: request.body.machine_translated === true,
           actor: staffActor(requireStaff(request)),
         });
-        return reply.code(201).send({ update });
+        return reply.code(201).send({ update: presentAdvisoryUpdate(update) });
       },
     );
 
@@ -208,11 +238,11 @@ export function opsAdvisoryRoutes(deps: ServiceDeps) {
           summary: 'Every saved revision, oldest first (optionally of one locale)',
           params: idParamsSchema,
           querystring: { type: 'object', additionalProperties: false, properties: { locale: localeString } },
-          response: okResponses,
+          response: opsResponses(advisoryRevisionsAnswerSchema),
         },
       },
       async (request) => ({
-        revisions: await listAdvisoryRevisions(deps, Number(request.params.id), request.query.locale),
+        revisions: (await listAdvisoryRevisions(deps, Number(request.params.id), request.query.locale)).map(presentAdvisoryRevision),
       }),
     );
     done();

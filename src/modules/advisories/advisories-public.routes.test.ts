@@ -9,6 +9,7 @@ import type { FixedClock } from '../../platform/clock.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { appendAdvisoryUpdate, saveAdvisoryTranslation, translateAdvisoryUpdate } from './advisory-edits.service.js';
 import { createAdvisory, publishAdvisory, unpublishAdvisory } from './advisories.service.js';
+import { IN_ORDER } from '../../../test/support/in-order.js';
 
 const actor = { type: 'cli' as const };
 const PAYLOADS =
@@ -18,7 +19,7 @@ const PAYLOADS =
 const urlsOf = (html: string): string[] =>
   [...html.matchAll(/\s(?:src|href|action|formaction|poster|data)="([^"]*)"/gi)].map((match) => match[1] ?? '');
 
-describe.each(backends)('public advisory routes on %s', (backend) => {
+describe.each(backends)('public advisory routes on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let database: TestDatabase;
   let deps: ServiceDeps & { clock: FixedClock };
   let app: FastifyInstance;

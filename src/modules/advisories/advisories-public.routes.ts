@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { vendorIdentity } from '../../config/vendor.js';
 import { isAppError } from '../../errors.js';
 import { errorResponses, idString } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
@@ -38,6 +39,7 @@ function publicHeaders(reply: FastifyReply): FastifyReply {
 export function advisoryPublicRoutes(deps: Pick<ServiceDeps, 'db' | 'config'>) {
   // Absolute URLs come from the configured public address: no tenant check vouches for the Host here.
   const baseUrl = deps.config.publicUrl.replace(/\/+$/, '');
+  const vendorName = vendorIdentity(deps.config).name;
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     app.get<{ Params: ArticleParams }>(
       '/hc/:locale/articles/:id',
@@ -61,11 +63,11 @@ export function advisoryPublicRoutes(deps: Pick<ServiceDeps, 'db' | 'config'>) {
           .header('x-frame-options', 'DENY')
           .type('text/html; charset=utf-8');
         try {
-          return renderAdvisoryPage(await readPublicArticle(deps, Number(id), locale));
+          return renderAdvisoryPage(await readPublicArticle(deps, Number(id), locale), vendorName);
         } catch (error) {
           if (!isAppError(error) || error.status !== 404) throw error;
           const available = error instanceof MissingTranslationError ? error.availableLocales : [];
-          return reply.code(404).send(renderAdvisoryNotFoundPage(locale, Number(id), error.message, available));
+          return reply.code(404).send(renderAdvisoryNotFoundPage(locale, Number(id), error.message, available, vendorName));
         }
       },
     );
@@ -96,7 +98,9 @@ export function advisoryPublicRoutes(deps: Pick<ServiceDeps, 'db' | 'config'>) {
       },
       async (request, reply) => {
         const article = await readPublicArticle(deps, Number(request.params.id), request.params.locale);
-        return publicHeaders(reply).type('application/atom+xml; charset=utf-8').send(renderUpdatesFeed(article, baseUrl));
+        return publicHeaders(reply)
+          .type('application/atom+xml; charset=utf-8')
+          .send(renderUpdatesFeed(article, baseUrl, vendorName));
       },
     );
     done();

@@ -8,16 +8,18 @@ import { declareIncident } from '../incidents/incidents.service.js';
 import { publishedAdvisoryPathForIncident } from './advisory-links.js';
 import { appendAdvisoryUpdate, listAdvisoryRevisions, saveAdvisoryTranslation, translateAdvisoryUpdate } from './advisory-edits.service.js';
 import { createAdvisory, getAdvisory, listAdvisories, publishAdvisory, unpublishAdvisory } from './advisories.service.js';
+import { testKeyring } from '../../../test/support/app.js';
+import { type Keyring } from '../../platform/crypto/keyring.js';
 
 const actor = { type: 'cli' as const };
 
 describe.each(backends)('advisories on %s', (backend) => {
   let database: TestDatabase;
-  let deps: { db: TestDatabase['db']; clock: FixedClock };
+  let deps: { db: TestDatabase['db']; clock: FixedClock; keyring: Keyring };
 
   beforeAll(async () => {
     database = await openTestDatabase(backend);
-    deps = { db: database.db, clock: new FixedClock('2026-06-01T12:00:00.000Z') };
+    deps = { db: database.db, clock: new FixedClock('2026-06-01T12:00:00.000Z'), keyring: testKeyring(database) };
   });
   afterAll(() => database.dispose());
 
@@ -170,6 +172,6 @@ describe.each(backends)('advisories on %s', (backend) => {
     expect(await unpublishAdvisory(deps, id, actor)).toMatchObject({ state: 'draft', publishedAt: null });
     expect(await publishedAdvisoryPathForIncident(deps.db, incident.id, 'en')).toBeNull();
     expect((await listAdvisories(deps)).map((advisory) => advisory.id)).toContain(id);
-    expect(await verifyAuditChains(deps.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChains(deps.db, deps.keyring)).toMatchObject({ ok: true });
   });
 });

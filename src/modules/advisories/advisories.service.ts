@@ -5,13 +5,7 @@ import type { ServiceDeps } from '../../platform/service-deps.js';
 import { findIncident } from '../incidents/incidents.repo.js';
 import { actorLabel, advisoryNotFound, localeField, lockAdvisory, markdownBody, requiredText } from './advisory-input.js';
 import { ADVISORY_LOCALES } from './advisory-locales.js';
-import {
-  MAX_ADVISORY_BODY,
-  MAX_ADVISORY_TITLE,
-  type AdvisoryDetails,
-  type AdvisoryState,
-  type AdvisorySummary,
-} from './advisory.schema.js';
+import { MAX_ADVISORY_BODY, MAX_ADVISORY_TITLE, type AdvisoryDetails, type AdvisoryState, type AdvisorySummary } from './advisory.model.js';
 import { detailsOf, summaryOf } from './advisory-views.js';
 import {
   ADVISORY_ID_SEQUENCE,
@@ -26,7 +20,7 @@ import {
   saveTranslationHead,
 } from './advisories.repo.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 export interface CreateAdvisoryInput {
   title: string;
@@ -104,7 +98,7 @@ export async function createAdvisory(deps: Deps, input: CreateAdvisoryInput): Pr
     };
     await insertRevision(tx, { ...first, created_at: now, actor: actorLabel(input.actor) });
     await saveTranslationHead(tx, { ...first, created_at: now, edited_at: now });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: input.actor,
       action: 'advisory.created',
@@ -121,11 +115,11 @@ async function changeState(deps: Deps, id: number, to: AdvisoryState, actor: Act
   await deps.db.transaction().execute(async (tx) => {
     const current = await lockAdvisory(tx, id, now);
     if (current.state === to)
-      throw new AppError('AlreadyInState', 409, `Advisory ${id} is already ${to === 'published' ? 'published' : 'a draft'}.`, {
+      throw new AppError('AlreadyInState', `Advisory ${id} is already ${to === 'published' ? 'published' : 'a draft'}.`, {
         details: { state: current.state },
       });
     await lockAdvisory(tx, id, now, { state: to, published_at: to === 'published' ? now : null });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor,
       action: to === 'published' ? 'advisory.published' : 'advisory.unpublished',

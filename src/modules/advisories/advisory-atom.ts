@@ -2,7 +2,7 @@ import { advisoryPagePath } from './advisory-links.js';
 import { renderAdvisoryMarkdown } from './advisory-markdown.js';
 import { humanDate, PAGE_STRINGS } from './advisory-page.strings.js';
 import { atomFeedPath } from './advisory-page.html.js';
-import type { PublicArticle } from './advisory.schema.js';
+import type { PublicArticle } from './advisory.model.js';
 
 // XML 1.0 forbids these characters even escaped; markdown may carry them.
 // eslint-disable-next-line no-control-regex -- finding control characters is the purpose of this pattern
@@ -25,9 +25,9 @@ export function escapeXml(text: string): string {
  * `type="html"` content. `baseUrl` makes the ids and links absolute.
  *
  * @example
- * reply.type('application/atom+xml; charset=utf-8').send(renderUpdatesFeed(article, 'https://status.example'));
+ * reply.type('application/atom+xml; charset=utf-8').send(renderUpdatesFeed(article, 'https://status.example', 'Acme Cloud'));
  */
-export function renderUpdatesFeed(article: PublicArticle, baseUrl: string): string {
+export function renderUpdatesFeed(article: PublicArticle, baseUrl: string, vendorName: string): string {
   const x = escapeXml;
   const { id, locale, translation } = article;
   const words = PAGE_STRINGS[locale];
@@ -50,7 +50,7 @@ export function renderUpdatesFeed(article: PublicArticle, baseUrl: string): stri
   <id>${x(feedUrl)}</id>
   <title>${x(`${translation.title} · ${words.updates}`)}</title>
   <updated>${x(updated)}</updated>
-  <author><name>${x(words.siteName)}</name></author>
+  <author><name>${x(words.siteName(vendorName))}</name></author>
   <link rel="self" type="application/atom+xml" href="${x(feedUrl)}"/>
   <link rel="alternate" type="text/html" hreflang="${x(locale)}" href="${x(pageUrl)}"/>
 ${entries.join('')}</feed>

@@ -9,7 +9,7 @@ import {
   type AdvisoryRevision,
   type AdvisoryTranslation,
   type AdvisoryUpdate,
-} from './advisory.schema.js';
+} from './advisory.model.js';
 import { revisionOf, translationOf, updatesOf } from './advisory-views.js';
 import {
   appendUpdate,
@@ -25,7 +25,7 @@ import {
   type AdvisoryRow,
 } from './advisories.repo.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 type Tx = Deps['db'];
 
 export interface SaveTranslationInput {
@@ -62,7 +62,7 @@ export async function saveAdvisoryTranslation(deps: Deps, input: SaveTranslation
       });
     const source = await findTranslation(tx, advisory.id, advisory.source_locale);
     const current = isSource ? source : await findTranslation(tx, advisory.id, locale);
-    if (source === undefined) throw new AppError('InternalError', 500, 'The advisory has lost its source text.');
+    if (source === undefined) throw new AppError('InternalError', 'The advisory has lost its source text.');
     if (isSource && current !== undefined && current.title === title && current.body === body) return translationOf(current, source);
     const revision = Number(current?.revision ?? 0) + 1;
     const row = {
@@ -77,7 +77,7 @@ export async function saveAdvisoryTranslation(deps: Deps, input: SaveTranslation
     await insertRevision(tx, { ...row, created_at: now, actor: actorLabel(input.actor) });
     const head = { ...row, created_at: current?.created_at ?? now, edited_at: now };
     await saveTranslationHead(tx, head);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: input.actor,
       action: 'advisory.translation_saved',
@@ -151,7 +151,7 @@ export async function appendAdvisoryUpdate(deps: Deps, input: AppendUpdateInput)
         created_at: now,
       });
     }
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: input.actor,
       action: 'advisory.update_appended',
@@ -179,7 +179,6 @@ export async function translateAdvisoryUpdate(deps: Deps, input: TranslateUpdate
     if ((await findUpdateBody(tx, advisory.id, input.seq, locale)) !== undefined)
       throw new AppError(
         'UpdateAlreadyWritten',
-        409,
         `Update ${input.seq} already has its ${locale} text, and updates are never rewritten; append a new update with the correction.`,
       );
     await insertUpdateBody(tx, {
@@ -190,7 +189,7 @@ export async function translateAdvisoryUpdate(deps: Deps, input: TranslateUpdate
       body,
       created_at: now,
     });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: input.actor,
       action: 'advisory.update_translated',

@@ -21,7 +21,6 @@ export function requireAdvisoryLocale(value: string): AdvisoryLocale {
   if (isAdvisoryLocale(value)) return value;
   throw new AppError(
     'RecordNotFound',
-    404,
     `No advisories are written in locale "${value}"; available locales: ${ADVISORY_LOCALES.join(', ')}.`,
   );
 }

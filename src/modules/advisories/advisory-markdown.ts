@@ -85,7 +85,7 @@ export function checkAdvisoryMarkdown(field: string, source: string): void {
   try {
     renderAdvisoryMarkdown(source);
   } catch (error) {
-    throw new AppError('RecordInvalid', 422, `${field} renders to HTML this site does not publish; remove the construct and try again.`, {
+    throw new AppError('RecordInvalid', `${field} renders to HTML this site does not publish; remove the construct and try again.`, {
       details: { [field]: ['renders to disallowed HTML'] },
       detail: error instanceof Error ? error.message : String(error),
     });

@@ -1,10 +1,10 @@
-import { escapeHtml as e } from '../auth/oauth/consent-page.js';
+import { escapeHtml as e } from '../../platform/html-escape.js';
 import { advisoryPagePath } from './advisory-links.js';
 import { isAdvisoryLocale, type AdvisoryLocale } from './advisory-locales.js';
 import { renderAdvisoryMarkdown } from './advisory-markdown.js';
 import { ENDONYMS, humanDate, PAGE_STRINGS, type AdvisoryPageStrings } from './advisory-page.strings.js';
 import { ADVISORY_PAGE_CSS } from './advisory-page.style.js';
-import type { PublicArticle } from './advisory.schema.js';
+import type { PublicArticle } from './advisory.model.js';
 
 export const atomFeedPath = (id: number, locale: string): string => `${advisoryPagePath(id, locale)}/updates.atom`;
 export const articleJsonPath = (id: number, locale: string): string => `/api/v2/help_center/${locale}/articles/${id}.json`;
@@ -15,20 +15,28 @@ const time = (iso: string, locale: AdvisoryLocale): string => `<time datetime="$
 const localeLink = (id: number, locale: string, text: string, current = false): string =>
   `<a href="${e(advisoryPagePath(id, locale))}" hreflang="${e(locale)}" lang="${e(locale)}"${current ? ' aria-current="page"' : ''}>${e(text)}</a>`;
 
-function page(locale: AdvisoryLocale, title: string, head: string, main: { nav: string; body: string }, footer: string): string {
+function page(
+  site: { locale: AdvisoryLocale; vendorName: string },
+  title: string,
+  head: string,
+  main: { nav: string; body: string },
+  footer: string,
+): string {
+  const { locale } = site;
   const words = PAGE_STRINGS[locale];
+  const siteName = words.siteName(site.vendorName);
   return `<!doctype html>
 <html lang="${e(locale)}" dir="ltr">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)} · ${e(words.siteName)}</title>
+<title>${e(title)} · ${e(siteName)}</title>
 ${head}<style>${ADVISORY_PAGE_CSS}</style>
 </head>
 <body>
 <a class="skip-link" href="#content">${e(words.skipLink)}</a>
 <header class="site">
-<p class="site-name">${e(words.siteName)}</p>
+<p class="site-name">${e(siteName)}</p>
 ${main.nav}
 </header>
 <main id="content" tabindex="-1">
@@ -85,9 +93,9 @@ function languageNav(id: number, locales: readonly string[], current: string, wo
  * JavaScript, every link on this server. Pair it with `ADVISORY_PAGE_CSP`.
  *
  * @example
- * reply.type('text/html; charset=utf-8').header('content-security-policy', ADVISORY_PAGE_CSP).send(renderAdvisoryPage(article));
+ * reply.type('text/html; charset=utf-8').header('content-security-policy', ADVISORY_PAGE_CSP).send(renderAdvisoryPage(article, 'Acme Cloud'));
  */
-export function renderAdvisoryPage(article: PublicArticle): string {
+export function renderAdvisoryPage(article: PublicArticle, vendorName: string): string {
   const { id, locale, translation } = article;
   const words = PAGE_STRINGS[locale];
   const locales = article.translations.map((candidate) => candidate.locale);
@@ -107,11 +115,17 @@ ${updatesSection(article, words)}
 <li><a href="${e(atomFeedPath(id, locale))}" type="application/atom+xml">${e(words.feedLink)}</a></li>
 <li><a href="${e(articleJsonPath(id, locale))}" type="application/json">${e(words.jsonLink)}</a></li>
 </ul>`;
-  return page(locale, translation.title, head, { nav: languageNav(id, locales, locale, words), body }, footer);
+  return page({ locale, vendorName }, translation.title, head, { nav: languageNav(id, locales, locale, words), body }, footer);
 }
 
 /** A readable 404 for people who follow a link: what is missing and, when known, the locales to read it in. */
-export function renderAdvisoryNotFoundPage(requestedLocale: string, id: number, message: string, availableLocales: string[]): string {
+export function renderAdvisoryNotFoundPage(
+  requestedLocale: string,
+  id: number,
+  message: string,
+  availableLocales: string[],
+  vendorName: string,
+): string {
   const locale: AdvisoryLocale = isAdvisoryLocale(requestedLocale) ? requestedLocale : 'en';
   const words = PAGE_STRINGS[locale];
   const alternatives =
@@ -119,5 +133,5 @@ export function renderAdvisoryNotFoundPage(requestedLocale: string, id: number, 
       ? ''
       : `<p>${e(words.availableIn)}</p>\n<ul>${availableLocales.map((other) => `<li>${localeLink(id, other, ENDONYMS[other] ?? other)}</li>`).join('')}</ul>`;
   const body = `<h1>${e(words.notFoundTitle)}</h1>\n<p lang="en">${e(message)}</p>\n${alternatives}`;
-  return page(locale, words.notFoundTitle, '', { nav: '', body }, '');
+  return page({ locale, vendorName }, words.notFoundTitle, '', { nav: '', body }, '');
 }

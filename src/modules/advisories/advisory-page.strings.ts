@@ -2,7 +2,8 @@ import type { AdvisoryLocale } from './advisory-locales.js';
 
 /** The words of the public advisory pages and feed, per locale. */
 export interface AdvisoryPageStrings {
-  siteName: string;
+  /** The pages' heading and the feed's author, by the configured vendor name (`RIPOSTE_VENDOR_NAME`). */
+  siteName: (vendor: string) => string;
   skipLink: string;
   languagesLabel: string;
   published: string;
@@ -28,7 +29,7 @@ export const ENDONYMS: Record<string, string> = { en: 'English', fr: 'Français'
 
 export const PAGE_STRINGS: Record<AdvisoryLocale, AdvisoryPageStrings> = {
   en: {
-    siteName: 'Riposte security advisories',
+    siteName: (vendor) => `${vendor} security advisories`,
     skipLink: 'Skip to the advisory',
     languagesLabel: 'Languages',
     published: 'Published',
@@ -48,7 +49,7 @@ export const PAGE_STRINGS: Record<AdvisoryLocale, AdvisoryPageStrings> = {
     availableIn: 'This advisory is available in:',
   },
   fr: {
-    siteName: 'Avis de sécurité Riposte',
+    siteName: (vendor) => `Avis de sécurité ${vendor}`,
     skipLink: 'Aller à l’avis',
     languagesLabel: 'Langues',
     published: 'Publié le',

@@ -1,7 +1,7 @@
 import { AppError, notFound } from '../../errors.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { requireAdvisoryLocale } from './advisory-locales.js';
-import type { PublicArticle } from './advisory.schema.js';
+import type { PublicArticle } from './advisory.model.js';
 import { translationsOf, updateBodyOf } from './advisory-views.js';
 import { findAdvisory, listTranslations, listUpdateBodies, listUpdates } from './advisories.repo.js';
 
@@ -9,7 +9,7 @@ import { findAdvisory, listTranslations, listUpdateBodies, listUpdates } from '.
 export class MissingTranslationError extends AppError {
   readonly availableLocales: string[];
   constructor(id: number, locale: string, availableLocales: string[]) {
-    super('RecordNotFound', 404, `Article ${id} is not available in ${locale}; read it in: ${availableLocales.join(', ')}.`, {
+    super('RecordNotFound', `Article ${id} is not available in ${locale}; read it in: ${availableLocales.join(', ')}.`, {
       details: { available_locales: availableLocales },
     });
     this.availableLocales = availableLocales;

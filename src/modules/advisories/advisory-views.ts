@@ -6,7 +6,7 @@ import type {
   AdvisoryTranslation,
   AdvisoryUpdate,
   AdvisoryUpdateBody,
-} from './advisory.schema.js';
+} from './advisory.model.js';
 import type {
   AdvisoryRevisionRow,
   AdvisoryRow,

@@ -1,7 +1,7 @@
 import { advisoryPagePath } from './advisory-links.js';
 import { renderAdvisoryMarkdown } from './advisory-markdown.js';
 import { articleJsonPath, atomFeedPath } from './advisory-page.html.js';
-import type { PublicArticle } from './advisory.schema.js';
+import type { PublicArticle } from './advisory.model.js';
 
 /**
  * An advisory in the shape of Zendesk's Help Center article

@@ -11,7 +11,11 @@ import { SAMPLE_ADVISORY } from './sample-advisory.text.js';
  * @example
  * const advisoryId = await createSampleAdvisory(deps, sampleIncidentId, { type: 'cli', id: 'demo' });
  */
-export async function createSampleAdvisory(deps: Pick<ServiceDeps, 'db' | 'clock'>, incidentId: number, actor: Actor): Promise<number> {
+export async function createSampleAdvisory(
+  deps: Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>,
+  incidentId: number,
+  actor: Actor,
+): Promise<number> {
   const { en, fr } = SAMPLE_ADVISORY;
   const advisory = await createAdvisory(deps, { title: en.title, body: en.body, sourceLocale: 'en', incidentId, actor });
   await saveAdvisoryTranslation(deps, { advisoryId: advisory.id, locale: 'fr', title: fr.title, body: fr.body, actor });

@@ -135,7 +135,7 @@ function loadCatalog(file: unknown): AppDefinition[] {
 }
 
 const catalogError = (what: string): AppError =>
-  new AppError('InvalidConfiguration', 500, `The marketplace catalog (modules/apps/marketplace-catalog.json) is invalid: ${what}.`);
+  new AppError('InvalidConfiguration', `The marketplace catalog (modules/apps/marketplace-catalog.json) is invalid: ${what}.`);
 
 /** Every marketplace app, in catalog order. */
 export const MARKETPLACE_APPS: readonly AppDefinition[] = loadCatalog(catalogFile);

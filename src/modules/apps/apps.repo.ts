@@ -68,3 +68,31 @@ export async function findPrivateAppsByNames(
   }
   return rows;
 }
+
+const APP_COLUMNS = 8;
+
+/** Inserts private apps in multi-row statements; the caller owns the transaction and the ids. */
+export async function insertPrivateApps(db: Queryable, rows: readonly PrivateAppRow[], maxParameters: number): Promise<void> {
+  for (const batch of chunks(rows, rowsPerStatement(APP_COLUMNS, maxParameters))) {
+    await db.insertInto('apps').values(batch).execute();
+  }
+}
+
+/** How many private apps each of `accountIds` has (accounts with none are absent). */
+export async function countPrivateAppsByAccount(
+  db: Queryable,
+  accountIds: readonly number[],
+  maxParameters: number,
+): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  for (const batch of chunks(accountIds, rowsPerStatement(1, maxParameters))) {
+    const rows = await db
+      .selectFrom('apps')
+      .select(['account_id', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('account_id', 'in', batch)
+      .groupBy('account_id')
+      .execute();
+    for (const row of rows) counts.set(Number(row.account_id), Number(row.count));
+  }
+  return counts;
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requirePrincipal } from '../auth/principal.js';
+import { requirePrincipal } from '../accounts/principal.js';
 import { appViewSchema, createAppBodySchema, presentApp, type CreateAppBody } from './apps.schema.js';
 import { createPrivateApp, listApps } from './apps.service.js';
 import { installationRoutes } from './installations.routes.js';

@@ -4,7 +4,7 @@ import { AppError, invalid } from '../../errors.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import { isProduct, PRODUCTS } from '../../platform/products.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requireRole, type Principal } from '../auth/principal.js';
+import { requireRole, type Principal } from '../accounts/principal.js';
 import {
   findMarketplaceApp,
   findMarketplaceAppByName,
@@ -26,7 +26,7 @@ import {
 /** Past this an account is building a marketplace of its own; ask it to delete unused apps. */
 export const MAX_PRIVATE_APPS_PER_ACCOUNT = 200;
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 /** The acting user; the credential it came through goes in the event's `via`. */
 export const actorOf = (principal: Principal) => ({ type: 'user' as const, id: principal.user.id });
@@ -37,7 +37,6 @@ export function privateAppDefinition(row: PrivateAppRow): AppDefinition {
   if (!fields.ok || !isProduct(row.product)) {
     throw new AppError(
       'InvalidConfiguration',
-      500,
       `Private app ${row.id} of account ${row.account_id} is stored in a shape this version does not read.`,
     );
   }
@@ -116,7 +115,7 @@ export async function createPrivateApp(deps: Deps, principal: Principal, input: 
       updated_at: now,
     };
     await insertPrivateApp(tx, row);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'app.created',

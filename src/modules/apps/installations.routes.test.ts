@@ -11,10 +11,11 @@ import type { ServiceDeps } from '../../platform/service-deps.js';
 import { decryptInstallationSecretConfidential } from './installation-secrets.js';
 import { MAX_SETTING_LENGTH, SECURE_MASK } from './installation-settings.js';
 import type { InstallationView } from './installations.schema.js';
+import { IN_ORDER } from '../../../test/support/in-order.js';
 
 const SLACK = 1001;
 
-describe.each(backends)('app installations over HTTP on %s', (backend) => {
+describe.each(backends)('app installations over HTTP on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let database: TestDatabase;
   let deps: ServiceDeps & { clock: FixedClock };
   let app: FastifyInstance;
@@ -131,7 +132,9 @@ describe.each(backends)('app installations over HTTP on %s', (backend) => {
     const setAt = installation.secure_settings.api_token?.set_at;
     deps.clock.advance(60_000);
 
-    const plainOnly = await call(admin, 'PUT', `/api/v2/apps/installations/${installation.id}.json`, { settings: { channel: '#renamed' } });
+    const plainOnly = await call(admin, 'PUT', `/api/v2/apps/installations/${installation.id}.json`, {
+      settings: { channel: '#renamed' },
+    });
     expect(plainOnly.statusCode, plainOnly.body).toBe(200);
     const masked = await call(admin, 'PUT', `/api/v2/apps/installations/${installation.id}.json`, {
       settings: plainOnly.json<{ installation: InstallationView }>().installation.settings,
@@ -155,7 +158,9 @@ describe.each(backends)('app installations over HTTP on %s', (backend) => {
     });
     expect(await decryptInstallationSecretConfidential(deps, acme.id, installation.id, 'api_token')).toBe(second);
 
-    const cleared = await call(admin, 'PUT', `/api/v2/apps/installations/${installation.id}.json`, { settings: { signing_secret: null } });
+    const cleared = await call(admin, 'PUT', `/api/v2/apps/installations/${installation.id}.json`, {
+      settings: { signing_secret: null },
+    });
     expect(Object.keys(cleared.json<{ installation: InstallationView }>().installation.secure_settings)).toEqual(['api_token']);
     const required = await call(admin, 'PUT', `/api/v2/apps/installations/${installation.id}.json`, { settings: { api_token: null } });
     expect(required.statusCode).toBe(422);
@@ -253,7 +258,11 @@ describe.each(backends)('app installations over HTTP on %s', (backend) => {
 
   it('stores SQL-looking text as text', async () => {
     const sqlish = `'); drop table app_installations; -- " or 1=1`;
-    const installation = await install({ channel: sqlish, name: `Robert'); DROP TABLE installation_secrets;--`, api_token: secret('sql') });
+    const installation = await install({
+      channel: sqlish,
+      name: `Robert'); DROP TABLE installation_secrets;--`,
+      api_token: secret('sql'),
+    });
     const shown = await call(agent, 'GET', `/api/v2/apps/installations/${installation.id}.json`);
     expect(shown.json<{ installation: InstallationView }>().installation.settings).toMatchObject({
       channel: sqlish,

@@ -115,7 +115,7 @@ const APP_ID = /^[1-9][0-9]{0,14}$/;
 export function readAppId(value: unknown): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
   if (typeof value === 'string' && APP_ID.test(value)) return Number(value);
-  throw new AppError('InvalidParameters', 400, "app_id must be an app's id: a positive integer, or a string of digits.", {
+  throw new AppError('InvalidParameters', "app_id must be an app's id: a positive integer, or a string of digits.", {
     details: { app_id: ['must be a positive integer'] },
   });
 }

@@ -7,7 +7,7 @@ import type { Account, User } from '../../db/schema.js';
 import { isAppError } from '../../errors.js';
 import type { FixedClock } from '../../platform/clock.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../accounts/principal.js';
 import { createPrivateApp } from './apps.service.js';
 import { installationExposureAcrossAccounts, installationExposureForAccount } from './installation-exposure.service.js';
 import { decryptInstallationSecretConfidential } from './installation-secrets.js';

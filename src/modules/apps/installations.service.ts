@@ -4,7 +4,7 @@ import { AppError, invalid, notFound } from '../../errors.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import { pageWindow, type PageRequest } from '../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requireRole, type Principal } from '../auth/principal.js';
+import { requireRole, type Principal } from '../accounts/principal.js';
 import { findMarketplaceApp } from './app-definition.js';
 import { findPrivateAppsByIds } from './apps.repo.js';
 import { actorOf, privateAppDefinition, resolveApp } from './apps.service.js';
@@ -63,7 +63,7 @@ async function detailsOf(deps: Deps, db: Queryable, accountId: number, rows: rea
     const appId = Number(row.app_id);
     const app = findMarketplaceApp(appId) ?? apps.get(appId);
     if (app === undefined)
-      throw new AppError('InvalidConfiguration', 500, `Installation ${row.id} of account ${accountId} names app ${appId}, which is gone.`);
+      throw new AppError('InvalidConfiguration', `Installation ${row.id} of account ${accountId} names app ${appId}, which is gone.`);
     return { row, app, secrets: secretsOf.get(Number(row.id)) ?? [] };
   });
 }
@@ -137,7 +137,7 @@ export async function createInstallation(deps: Deps, principal: Principal, input
     };
     await insertInstallations(tx, [row], deps.handle.capabilities.maxParameters);
     await applySecrets(deps, tx, accountId, row.id, plan, now);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'app_installation.created',
@@ -194,7 +194,7 @@ export async function updateInstallation(
     const enabled = input.enabled === undefined ? row.enabled : input.enabled ? 1 : 0;
     await applySecrets(deps, tx, accountId, id, plan, now);
     await updateInstallationRow(tx, accountId, id, { settings: JSON.stringify(plan.plain), enabled, updated_at: now });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'app_installation.updated',
@@ -224,7 +224,7 @@ export async function deleteInstallation(deps: Deps, principal: Principal, id: n
     const states = await readSecretStates(tx, accountId, [id]);
     if (!(await deleteInstallationRow(tx, accountId, id))) throw notFound('App installation');
     const app = await resolveApp(tx, accountId, Number(row.app_id));
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'app_installation.deleted',

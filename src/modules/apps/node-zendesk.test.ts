@@ -8,7 +8,7 @@ import { insertUser, signIn } from '../../../test/support/identity-fixtures.js';
 import { freePort, localhostTransport } from '../../../test/support/zendesk-client.js';
 import type { Account, User } from '../../db/schema.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../accounts/principal.js';
 import { appsRoutes } from './apps.routes.js';
 import { SECURE_MASK } from './installation-settings.js';
 import { createInstallation } from './installations.service.js';

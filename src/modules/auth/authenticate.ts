@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { Account } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { accountOrigin } from '../accounts/account-urls.js';
-import { missingScope, type Principal } from './principal.js';
+import { missingScope, type Principal } from '../accounts/principal.js';
 
 /**
  * Each credential channel verifies its own kind of credential and returns
@@ -37,11 +37,7 @@ declare module 'fastify' {
 }
 
 const malformed = (what: string): AppError =>
-  new AppError(
-    'Unauthorized',
-    401,
-    `The Authorization header is malformed: ${what}. Use "Basic base64(email/token:TOKEN)" or "Bearer TOKEN".`,
-  );
+  new AppError('Unauthorized', `The Authorization header is malformed: ${what}. Use "Basic base64(email/token:TOKEN)" or "Bearer TOKEN".`);
 
 function decodeBasic(encoded: string): { user: string; secret: string } {
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');

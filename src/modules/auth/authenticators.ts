@@ -1,9 +1,9 @@
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import type { Authenticators } from './authenticate.js';
-import { authenticateApiToken } from './api-tokens/api-tokens.service.js';
-import { authenticateOauthToken } from './oauth/oauth-tokens.service.js';
+import { authenticateApiToken } from './api-tokens/api-token.authenticator.js';
+import { authenticateOauthToken } from './oauth/oauth-token.authenticator.js';
 import { passwordAuthenticator } from './password-basic.authenticator.js';
-import { sessionAuthenticator } from './sessions/sessions.service.js';
+import { sessionAuthenticator } from './sessions/session.authenticator.js';
 
 /** Assembles each channel's authenticator from its module. */
 export function buildAuthenticators(deps: ServiceDeps): Authenticators {

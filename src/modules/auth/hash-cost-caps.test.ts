@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseUserLine } from '../population/import.schema.js';
+import { normaliseUserLine } from '../population/import-lines.parser.js';
 import { excessiveHashCost, HASH_COST_CAPS, parsePasswordHash } from './password-formats.js';
 import { verifyStoredPassword } from './passwords/password-hashing.js';
 

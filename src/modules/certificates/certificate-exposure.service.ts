@@ -1,7 +1,7 @@
 import { invalid } from '../../errors.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { countExposedCertificatesByAccount, listExposedCertificatesPage, type ExposureCountRow } from './certificates.repo.js';
-import { parseHostnames, type CertificateState } from './certificates.schema.js';
+import { parseHostnames, type CertificateState } from './certificates.model.js';
 
 /**
  * The exposure inventory of TLS keys for the incident engine: certificates

@@ -6,7 +6,7 @@ import { testDeps } from '../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { insertAccount } from '../../../test/support/fixtures.js';
 import { insertUser } from '../../../test/support/identity-fixtures.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../accounts/principal.js';
 import { countExposedCertificates, listExposedCertificates } from './certificate-exposure.service.js';
 import { importCertificates } from './certificates-import.service.js';
 import { revokeCertificate } from './certificates.service.js';

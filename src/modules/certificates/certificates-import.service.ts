@@ -4,7 +4,7 @@ import { recordAudit, type Actor, type AuditEventInput } from '../../platform/au
 import { sealSecrets } from '../../platform/crypto/envelope.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { findAccountIdsBySubdomains } from '../accounts/accounts.repo.js';
-import { readJsonLines } from '../population/json-lines.js';
+import { readJsonLines } from '../../platform/json-lines/json-lines.js';
 import { announceCertificateChange } from './certificate-changes.js';
 import {
   CERTIFICATES_FILE,
@@ -23,7 +23,6 @@ import {
   insertCertificates,
   markCertificatesSuperseded,
 } from './certificates.repo.js';
-import { parseHostnames, type CertificateRow } from './certificates.schema.js';
 import { certificateRow, PRIVATE_KEY_LOCATION } from './certificates.service.js';
 import { coversAll } from './hostnames.js';
 
@@ -35,6 +34,7 @@ export {
   type CertificateImportPlan,
   type CertificateImportSource,
 } from './certificates-import.validation.js';
+import { parseHostnames, type CertificateRow } from './certificates.model.js';
 
 /** Certificates sealed and written per transaction. */
 const ROWS_PER_TRANSACTION = 100;
@@ -110,7 +110,7 @@ async function planWrites(deps: Deps, plan: CertificateImportPlan, now: string):
   const accountOf = (subdomain: string): number => {
     const id = accountIds.get(subdomain);
     if (id === undefined) {
-      throw new AppError('ImportFailed', 409, `Account ${subdomain} disappeared while certificates were being imported. Import again.`);
+      throw new AppError('ImportFailed', `Account ${subdomain} disappeared while certificates were being imported. Import again.`);
     }
     return id;
   };
@@ -160,7 +160,6 @@ function rowOf(entry: CertificateImportLine, planned: PlannedWrite, now: string)
   if (result === undefined || !result.ok || result.material.fingerprintSha256 !== planned.planned.fingerprint) {
     throw new AppError(
       'ImportFailed',
-      409,
       `${CERTIFICATES_FILE} changed while it was being imported (line ${entry.line} no longer matches). Import it again; certificates already written count as unchanged.`,
     );
   }
@@ -219,7 +218,7 @@ async function writeBatch(deps: Deps, batch: ReadyRow[], writes: WritePlan, acto
         });
       }
     }
-    await recordAudit(tx, deps.clock, ...events);
+    await recordAudit(tx, deps, ...events);
   });
   return existingSuperseded;
 }

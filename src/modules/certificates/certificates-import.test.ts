@@ -14,9 +14,10 @@ import {
   validateCertificateImport,
   type CertificateImportLine,
 } from './certificates-import.service.js';
-import { effectiveState } from './certificates.schema.js';
 import { PRIVATE_KEY_LOCATION } from './certificates.service.js';
 import { makeCertificateSet, type CertificateSet, type TestCertificate } from '../../../test/support/test-certificates.js';
+import { effectiveState } from './certificates.model.js';
+import { IN_ORDER } from '../../../test/support/in-order.js';
 
 let set: CertificateSet;
 let globexExpired: TestCertificate;
@@ -34,7 +35,7 @@ const line = (account: string, uploadedAt: string, certificate: TestCertificate,
   ...extra,
 });
 
-describe.each(backends)('certificates import on %s', (backend) => {
+describe.each(backends)('certificates import on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let database: TestDatabase;
   let deps: ServiceDeps & { clock: FixedClock };
   let acme: Account;
@@ -186,30 +187,34 @@ describe.each(backends)('certificates import on %s', (backend) => {
   });
 });
 
-describe.each(backends)('riposte import with certificates.jsonl on %s', (backend) => {
-  let database: TestDatabase;
-  let dir: string;
+describe.each(backends)(
+  'riposte import with certificates.jsonl on %s, in order: each test builds on the ones before',
+  IN_ORDER,
+  (backend) => {
+    let database: TestDatabase;
+    let dir: string;
 
-  beforeAll(async () => {
-    database = await openTestDatabase(backend);
-    dir = fs.mkdtempSync(path.join(database.dataDir, 'export-'));
-    fs.writeFileSync(
-      path.join(dir, 'accounts.jsonl'),
-      `${JSON.stringify({ subdomain: 'acme', name: 'Acme', status: 'active', activated_at: '2015-03-02T00:00:00Z', products: ['support'], owner_email: 'owner@acme.test', host_mapping: 'help.acme.test' })}\n`,
-    );
-    fs.writeFileSync(path.join(dir, 'certificates.jsonl'), `${JSON.stringify(line('acme', '2016-05-01T00:00:00Z', set.rsaLeaf))}\n`);
-  });
-  afterAll(() => database.dispose());
+    beforeAll(async () => {
+      database = await openTestDatabase(backend);
+      dir = fs.mkdtempSync(path.join(database.dataDir, 'export-'));
+      fs.writeFileSync(
+        path.join(dir, 'accounts.jsonl'),
+        `${JSON.stringify({ subdomain: 'acme', name: 'Acme', status: 'active', activated_at: '2015-03-02T00:00:00Z', products: ['support'], owner_email: 'owner@acme.test', host_mapping: 'help.acme.test' })}\n`,
+      );
+      fs.writeFileSync(path.join(dir, 'certificates.jsonl'), `${JSON.stringify(line('acme', '2016-05-01T00:00:00Z', set.rsaLeaf))}\n`);
+    });
+    afterAll(() => database.dispose());
 
-  it('imports the certificates with the accounts, once', async () => {
-    const { importPopulation } = await import('../population/import.service.js');
-    const deps = testDeps(database);
-    const first = await importPopulation(database, dir, { clock: deps.clock, keyring: deps.keyring });
-    expect(first.certificates).toMatchObject({ created: 1, active: 1 });
-    expect(first.notices).toEqual([]);
-    const again = await importPopulation(database, dir, { clock: deps.clock, keyring: deps.keyring });
-    expect(again.certificates).toMatchObject({ created: 0, unchanged: 1 });
-    const withoutKeyring = await importPopulation(database, dir, { clock: deps.clock });
-    expect(withoutKeyring.notices).toEqual([expect.stringContaining('certificates.jsonl was found and left as it is')]);
-  });
-});
+    it('imports the certificates with the accounts, once', async () => {
+      const { importPopulation } = await import('../population/import.service.js');
+      const deps = testDeps(database);
+      const first = await importPopulation(database, dir, { clock: deps.clock, keyring: deps.keyring });
+      expect(first.certificates).toMatchObject({ created: 1, active: 1 });
+      expect(first.notices).toEqual([]);
+      const again = await importPopulation(database, dir, { clock: deps.clock, keyring: deps.keyring });
+      expect(again.certificates).toMatchObject({ created: 0, unchanged: 1 });
+      const withoutKeyring = await importPopulation(database, dir, { clock: deps.clock, keyring: deps.keyring, secretFiles: false });
+      expect(withoutKeyring.notices).toEqual([expect.stringContaining('certificates.jsonl was found and left as it is')]);
+    });
+  },
+);

@@ -2,9 +2,9 @@ import { AppError } from '../../errors.js';
 import type { Actor } from '../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { findAccountIdsBySubdomains } from '../accounts/accounts.repo.js';
-import { normaliseTimestamp, type FieldProblem } from '../population/import.schema.js';
-import { describeProblem, LISTED_PROBLEMS, type ImportProblem } from '../population/import.validation.js';
 import { readCertificateMaterial, type CertificateMaterial } from './certificate-validation.js';
+import { normaliseTimestamp } from '../../platform/timestamps.js';
+import { type FieldProblem, describeProblem, LISTED_PROBLEMS, type ImportProblem } from '../../platform/json-lines/line-problems.js';
 
 /**
  * The first pass of the certificates import (DESIGN.md, "Import lines"):
@@ -87,7 +87,6 @@ function refusal(problems: ImportProblem[], total: number): AppError {
   const count = total === 1 ? '1 problem' : `${total.toLocaleString('en-US')} problems`;
   return new AppError(
     'ImportInvalid',
-    422,
     `No certificate was imported: ${count} in ${CERTIFICATES_FILE}. Fix them and import again.\n${lines.join('\n')}`,
     {
       details: { problems: listed, total },

@@ -1,6 +1,6 @@
 import { chunks, rowsPerStatement } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
-import type { CertificateRecord, CertificateRow } from './certificates.schema.js';
+import { type CertificateRecord, type CertificateRow } from './certificates.model.js';
 
 /** Certificates take their ids from this sequence (`reserveIds`). */
 export const CERTIFICATE_ID_SEQUENCE = 'certificates';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pageBody, paginationQuerySchema, readPageRequest, type PaginationQuery } from '../../platform/http/pagination.js';
 import { baseUrlOf, errorResponses, errorShape, idParamsSchema, type IdParams } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requirePrincipal } from '../auth/principal.js';
+import { requirePrincipal } from '../accounts/principal.js';
 import {
   certificateViewSchema,
   presentCertificate,

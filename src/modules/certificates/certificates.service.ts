@@ -6,7 +6,7 @@ import { sealSecret } from '../../platform/crypto/envelope.service.js';
 import { pageWindow, type PageRequest } from '../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { findAccountById } from '../accounts/accounts.repo.js';
-import { requireRole, type Principal } from '../auth/principal.js';
+import { requireRole, type Principal } from '../accounts/principal.js';
 import { announceCertificateChange } from './certificate-changes.js';
 import {
   checkForServing,
@@ -30,8 +30,8 @@ import {
   markCertificateRevoked,
   markCertificatesSuperseded,
 } from './certificates.repo.js';
-import { parseHostnames, type CertificateRecord, type CertificateRow } from './certificates.schema.js';
 import { coversAll } from './hostnames.js';
+import { parseHostnames, type CertificateRecord, type CertificateRow } from './certificates.model.js';
 
 /** Where sealed private keys live; the ciphertext is bound to this place and the certificate id. */
 export const PRIVATE_KEY_LOCATION = { table: 'certificates', column: 'private_key_sealed' } as const;
@@ -45,7 +45,7 @@ type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'handle'>;
  * (`key_mismatch`, `chain_order`, `expired`, ...) and the field to fix.
  */
 export function certificateInvalid(problem: CertificateProblem): AppError {
-  return new AppError('CertificateInvalid', 422, problem.message, {
+  return new AppError('CertificateInvalid', problem.message, {
     details: { rule: problem.rule, field: problem.field, ...problem.facts },
   });
 }
@@ -113,7 +113,7 @@ export async function uploadCertificate(deps: Deps, principal: Principal, upload
     });
     const row = certificateRow(accountId, id, material, sealed, { source: 'upload', uploadedBy: principal.user.id, uploadedAt: now });
     await insertCertificates(tx, [row], deps.handle.capabilities.maxParameters);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'certificate.uploaded',
@@ -176,7 +176,7 @@ export async function showCertificate(deps: Pick<Deps, 'db'>, principal: Princip
 }
 
 const stateConflict = (row: CertificateRecord, wanted: string): AppError =>
-  new AppError('CertificateStateConflict', 409, `Certificate ${row.id} is ${row.state} and cannot be ${wanted}; upload a new certificate.`);
+  new AppError('CertificateStateConflict', `Certificate ${row.id} is ${row.state} and cannot be ${wanted}; upload a new certificate.`);
 
 /**
  * Makes a certificate the one served for its host names (admins only):
@@ -214,7 +214,7 @@ export async function activateCertificate(
     const actor = actorOf(principal);
     await recordAudit(
       tx,
-      deps.clock,
+      deps,
       {
         accountId,
         actor,
@@ -242,7 +242,11 @@ export async function activateCertificate(
  * this process and within a poll interval in every other, and the exposure
  * inventory stops listing it. Revoking a revoked certificate changes nothing.
  */
-export async function revokeCertificate(deps: Pick<Deps, 'db' | 'clock'>, principal: Principal, id: number): Promise<CertificateRecord> {
+export async function revokeCertificate(
+  deps: Pick<Deps, 'db' | 'clock' | 'keyring'>,
+  principal: Principal,
+  id: number,
+): Promise<CertificateRecord> {
   requireRole(principal, 'admin', 'write');
   const accountId = principal.account.id;
   const at = deps.clock.now().toISOString();
@@ -251,7 +255,7 @@ export async function revokeCertificate(deps: Pick<Deps, 'db' | 'clock'>, princi
     const row = await findCertificate(tx, accountId, id);
     if (row === undefined) throw notFound('Certificate');
     if (!(await markCertificateRevoked(tx, accountId, id, at, principal.user.id))) return { certificate: row, changed: false };
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'certificate.revoked',

@@ -13,6 +13,7 @@ import { hostOf, insertUser, signIn, type TestSession } from '../../../test/supp
 import type { CertificateView } from './certificates.schema.js';
 import { MAX_PENDING_CERTIFICATES, PRIVATE_KEY_LOCATION } from './certificates.service.js';
 import { makeCertificateSet, type CertificateSet, type TestCertificate } from '../../../test/support/test-certificates.js';
+import { IN_ORDER } from '../../../test/support/in-order.js';
 
 /** Base64 lines of a PEM key: each one appearing somewhere is a leak. */
 const keyLines = (pem: string): string[] => pem.split('\n').filter((line) => line.length >= 40 && !line.startsWith('-----'));
@@ -23,7 +24,7 @@ beforeAll(() => {
 });
 afterAll(() => certificates.workbench.dispose());
 
-describe.each(backends)('certificates API on %s', (backend) => {
+describe.each(backends)('certificates API on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let database: TestDatabase;
   let deps: ServiceDeps & { clock: FixedClock };
   let app: FastifyInstance;

@@ -81,7 +81,6 @@ export async function ensureDefaultCertificate(dataDir: string, baseDomain: stri
   if (made === undefined) {
     throw new AppError(
       'DefaultCertificateUnusable',
-      500,
       `The default certificate in ${dir} cannot be read; remove the directory and start again.`,
     );
   }

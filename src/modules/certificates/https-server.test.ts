@@ -19,6 +19,7 @@ import { defaultCertificateDir } from './default-certificate.js';
 import { startHttpsServer, type HttpsDeps, type RunningHttpsServer } from './https-server.js';
 import { runOpenssl } from './openssl.js';
 import { makeCertificateSet, type CertificateSet, type TestCertificate } from '../../../test/support/test-certificates.js';
+import { IN_ORDER } from '../../../test/support/in-order.js';
 
 const MAPPED = 'help.acme.test';
 
@@ -57,7 +58,7 @@ const httpsDeps = (deps: ServiceDeps, database: TestDatabase): HttpsDeps => ({
   config: { httpsPort: 0, host: '127.0.0.1', dataDir: database.dataDir, baseDomain: 'localhost' },
 });
 
-describe.each(backends)('HTTPS with SNI on %s', (backend) => {
+describe.each(backends)('HTTPS with SNI on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let database: TestDatabase;
   let deps: ServiceDeps & { clock: FixedClock };
   let app: FastifyInstance;
@@ -218,65 +219,71 @@ describe.each(backends)('HTTPS with SNI on %s', (backend) => {
   });
 });
 
-describe.runIf(postgresAvailable())('HTTPS across two server processes on one PostgreSQL', () => {
-  let database: TestDatabase;
-  let depsA: ServiceDeps & { clock: FixedClock };
-  let appA: FastifyInstance;
-  let serverA: RunningHttpsServer;
-  let handleB: DatabaseHandle;
-  let appB: FastifyInstance;
-  let serverB: RunningHttpsServer;
-  let admin: TestSession;
+describe.runIf(postgresAvailable())(
+  'HTTPS across two server processes on one PostgreSQL, in order: each test builds on the ones before',
+  IN_ORDER,
+  () => {
+    let database: TestDatabase;
+    let depsA: ServiceDeps & { clock: FixedClock };
+    let appA: FastifyInstance;
+    let serverA: RunningHttpsServer;
+    let handleB: DatabaseHandle;
+    let appB: FastifyInstance;
+    let serverB: RunningHttpsServer;
+    let admin: TestSession;
 
-  beforeAll(async () => {
-    database = await openTestDatabase('postgres');
-    depsA = testDeps(database);
-    appA = await buildTestApp(depsA);
-    serverA = await startHttpsServer(httpsDeps(depsA, database), appA);
-    // Process B: its own pool, its own cache, the same database and keys; it learns of changes only by polling.
-    handleB = openDatabase({ databaseUrl: database.databaseUrl, dataDir: database.dataDir, poolSize: 2 });
-    const depsB = { ...depsA, db: handleB.db, handle: handleB };
-    appB = await buildTestApp(depsB);
-    serverB = await startHttpsServer(httpsDeps(depsB, database), appB, { pollIntervalMs: 50 });
-    const acme = await insertAccount(database.db, 'acme', { host_mapping: MAPPED });
-    admin = await signIn(depsA, acme, await insertUser(database.db, acme, 'admin@acme.test', { role: 'admin' }));
-  });
-  afterAll(async () => {
-    await serverB.close();
-    await appB.close();
-    await handleB.close();
-    await serverA.close();
-    await appA.close();
-    await database.dispose();
-  });
-
-  it('sees an activation and a revocation made by the other process, without a restart', async () => {
-    const defaultFingerprint = serverB.certificates.defaultServed.fingerprintSha256;
-    expect(serverA.certificates.defaultServed.fingerprintSha256).toBe(defaultFingerprint);
-    // B looks the name up once and caches the answer (for a minute, were it not for the marker).
-    expect(await nodeHandshake(serverB.port, MAPPED)).toBe(defaultFingerprint);
-
-    const uploaded = await appA.inject({
-      method: 'POST',
-      url: '/api/v2/certificates.json',
-      headers: admin.headers,
-      payload: { certificate: { certificate_pem: certificates.chainOf(certificates.ecLeaf), private_key_pem: certificates.ecLeaf.keyPem } },
+    beforeAll(async () => {
+      database = await openTestDatabase('postgres');
+      depsA = testDeps(database);
+      appA = await buildTestApp(depsA);
+      serverA = await startHttpsServer(httpsDeps(depsA, database), appA);
+      // Process B: its own pool, its own cache, the same database and keys; it learns of changes only by polling.
+      handleB = openDatabase({ databaseUrl: database.databaseUrl, dataDir: database.dataDir, poolSize: 2 });
+      const depsB = { ...depsA, db: handleB.db, handle: handleB };
+      appB = await buildTestApp(depsB);
+      serverB = await startHttpsServer(httpsDeps(depsB, database), appB, { pollIntervalMs: 50 });
+      const acme = await insertAccount(database.db, 'acme', { host_mapping: MAPPED });
+      admin = await signIn(depsA, acme, await insertUser(database.db, acme, 'admin@acme.test', { role: 'admin' }));
     });
-    const { id } = uploaded.json<{ certificate: CertificateView }>().certificate;
-    const activationSeen = serverB.certificates.nextInvalidation();
-    expect((await appA.inject({ method: 'PUT', url: `/api/v2/certificates/${id}/activate.json`, headers: admin.headers })).statusCode).toBe(
-      200,
-    );
-    await activationSeen;
-    expect(await nodeHandshake(serverB.port, MAPPED)).toBe(certificates.ecLeaf.fingerprint);
-    expect((await opensslHandshake(serverB.port, MAPPED)).fingerprint).toBe(certificates.ecLeaf.fingerprint);
+    afterAll(async () => {
+      await serverB.close();
+      await appB.close();
+      await handleB.close();
+      await serverA.close();
+      await appA.close();
+      await database.dispose();
+    });
 
-    const revocationSeen = serverB.certificates.nextInvalidation();
-    expect((await appA.inject({ method: 'PUT', url: `/api/v2/certificates/${id}/revoke.json`, headers: admin.headers })).statusCode).toBe(
-      200,
-    );
-    await revocationSeen;
-    expect(await nodeHandshake(serverB.port, MAPPED)).toBe(defaultFingerprint);
-    expect((await opensslHandshake(serverB.port, MAPPED)).fingerprint).toBe(defaultFingerprint);
-  });
-});
+    it('sees an activation and a revocation made by the other process, without a restart', async () => {
+      const defaultFingerprint = serverB.certificates.defaultServed.fingerprintSha256;
+      expect(serverA.certificates.defaultServed.fingerprintSha256).toBe(defaultFingerprint);
+      // B looks the name up once and caches the answer (for a minute, were it not for the marker).
+      expect(await nodeHandshake(serverB.port, MAPPED)).toBe(defaultFingerprint);
+
+      const uploaded = await appA.inject({
+        method: 'POST',
+        url: '/api/v2/certificates.json',
+        headers: admin.headers,
+        payload: {
+          certificate: { certificate_pem: certificates.chainOf(certificates.ecLeaf), private_key_pem: certificates.ecLeaf.keyPem },
+        },
+      });
+      const { id } = uploaded.json<{ certificate: CertificateView }>().certificate;
+      const activationSeen = serverB.certificates.nextInvalidation();
+      expect(
+        (await appA.inject({ method: 'PUT', url: `/api/v2/certificates/${id}/activate.json`, headers: admin.headers })).statusCode,
+      ).toBe(200);
+      await activationSeen;
+      expect(await nodeHandshake(serverB.port, MAPPED)).toBe(certificates.ecLeaf.fingerprint);
+      expect((await opensslHandshake(serverB.port, MAPPED)).fingerprint).toBe(certificates.ecLeaf.fingerprint);
+
+      const revocationSeen = serverB.certificates.nextInvalidation();
+      expect((await appA.inject({ method: 'PUT', url: `/api/v2/certificates/${id}/revoke.json`, headers: admin.headers })).statusCode).toBe(
+        200,
+      );
+      await revocationSeen;
+      expect(await nodeHandshake(serverB.port, MAPPED)).toBe(defaultFingerprint);
+      expect((await opensslHandshake(serverB.port, MAPPED)).fingerprint).toBe(defaultFingerprint);
+    });
+  },
+);

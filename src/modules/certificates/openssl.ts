@@ -24,7 +24,6 @@ export function runOpenssl(args: readonly string[], options: { cwd?: string; inp
         reject(
           new AppError(
             'OpensslFailed',
-            500,
             missing
               ? 'The openssl command was not found. Install OpenSSL, or give the HTTPS server a default certificate.'
               : `openssl ${args[0] ?? ''} failed; see the log for its message.`,
@@ -34,6 +33,12 @@ export function runOpenssl(args: readonly string[], options: { cwd?: string; inp
       },
     );
     // Nothing waits for input unless given: a prompt must not hang the start.
+    // openssl may exit before reading its input; the exit status, reported
+    // above, is what counts, so a broken pipe on stdin is not an error.
+    child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE')
+        reject(new AppError('OpensslFailed', `openssl ${args[0] ?? ''} failed to read its input.`, { cause: error }));
+    });
     child.stdin?.end(options.input ?? '');
   });
 }

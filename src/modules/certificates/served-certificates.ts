@@ -6,10 +6,10 @@ import { decryptSecretConfidential } from '../../platform/crypto/envelope.servic
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import { onCertificateChange } from './certificate-changes.js';
 import { findServableCertificatesConfidential, readCertificateChangesVersion } from './certificates.repo.js';
-import { parseHostnames } from './certificates.schema.js';
 import { PRIVATE_KEY_LOCATION } from './certificates.service.js';
 import type { DefaultCertificate } from './default-certificate.js';
 import { anyNameMatches } from './hostnames.js';
+import { parseHostnames } from './certificates.model.js';
 
 export interface ServingDeps {
   db: Db;

@@ -26,7 +26,6 @@ export function hstsValueFor(hostHeader: string | undefined, baseDomain: string)
 const hostNotServed = (): AppError =>
   new AppError(
     'HostNotServed',
-    404,
     'No site answers at this host. Use the base domain, your account subdomain or its mapped domain, over https://.',
   );
 

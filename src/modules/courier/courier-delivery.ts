@@ -1,3 +1,4 @@
+import { vendorIdentity } from '../../config/vendor.js';
 import { decryptSecretsConfidential } from '../../platform/crypto/envelope.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { classifySendError, MAX_DELIVERY_ATTEMPTS, retryDelaySeconds, type DeliveryFailure } from './delivery-failures.js';
@@ -105,10 +106,12 @@ async function deliverOne(
   data: unknown,
 ): Promise<'sent' | 'retried' | 'failed'> {
   const messageId = messageIdFor(Number(message.account_id), message.idempotency_key, deps.config.mailFrom);
+  // Read at each send, not stored with the message: who signs and who answers follow the settings.
+  const vendor = vendorIdentity(deps.config);
   let rendered;
   try {
     if (data instanceof Error) throw data;
-    rendered = renderStoredMessage(message.purpose, message.locale, data);
+    rendered = renderStoredMessage(message.purpose, message.locale, data, vendor);
   } catch (error) {
     // A message that cannot be read or rendered never will be: fail it with the reason.
     const reason = `Not sent: ${error instanceof Error ? error.message : String(error)}`;
@@ -118,6 +121,7 @@ async function deliverOne(
   try {
     ({ response } = await transport.send({
       from: deps.config.mailFrom,
+      replyTo: vendor.replyTo,
       to: message.recipient,
       ...rendered,
       messageId,

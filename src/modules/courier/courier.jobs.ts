@@ -1,25 +1,9 @@
-import { jobType } from '../../platform/jobs/jobs.js';
-import type { Actor } from '../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { drainOutbox } from './courier-delivery.js';
-import { courierDrainJob, enqueueCourierDrain } from './courier-drain-job.js';
-import { notifyIncident } from './incident-notices.service.js';
+import { courierDrainJob, enqueueCourierDrain } from './courier-drain.job.js';
 import { hasDueMessages } from './outbox.repo.js';
 
-export { courierDrainJob, enqueueCourierDrain } from './courier-drain-job.js';
-
-/**
- * `POST /ops/v1/incidents/{id}/notifications` in the background: building
- * ten thousand tailored notices takes longer than a request should. Safe to
- * run twice: every notice has its idempotency key.
- */
-export const incidentNotifyJob = jobType<{ incidentId: number; users: boolean; retryFailed?: boolean; actor: Actor }>(
-  'courier.incident-notify',
-  {
-    maxAttempts: 3,
-    timeoutSeconds: 3600,
-  },
-);
+export { courierDrainJob, enqueueCourierDrain } from './courier-drain.job.js';
 
 /** One run sends for at most this long, then hands over to a fresh job. */
 const RUN_BUDGET_MS = 60_000;
@@ -37,9 +21,6 @@ export function defineCourierJobs(deps: ServiceDeps): void {
         singletonKey: `wake-${result.nextWakeUp}`,
         reason: 'retry',
       });
-  });
-  deps.jobs.define(incidentNotifyJob, async ({ payload }) => {
-    await notifyIncident(deps, payload);
   });
 }
 

@@ -3,12 +3,14 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { ConnectionOptions } from 'node:tls';
-import { ensurePrivateDirectory, refuseSharedIfPresent } from '../../platform/private-files.js';
+import { ensurePrivateDirectory, refuseSharedIfPresent } from '../../db/private-files.js';
 import type { CourierConfig } from '../../platform/service-deps.js';
 
 /** One message as the courier hands it to a transport. */
 export interface OutgoingMail {
   from: string;
+  /** Where answers go (the courier: the vendor's security contact unless `RIPOSTE_MAIL_REPLY_TO` says otherwise); absent: no Reply-To. */
+  replyTo?: string;
   to: string;
   subject: string;
   text: string;
@@ -105,4 +107,12 @@ function emlTransport(config: CourierConfig): MailTransport {
  */
 export function createMailTransport(config: CourierConfig, options: TransportOptions = {}): MailTransport {
   return config.smtpUrl === undefined ? emlTransport(config) : smtpTransport(config, config.smtpUrl, options);
+}
+
+/** Erasure: removes the .eml copies the embedded transport wrote (paths outside `<data dir>/outbox/` are left alone). */
+export async function removeOutboxFiles(dataDir: string, files: readonly string[]): Promise<void> {
+  const outbox = path.resolve(dataDir, 'outbox') + path.sep;
+  for (const file of files.map((name) => path.resolve(name)).filter((name) => name.startsWith(outbox))) {
+    await fs.promises.rm(file, { force: true });
+  }
 }

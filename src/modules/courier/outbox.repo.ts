@@ -163,3 +163,86 @@ export async function hasDueMessages(db: Queryable, now: string): Promise<boolea
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * Erasure: mail to this address keeps its state but neither recipient (now
+ * `placeholder`) nor body; mail not yet sent never will be.
+ */
+export async function eraseMessagesTo(db: Queryable, accountId: number, email: string, placeholder: string): Promise<number> {
+  const toThem = db
+    .updateTable('messages')
+    .where('account_id', '=', accountId)
+    .where((eb) => eb(eb.fn('lower', ['recipient']), '=', email));
+  await toThem.set({ state: 'failed' }).where('state', 'in', ['queued', 'sending']).execute();
+  const messages = await toThem
+    .set((eb) => ({
+      recipient: placeholder,
+      // Keys may name the recipient; the id keeps them unique.
+      idempotency_key: sql<string>`${'erased:'} || ${eb.ref('id')}`,
+      template_data: '{}',
+      last_response: null,
+      // An SMTP error may quote the address.
+      last_error: null,
+    }))
+    .executeTakeFirst();
+  await db
+    .updateTable('messages')
+    .set({ last_error: 'The recipient was erased.' })
+    .where('account_id', '=', accountId)
+    .where('recipient', '=', placeholder)
+    .where('state', '=', 'failed')
+    .execute();
+  return Number(messages.numUpdatedRows);
+}
+
+/** Where the embedded mail transport wrote messages to this address (`written to <file>`). */
+export async function mailFilesTo(db: Queryable, accountId: number, email: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select('last_response')
+    .where('account_id', '=', accountId)
+    .where((eb) => eb(eb.fn('lower', ['recipient']), '=', email.toLowerCase()))
+    .where('last_response', 'like', 'written to %')
+    .execute();
+  return rows.flatMap((row) => (row.last_response === null ? [] : [row.last_response.slice('written to '.length)]));
+}
+
+/** An empty body is what a dropped one looks like. */
+export const DROPPED_BODY = '{}';
+
+const finishedBefore = (cutoff: string) => (eb: import('kysely').ExpressionBuilder<import('../../db/schema.js').Database, 'messages'>) =>
+  eb.and([
+    eb('messages.state', 'in', ['sent', 'failed']),
+    eb(eb.fn.coalesce('messages.sent_at', 'messages.created_at'), '<', cutoff),
+    eb('messages.template_data', '<>', DROPPED_BODY),
+  ]);
+
+/** Drops the sealed body (template data) of messages sent or failed before `cutoff`; the row and its state stay. */
+export async function dropMessageBodies(db: Queryable, cutoff: string, limit: number): Promise<number> {
+  const result = await db
+    .updateTable('messages')
+    .set({ template_data: DROPPED_BODY })
+    .where((eb) =>
+      eb(
+        eb.refTuple('account_id', 'id'),
+        'in',
+        eb
+          .selectFrom('messages')
+          .select(['messages.account_id', 'messages.id'])
+          .where(finishedBefore(cutoff))
+          .limit(limit)
+          .$asTuple('account_id', 'id'),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function countMessageBodies(db: Queryable, cutoff: string): Promise<number> {
+  const row = await db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where(finishedBefore(cutoff))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

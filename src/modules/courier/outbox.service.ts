@@ -3,7 +3,7 @@ import type { Queryable } from '../../db/database.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { decryptSecretConfidential, sealSecrets } from '../../platform/crypto/envelope.service.js';
 import { existingIdempotencyKeys, insertMessageOnce, insertMessagesOnce, type MessageRow } from './outbox.repo.js';
-import { enqueueCourierDrain } from './courier-drain-job.js';
+import { enqueueCourierDrain } from './courier-drain.job.js';
 
 export type MessagePurpose = 'password_reset' | 'customer_incident_notice' | 'user_rotation_notice' | 'staff_access_changed';
 

@@ -1,7 +1,8 @@
 import type { Queryable } from '../../db/database.js';
-import { dryRunCounts, type DryRunClass } from './campaigns.repo.js';
+import { dryRunCounts, type DryRunClass, type DryRunPredicates } from './campaigns.repo.js';
 import { userSelectorPredicate } from './selectors/selector.compile.js';
-import { isClause, type Selector, type SelectorClause } from './selectors/selector.schema.js';
+import { isClause, type Selector, type SelectorClause } from './selectors/selector.model.js';
+import { isHashTier, noHashTiers, type HashTierCounts } from '../auth/passwords/hash-strength.js';
 
 /**
  * A campaign's dry run: who it would target, and everyone else it is about
@@ -18,6 +19,8 @@ export const EXEMPT_REASONS: readonly ExemptReason[] = [
 
 export interface DryRun {
   targets: number;
+  /** Targets per hash tier at exposure time (README, "Risk by hash strength"). */
+  byTier: HashTierCounts;
   /** Users the campaign is about who are not targets, by reason (each counted once, under the first reason that applies). */
   exempt: Record<ExemptReason, number>;
   byAccount: Array<{ accountId: number; subdomain: string; targets: number; exempt: number }>;
@@ -30,7 +33,8 @@ export interface DryRun {
 const REALM_FIELDS: ReadonlySet<string> = new Set(['user.realm']);
 const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['user.sso', 'user.has_password', 'user.password_changed_at']);
 
-function dryRunPredicates(selector: Selector) {
+/** The predicates the dry run classifies by: the candidates (the selector without its lifted clauses), its realm clauses, the whole selector. */
+export function dryRunPredicates(selector: Selector): DryRunPredicates {
   const topLevel: Selector[] = isClause(selector) || !('all' in selector) ? [selector] : selector.all;
   const lifted = (child: Selector, fields: ReadonlySet<string>): boolean => isClause(child) && fields.has(child.field);
   const rest = topLevel.filter((child) => !lifted(child, REALM_FIELDS) && !lifted(child, CREDENTIAL_FIELDS));
@@ -42,10 +46,11 @@ function dryRunPredicates(selector: Selector) {
   };
 }
 
-export async function dryRun(db: Queryable, selector: Selector, cutoff: string): Promise<DryRun> {
-  const rows = await dryRunCounts(db, selector, dryRunPredicates(selector), cutoff);
+export async function dryRun(db: Queryable, selector: Selector, cutoff: string, hashesAsOf: string = cutoff): Promise<DryRun> {
+  const rows = await dryRunCounts(db, selector, dryRunPredicates(selector), cutoff, hashesAsOf);
   const result: DryRun = {
     targets: 0,
+    byTier: noHashTiers(),
     exempt: { sso: 0, changed_since_cutoff: 0, other_realm: 0, no_password: 0, excluded_by_selector: 0 },
     byAccount: [],
     byRole: {},
@@ -57,6 +62,7 @@ export async function dryRun(db: Queryable, selector: Selector, cutoff: string):
     accounts.set(row.account_id, account);
     if (row.class === 'target') {
       result.targets += row.users;
+      if (isHashTier(row.tier)) result.byTier[row.tier] += row.users;
       account.targets += row.users;
       result.byRole[row.role] = (result.byRole[row.role] ?? 0) + row.users;
       result.byRealm[row.realm] = (result.byRealm[row.realm] ?? 0) + row.users;

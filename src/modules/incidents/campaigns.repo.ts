@@ -1,8 +1,10 @@
-import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
+import { expressionBuilder, sql, type Expression, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { Queryable } from '../../db/database.js';
-import type { CampaignTargetsTable, RotationCampaignsTable } from '../../db/schema.js';
+import type { CampaignTargetsTable, Database, RotationCampaignsTable } from '../../db/schema.js';
+import { exposedHashTierSql } from '../auth/passwords/hash-strength.repo.js';
+import { isHashTier, noHashTiers, type HashTier, type HashTierCounts } from '../auth/passwords/hash-strength.js';
 import { compileUserSelector } from './selectors/selector.compile.js';
-import type { Selector } from './selectors/selector.schema.js';
+import type { Selector } from './selectors/selector.model.js';
 
 export type CampaignRow = Selectable<RotationCampaignsTable>;
 export type CampaignTargetRow = Selectable<CampaignTargetsTable>;
@@ -19,6 +21,8 @@ export interface DryRunRow {
   subdomain: string;
   role: string;
   realm: string;
+  /** The hash tier at exposure time (meaningful for targets). */
+  tier: HashTier;
   users: number;
 }
 
@@ -61,58 +65,89 @@ export async function moveCampaign(
     .executeTakeFirst();
 }
 
+// Builds expressions only, over the join `compileUserSelector` makes.
+const userEb = expressionBuilder<Database, 'users' | 'password_credentials'>();
+
+/**
+ * The dry-run class of one user the campaign is about, over the join
+ * `compileUserSelector` makes: the first that applies of another realm, SSO,
+ * no password, password changed at or after the cutoff, left out by the rest
+ * of the selector; else `target`. The dry run groups by it; the customers'
+ * list of rotation targets (`affected-users.repo.ts`) gives it per user.
+ */
+export const dryRunClassOf = (predicates: DryRunPredicates, cutoff: string) =>
+  userEb
+    .case()
+    .when(predicates.realm === undefined ? sql<SqlBool>`1 = 0` : userEb.not(predicates.realm))
+    .then('other_realm')
+    .when('users.sso', '=', 1)
+    .then('sso')
+    .when('password_credentials.user_id', 'is', null)
+    .then('no_password')
+    .when('password_credentials.password_changed_at', '>=', cutoff)
+    .then('changed_since_cutoff')
+    .when(userEb.not(predicates.selector))
+    .then('excluded_by_selector')
+    .else('target')
+    .end();
+
 /**
  * Dry-run counts in one grouped query over the users the campaign is about,
  * each in exactly one class, the first that applies: another realm, SSO, no
  * password, password changed at or after the cutoff, left out by the rest of
- * the selector, or a target.
+ * the selector, or a target; and by the hash tier their password was exposed
+ * with from `hashesAsOf` on (`exposedHashTierSql`).
  */
-export async function dryRunCounts(db: Queryable, selector: Selector, predicates: DryRunPredicates, cutoff: string): Promise<DryRunRow[]> {
+export async function dryRunCounts(
+  db: Queryable,
+  selector: Selector,
+  predicates: DryRunPredicates,
+  cutoff: string,
+  hashesAsOf: string = cutoff,
+): Promise<DryRunRow[]> {
   // The selector's join, filtered by the wider candidate set rather than the whole selector.
   let query = compileUserSelector(db, selector).clearWhere();
   if (predicates.candidates !== undefined) query = query.where(predicates.candidates);
   const rows = await query
     .select((eb) => [
-      eb
-        .case()
-        .when(predicates.realm === undefined ? sql<SqlBool>`1 = 0` : eb.not(predicates.realm))
-        .then('other_realm')
-        .when('users.sso', '=', 1)
-        .then('sso')
-        .when('password_credentials.user_id', 'is', null)
-        .then('no_password')
-        .when('password_credentials.password_changed_at', '>=', cutoff)
-        .then('changed_since_cutoff')
-        .when(eb.not(predicates.selector))
-        .then('excluded_by_selector')
-        .else('target')
-        .end()
-        .as('class'),
+      dryRunClassOf(predicates, cutoff).as('class'),
       'users.account_id',
       'accounts.subdomain',
       'users.role',
       'users.realm',
+      exposedHashTierSql('password_credentials', hashesAsOf).as('tier'),
       eb.fn.countAll<number>().as('users'),
     ])
-    .groupBy([sql`1`, 'users.account_id', 'accounts.subdomain', 'users.role', 'users.realm'])
+    .groupBy([sql`1`, 'users.account_id', 'accounts.subdomain', 'users.role', 'users.realm', sql`6`])
     .execute();
   return rows.map((row) => ({ ...row, class: row.class as DryRunClass, account_id: Number(row.account_id), users: Number(row.users) }));
 }
 
+/** 0, 1, 2 for critical, high, moderate, over a `hash_tier` column: what `weakest_first` orders by. */
+const tierRankSql = (column: string) => sql<number>`(case ${sql.ref(column)} when 'critical' then 0 when 'high' then 1 else 2 end)`;
+
+/** How many of `count` rows make batches of `size`, in integer SQL arithmetic (count + size - 1) / size. */
+const batchesOf = (count: RawBuilder<number>, size: number) => sql<number>`((${count} + ${sql.lit(size - 1)}) / ${sql.lit(size)})`;
+
 /**
  * Freezes the target set in ONE insert-select: users the selector matches
- * who have a password, are not on SSO and set it before the cutoff, numbered
- * into batches of `batchSize` in key order. Returns how many were frozen.
+ * who have a password, are not on SSO and set it before the cutoff, each
+ * with the tier its hash was exposed with from `hashesAsOf` on, numbered
+ * into batches of `batchSize`: in key order (`by_account`), or for
+ * `weakest_first` every critical target's batches first, then high, then
+ * moderate, each batch of one tier only (window functions number each tier
+ * from the batches the weaker tiers take). Returns how many were frozen.
  */
 export async function freezeTargets(
   db: Queryable,
-  campaign: Pick<CampaignRow, 'id' | 'cutoff' | 'batch_size'>,
+  campaign: Pick<CampaignRow, 'id' | 'cutoff' | 'batch_size' | 'batch_order'>,
   selector: Selector,
+  hashesAsOf: string,
 ): Promise<number> {
   const campaignId = Number(campaign.id);
   const batchSize = Number(campaign.batch_size);
   // Literals, not parameters: both are integers we made, and PostgreSQL would type a bare parameter in a select list as text.
-  const targets = compileUserSelector(db, selector)
+  const matching = compileUserSelector(db, selector)
     .where('password_credentials.user_id', 'is not', null)
     .where('users.sso', '=', 0)
     .where('password_credentials.password_changed_at', '<', campaign.cutoff)
@@ -120,27 +155,120 @@ export async function freezeTargets(
       sql.lit(campaignId).as('campaign_id'),
       'users.account_id',
       'users.id as user_id',
-      sql<number>`(row_number() over (order by users.account_id, users.id) - 1) / ${sql.lit(batchSize)}`.as('batch'),
+      exposedHashTierSql('password_credentials', hashesAsOf).as('hash_tier'),
     ]);
+  const size = sql.lit(batchSize);
+  const targets =
+    campaign.batch_order === 'weakest_first'
+      ? (() => {
+          const rank = tierRankSql('ranked.hash_tier');
+          const tierTotal = (tier: number) => sql<number>`sum(case when ${rank} = ${sql.lit(tier)} then 1 else 0 end) over ()`;
+          const firstBatch = sql<number>`(case ${rank} when 0 then 0
+            when 1 then ${batchesOf(tierTotal(0), batchSize)}
+            else ${batchesOf(tierTotal(0), batchSize)} + ${batchesOf(tierTotal(1), batchSize)} end)`;
+          return db
+            .selectFrom(matching.as('ranked'))
+            .select([
+              'ranked.campaign_id',
+              'ranked.account_id',
+              'ranked.user_id',
+              sql<number>`${firstBatch} + (row_number() over (partition by ${rank} order by ranked.account_id, ranked.user_id) - 1) / ${size}`.as(
+                'batch',
+              ),
+              'ranked.hash_tier',
+            ]);
+        })()
+      : db
+          .selectFrom(matching.as('ranked'))
+          .select([
+            'ranked.campaign_id',
+            'ranked.account_id',
+            'ranked.user_id',
+            sql<number>`(row_number() over (order by ranked.account_id, ranked.user_id) - 1) / ${size}`.as('batch'),
+            'ranked.hash_tier',
+          ]);
   const result = await db
     .insertInto('campaign_targets')
-    .columns(['campaign_id', 'account_id', 'user_id', 'batch'])
+    .columns(['campaign_id', 'account_id', 'user_id', 'batch', 'hash_tier'])
     .expression(targets)
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
-/** The batches with targets not yet flagged, in order. */
-export async function pendingBatches(db: Queryable, campaignId: number): Promise<number[]> {
+/** A frozen target set per hash tier, and how many batches it takes (the highest batch number + 1). */
+export async function frozenTargetsByTier(db: Queryable, campaignId: number): Promise<{ byTier: HashTierCounts; batches: number }> {
   const rows = await db
     .selectFrom('campaign_targets')
-    .select('batch')
-    .distinct()
+    .select((eb) => ['hash_tier', eb.fn.countAll<number>().as('targets'), eb.fn.max('batch').as('last')])
     .where('campaign_id', '=', campaignId)
+    .groupBy('hash_tier')
+    .execute();
+  const byTier = noHashTiers();
+  let batches = 0;
+  for (const row of rows) {
+    if (isHashTier(row.hash_tier)) byTier[row.hash_tier] += Number(row.targets);
+    batches = Math.max(batches, Number(row.last) + 1);
+  }
+  return { byTier, batches };
+}
+
+/**
+ * The batches with targets not yet flagged, in order. For a `weakest_first`
+ * campaign, only those of the weakest tier still pending: the next tier's
+ * batches are queued once these are all applied (`applyCampaignBatch`).
+ */
+export async function pendingBatches(db: Queryable, campaign: Pick<CampaignRow, 'id' | 'batch_order'>): Promise<number[]> {
+  const rows = await db
+    .selectFrom('campaign_targets')
+    .select(['batch', 'hash_tier'])
+    .distinct()
+    .where('campaign_id', '=', Number(campaign.id))
     .where('flagged_at', 'is', null)
     .orderBy('batch')
     .execute();
-  return rows.map((row) => Number(row.batch));
+  const weakest = rows[0]?.hash_tier;
+  const due = campaign.batch_order === 'weakest_first' ? rows.filter((row) => row.hash_tier === weakest) : rows;
+  return [...new Set(due.map((row) => Number(row.batch)))];
+}
+
+/**
+ * ONE UPDATE: revokes `email:password` API access of the campaign's targets
+ * of these tiers whose exposed password is still in place (set before the
+ * cutoff), naming the incident; a new password clears it (`setNewPassword`).
+ * Returns, per account, how many it revoked.
+ */
+export async function revokeTargetsApiPasswords(
+  db: Queryable,
+  campaign: Pick<CampaignRow, 'id' | 'incident_id' | 'cutoff'>,
+  tiers: readonly HashTier[],
+  now: string,
+): Promise<Array<{ accountId: number; credentials: number }>> {
+  if (tiers.length === 0) return [];
+  const incidentId = Number(campaign.incident_id);
+  await db
+    .updateTable('password_credentials')
+    .from('campaign_targets as target')
+    .set({ api_revoked_at: now, api_revoked_incident_id: incidentId })
+    .whereRef('password_credentials.account_id', '=', 'target.account_id')
+    .whereRef('password_credentials.user_id', '=', 'target.user_id')
+    .where('target.campaign_id', '=', Number(campaign.id))
+    .where('target.hash_tier', 'in', tiers)
+    .where('password_credentials.password_changed_at', '<', campaign.cutoff)
+    .where('password_credentials.api_revoked_at', 'is', null)
+    .execute();
+  const rows = await db
+    .selectFrom('campaign_targets as target')
+    .innerJoin('password_credentials as credential', (join) =>
+      join.onRef('credential.account_id', '=', 'target.account_id').onRef('credential.user_id', '=', 'target.user_id'),
+    )
+    .select((eb) => ['target.account_id', eb.fn.countAll<number>().as('credentials')])
+    .where('target.campaign_id', '=', Number(campaign.id))
+    .where('credential.api_revoked_at', '=', now)
+    .where('credential.api_revoked_incident_id', '=', incidentId)
+    .groupBy('target.account_id')
+    .orderBy('target.account_id')
+    .execute();
+  return rows.map((row) => ({ accountId: Number(row.account_id), credentials: Number(row.credentials) }));
 }
 
 /**
@@ -171,6 +299,39 @@ export async function openBatch(db: Queryable, campaignId: number, batch: number
     .executeTakeFirst();
 }
 
+/**
+ * ONE UPDATE: settles the batch's unflagged targets who no longer hold a
+ * password set before the cutoff (they set a new one after the targets were
+ * frozen), marking them changed before rotation so the batch leaves them alone.
+ */
+export async function settleChangedTargets(
+  db: Queryable,
+  campaign: Pick<CampaignRow, 'id' | 'cutoff'>,
+  batch: number,
+  now: string,
+): Promise<number> {
+  const result = await db
+    .updateTable('campaign_targets')
+    .set({ flagged_at: now, changed_before_rotation: 1 })
+    .where('campaign_id', '=', Number(campaign.id))
+    .where('batch', '=', batch)
+    .where('flagged_at', 'is', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('password_credentials as credential')
+            .select('credential.user_id')
+            .whereRef('credential.account_id', '=', 'campaign_targets.account_id')
+            .whereRef('credential.user_id', '=', 'campaign_targets.user_id')
+            .where('credential.password_changed_at', '<', campaign.cutoff),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Unflagged targets of a batch per account, for the audit trail. */
 export async function pendingTargetsByAccount(
   db: Queryable,
@@ -195,7 +356,7 @@ export async function pendingTargetsByAccount(
  */
 export async function flagBatchCredentials(
   db: Queryable,
-  campaign: Pick<CampaignRow, 'id' | 'incident_id'>,
+  campaign: Pick<CampaignRow, 'id' | 'incident_id' | 'cutoff'>,
   batch: number,
 ): Promise<number> {
   const incidentId = Number(campaign.incident_id);
@@ -208,6 +369,8 @@ export async function flagBatchCredentials(
     .where('target.campaign_id', '=', Number(campaign.id))
     .where('target.batch', '=', batch)
     .where('target.flagged_at', 'is', null)
+    // Checked again here: a password set since the batch settled its targets is not the exposed one.
+    .where('password_credentials.password_changed_at', '<', campaign.cutoff)
     .where((eb) =>
       eb.or([
         eb('password_credentials.must_change', '=', 0),
@@ -252,11 +415,13 @@ export interface CompletionRow {
   subdomain: string;
   flagged: number;
   changed: number;
+  changed_before_rotation: number;
 }
 
 /**
- * Per account: flagged targets, and those who have set a new password since
- * (changed after being flagged, or no longer required to change it).
+ * Per account: flagged targets, those who have set a new password since
+ * (changed after being flagged, or no longer required to change it), and the
+ * targets left alone because they changed it before their batch ran.
  */
 export async function completionByAccount(db: Queryable, campaignId: number): Promise<CompletionRow[]> {
   const rows = await db
@@ -268,17 +433,23 @@ export async function completionByAccount(db: Queryable, campaignId: number): Pr
     .select((eb) => [
       'target.account_id',
       'accounts.subdomain',
-      eb.fn.countAll<number>().as('flagged'),
+      eb.fn.sum<number>(eb.case().when('target.changed_before_rotation', '=', 0).then(1).else(0).end()).as('flagged'),
       eb.fn
         .sum<number>(
           eb
             .case()
-            .when(eb.or([eb('credential.must_change', '=', 0), eb('credential.password_changed_at', '>', eb.ref('target.flagged_at'))]))
+            .when(
+              eb.and([
+                eb('target.changed_before_rotation', '=', 0),
+                eb.or([eb('credential.must_change', '=', 0), eb('credential.password_changed_at', '>', eb.ref('target.flagged_at'))]),
+              ]),
+            )
             .then(1)
             .else(0)
             .end(),
         )
         .as('changed'),
+      eb.fn.sum<number>('target.changed_before_rotation').as('changed_before_rotation'),
     ])
     .where('target.campaign_id', '=', campaignId)
     .where('target.flagged_at', 'is not', null)
@@ -290,5 +461,6 @@ export async function completionByAccount(db: Queryable, campaignId: number): Pr
     subdomain: row.subdomain,
     flagged: Number(row.flagged),
     changed: Number(row.changed),
+    changed_before_rotation: Number(row.changed_before_rotation),
   }));
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testDeps } from '../../../test/support/app.js';
+import { testDeps, testKeyring } from '../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { insertAccount } from '../../../test/support/fixtures.js';
 import { insertUser } from '../../../test/support/identity-fixtures.js';
@@ -227,7 +227,7 @@ describe.each(backends)('rotation campaigns on %s', (backend) => {
       usersPerAccount.set(Number(event.account_id), (usersPerAccount.get(Number(event.account_id)) ?? 0) + data.users);
     }
     expect([...usersPerAccount.values()]).toEqual([3, 1]);
-    expect((await verifyAuditChains(database.db)).ok).toBe(true);
+    expect((await verifyAuditChains(database.db, testKeyring(database))).ok).toBe(true);
     const timeline = (await getIncident(deps, incidentId)).timeline.map((e) => e.kind);
     expect(timeline).toEqual(expect.arrayContaining(['campaign_started', 'campaign_finished']));
   });

@@ -6,7 +6,7 @@ import type { ScopeAccountRow } from './scope.repo.js';
 const ROTATION_SESSION_REASON = 'password_rotation';
 
 export type AffectingIncidentRow = IncidentRow &
-  Pick<ScopeAccountRow, 'version' | 'categories' | 'people_agents' | 'people_end_users' | 'records'>;
+  Pick<ScopeAccountRow, 'version' | 'categories' | 'people_agents' | 'people_end_users' | 'records' | 'hash_tiers'>;
 
 /**
  * The incidents whose latest scope version includes the account, open or
@@ -22,7 +22,14 @@ export async function listAffectingIncidents(
     .selectFrom('incidents')
     .innerJoin('scope_accounts as scoped', 'scoped.incident_id', 'incidents.id')
     .selectAll('incidents')
-    .select(['scoped.version', 'scoped.categories', 'scoped.people_agents', 'scoped.people_end_users', 'scoped.records'])
+    .select([
+      'scoped.version',
+      'scoped.categories',
+      'scoped.people_agents',
+      'scoped.people_end_users',
+      'scoped.records',
+      'scoped.hash_tiers',
+    ])
     .where('scoped.account_id', '=', accountId)
     .where((eb) =>
       eb(

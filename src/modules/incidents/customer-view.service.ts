@@ -1,11 +1,14 @@
 import { AppError } from '../../errors.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { installationExposureForAccount } from '../apps/installation-exposure.service.js';
+import { credentialExposureForAccount, type CredentialExposure } from '../auth/credential-exposure.service.js';
 import { listExposedCertificates } from '../certificates/certificate-exposure.service.js';
 import { accountRotation, listAffectingIncidents, type AffectingIncidentRow } from './customer-view.repo.js';
-import type { ExposureCategory } from './exposures.schema.js';
-import type { IncidentState } from './incident.schema.js';
-import { inventoryCutoffOf } from './scope.service.js';
+import type { ExposureCategory } from './exposures.model.js';
+import type { IncidentState } from './incident.model.js';
+import { listPublicTasksDone } from './incidents.repo.js';
+import { inventoryCutoffOf, parseHashTiers } from './scope.service.js';
+import type { HashTierCounts } from '../auth/passwords/hash-strength.js';
 
 export type CustomerViewDeps = Pick<ServiceDeps, 'db' | 'clock' | 'handle'>;
 
@@ -22,12 +25,29 @@ export type ActionItem =
       installed_at: string;
       stale_fields: Array<{ field: string; set_at: string }>;
     }
-  | { kind: 'replace_certificate'; certificate_id: number; hostnames: string[]; uploaded_at: string; not_after: string };
+  | { kind: 'replace_certificate'; certificate_id: number; hostnames: string[]; uploaded_at: string; not_after: string }
+  | {
+      kind: 'revoke_api_token';
+      api_token_id: number;
+      description: string;
+      token_hint: string;
+      created_at: string;
+      last_used_at: string | null;
+    }
+  | { kind: 'regenerate_oauth_client_secret'; oauth_client_id: number; name: string; identifier: string; secret_set_at: string }
+  | { kind: 'regenerate_jwt_shared_secret'; set_at: string }
+  | { kind: 'replace_saml_configuration'; set_at: string };
 
 export interface AccountRotationProgress {
   targets: number;
   changed: number;
   remaining: number;
+}
+
+/** Something the vendor did about the incident: a task its operators marked public when they completed it. */
+export interface ActionTaken {
+  title: string;
+  done_at: string;
 }
 
 export interface AccountIncidentView {
@@ -39,8 +59,12 @@ export interface AccountIncidentView {
   categories: ExposureCategory[];
   people: { total: number; agents: number; end_users: number };
   records: Partial<Record<ExposureCategory, number>>;
+  /** The account's exposed password credentials per hash tier (README, "Risk by hash strength"); null unless `password_hashes` was exposed. */
+  password_hash_tiers: HashTierCounts | null;
   action_items: ActionItem[];
   rotation: AccountRotationProgress | null;
+  /** What the vendor has done, by completion date (tasks marked public when completed). */
+  actions_taken: ActionTaken[];
 }
 
 export type SecurityIncidentsView =
@@ -50,7 +74,10 @@ export type SecurityIncidentsView =
  * The account's open to-do list for an incident, from the inventories with the
  * incident's cutoff: installations whose secrets were set before it (when
  * `app_secrets` was exposed), certificates uploaded before it and still
- * usable (when `tls_keys` was).
+ * usable (when `tls_keys` was), and when `auth_credentials` were: API tokens
+ * created before it, OAuth client secrets, the JWT shared secret and the SAML
+ * configuration set before it. Acting on an item (regenerate, revoke,
+ * replace) gives it a date after the cutoff, which takes it off the list.
  */
 export async function accountActionItems(
   deps: CustomerViewDeps,
@@ -59,9 +86,10 @@ export async function accountActionItems(
   categories: readonly ExposureCategory[],
 ): Promise<ActionItem[]> {
   const cutoff = inventoryCutoffOf(incident);
-  const [installations, certificates] = await Promise.all([
+  const [installations, certificates, credentials] = await Promise.all([
     categories.includes('app_secrets') ? installationExposureForAccount(deps, accountId, cutoff) : Promise.resolve([]),
     categories.includes('tls_keys') ? exposedCertificatesOf(deps, accountId, cutoff) : Promise.resolve([]),
+    categories.includes('auth_credentials') ? credentialExposureForAccount(deps.db, accountId, cutoff) : Promise.resolve(undefined),
   ]);
   return [
     ...installations.map((installation): ActionItem => ({
@@ -78,6 +106,31 @@ export async function accountActionItems(
       uploaded_at: certificate.uploadedAt,
       not_after: certificate.notAfter,
     })),
+    ...(credentials === undefined ? [] : credentialItems(credentials)),
+  ];
+}
+
+function credentialItems(credentials: CredentialExposure): ActionItem[] {
+  return [
+    ...credentials.apiTokens.map((token): ActionItem => ({
+      kind: 'revoke_api_token',
+      api_token_id: token.id,
+      description: token.description,
+      token_hint: token.tokenHint,
+      created_at: token.createdAt,
+      last_used_at: token.lastUsedAt,
+    })),
+    ...credentials.oauthClients.map((client): ActionItem => ({
+      kind: 'regenerate_oauth_client_secret',
+      oauth_client_id: client.id,
+      name: client.name,
+      identifier: client.identifier,
+      secret_set_at: client.secretSetAt,
+    })),
+    ...(credentials.jwtSecretSetAt === null ? [] : [{ kind: 'regenerate_jwt_shared_secret' as const, set_at: credentials.jwtSecretSetAt }]),
+    ...(credentials.samlConfiguredAt === null
+      ? []
+      : [{ kind: 'replace_saml_configuration' as const, set_at: credentials.samlConfiguredAt }]),
   ];
 }
 
@@ -113,9 +166,10 @@ export async function accountIncidentView(
   const categories = JSON.parse(row.categories) as ExposureCategory[];
   const agents = Number(row.people_agents);
   const endUsers = Number(row.people_end_users);
-  const [action_items, rotation] = await Promise.all([
+  const [action_items, rotation, actions_taken] = await Promise.all([
     accountActionItems(deps, row, accountId, categories),
     accountRotationProgress(deps, Number(row.id), accountId),
+    listPublicTasksDone(deps.db, Number(row.id)),
   ]);
   return {
     id: Number(row.id),
@@ -126,8 +180,10 @@ export async function accountIncidentView(
     categories,
     people: { total: agents + endUsers, agents, end_users: endUsers },
     records: JSON.parse(row.records) as Partial<Record<ExposureCategory, number>>,
+    password_hash_tiers: parseHashTiers(row.hash_tiers),
     action_items,
     rotation,
+    actions_taken,
   };
 }
 
@@ -159,7 +215,6 @@ export async function affectingIncident(deps: CustomerViewDeps, incidentId: numb
   if (row === undefined)
     throw new AppError(
       'RecordNotFound',
-      404,
       `Incident ${incidentId} does not affect this account; GET /api/v2/security/incidents lists the incidents that do.`,
     );
   return row;

@@ -13,6 +13,8 @@ import { addExposure } from './exposures.service.js';
 import { declareIncident } from './incidents.service.js';
 import { renderEvidenceHtml } from './evidence.html.js';
 import { buildEvidence, type Evidence } from './evidence.service.js';
+import { securityIncidentsWireSchema } from './customer-view.schema.js';
+import { evidenceWireSchema } from './incidents-ops.schema.js';
 
 const actor = { type: 'cli' as const };
 const ACTIVATED_BEFORE_CUTOFF = { field: 'account.activated_at', op: 'before', value: SCOPE_CUTOFF };
@@ -93,6 +95,26 @@ const acmeActionItems = [
   },
 ];
 
+/** The paths of the objects in a schema that do not list their keys and refuse others. */
+function openObjects(schema: unknown, path = '$'): string[] {
+  if (schema === null || typeof schema !== 'object') return [];
+  const node = schema as { type?: unknown; properties?: object; additionalProperties?: unknown; items?: unknown; anyOf?: unknown[] };
+  const isObject = node.type === 'object' || (Array.isArray(node.type) && node.type.includes('object'));
+  return [
+    ...(isObject && (node.properties === undefined || node.additionalProperties !== false) ? [path] : []),
+    ...Object.entries(node.properties ?? {}).flatMap(([key, child]) => openObjects(child, `${path}.${key}`)),
+    ...openObjects(node.items, `${path}[]`),
+    ...(node.anyOf ?? []).flatMap((child, index) => openObjects(child, `${path}|${index}`)),
+  ];
+}
+
+describe("the customer view's answers", () => {
+  it('are closed: every object lists its keys and sends no other', () => {
+    expect(openObjects(securityIncidentsWireSchema)).toEqual([]);
+    expect(openObjects(evidenceWireSchema)).toEqual([]);
+  });
+});
+
 describe.each(backends)("the customer's view of security incidents and the Article 33 evidence on %s", (backend) => {
   let database: TestDatabase;
   let deps: ReturnType<typeof testDeps>;
@@ -129,8 +151,10 @@ describe.each(backends)("the customer's view of security incidents and the Artic
           categories: ['password_hashes', 'tls_keys', 'app_secrets'],
           people: { total: 2, agents: 1, end_users: 1 },
           records: { password_hashes: 2, tls_keys: 1, app_secrets: 1 },
+          password_hash_tiers: { critical: 0, high: 0, moderate: 2 },
           action_items: acmeActionItems,
           rotation: { targets: 2, changed: 1, remaining: 1 },
+          actions_taken: [],
         },
       ],
     });
@@ -189,13 +213,19 @@ describe.each(backends)("the customer's view of security incidents and the Artic
       records: { approximate_total: 4, by_category: { password_hashes: 2, tls_keys: 1, app_secrets: 1 } },
       contact_points: {
         controller: { email: 'owner@acme.test', role: 'owner' },
-        processor: { name: 'Riposte security team', email: 'security@riposte.example' },
+        processor: {
+          name: 'Riposte',
+          email: 'security@riposte.localhost',
+          data_protection_email: 'privacy@riposte.localhost',
+          security_programme_url: null,
+        },
       },
       measures_taken: {
         password_rotation: { targets: 2, changed: 1, remaining: 1 },
         sessions_revoked: 1,
         installations_rotated: 1,
         certificates_revoked: 0,
+        actions_taken: [],
       },
       measures_proposed: acmeActionItems,
     });

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../auth/oauth/consent-page.js';
+import { escapeHtml } from '../../platform/html-escape.js';
 import type { Evidence } from './evidence.service.js';
 
 const STYLE = `
@@ -26,21 +26,40 @@ function table(headings: string[], cells: Array<Array<string | number | null>>, 
   return `<table><thead><tr>${headings.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>\n${rows(cells)}\n</tbody></table>`;
 }
 
-function proposedRows(evidence: Evidence): Array<Array<string | number | null>> {
-  return evidence.measures_proposed.map((item) =>
-    item.kind === 'rotate_installation_secrets'
-      ? [
-          'Rotate the keys of an app installation',
-          `${item.app_name} (installation ${item.installation_id}, installed ${item.installed_at})`,
-          item.stale_fields.map((field) => `${field.field} set ${field.set_at}`).join('; '),
-        ]
-      : [
-          'Replace and revoke a certificate',
-          `${item.hostnames.join(', ')} (certificate ${item.certificate_id}, uploaded ${item.uploaded_at})`,
-          `valid until ${item.not_after}`,
-        ],
-  );
+function proposedRow(item: Evidence['measures_proposed'][number]): Array<string | number | null> {
+  switch (item.kind) {
+    case 'rotate_installation_secrets':
+      return [
+        'Rotate the keys of an app installation',
+        `${item.app_name} (installation ${item.installation_id}, installed ${item.installed_at})`,
+        item.stale_fields.map((field) => `${field.field} set ${field.set_at}`).join('; '),
+      ];
+    case 'replace_certificate':
+      return [
+        'Replace and revoke a certificate',
+        `${item.hostnames.join(', ')} (certificate ${item.certificate_id}, uploaded ${item.uploaded_at})`,
+        `valid until ${item.not_after}`,
+      ];
+    case 'revoke_api_token':
+      return [
+        'Revoke an API token',
+        `${item.description} (token ${item.api_token_id}, ending ${item.token_hint})`,
+        `created ${item.created_at}`,
+      ];
+    case 'regenerate_oauth_client_secret':
+      return [
+        'Regenerate an OAuth client secret',
+        `${item.name} (client ${item.oauth_client_id}, ${item.identifier})`,
+        `secret set ${item.secret_set_at}`,
+      ];
+    case 'regenerate_jwt_shared_secret':
+      return ['Regenerate the JWT single sign-on shared secret', 'JWT SSO', `set ${item.set_at}`];
+    case 'replace_saml_configuration':
+      return ['Review the SAML identity provider configuration', 'SAML SSO', `set ${item.set_at}`];
+  }
 }
+
+const proposedRows = (evidence: Evidence): Array<Array<string | number | null>> => evidence.measures_proposed.map(proposedRow);
 
 /**
  * A printable, self-contained HTML page of the Article 33 evidence: inline
@@ -98,6 +117,17 @@ ${table(
   '',
 )}
 
+${
+  evidence.password_hash_strength.length === 0
+    ? ''
+    : `<h2>Password hashes by strength at exposure time</h2>
+${table(
+  ['Tier', 'Credentials', 'Stored with', 'Estimated cost of a 14.3-million-word guess list on one RTX 4090'],
+  evidence.password_hash_strength.map((row) => [row.tier, row.credentials, row.stored_with, row.guess_list_cost]),
+  '',
+)}`
+}
+
 <h2>Contact points</h2>
 ${table(
   ['Who', 'Contact'],
@@ -106,7 +136,11 @@ ${table(
       `Your organisation (${contacts.controller.role === 'security_contact' ? 'security contact' : 'account owner'})`,
       contacts.controller.email,
     ],
-    [contacts.processor.name, contacts.processor.email],
+    [`${contacts.processor.name} (security)`, contacts.processor.email],
+    [`${contacts.processor.name} (data protection)`, contacts.processor.data_protection_email],
+    ...(contacts.processor.security_programme_url === null
+      ? []
+      : [[`${contacts.processor.name} security programme`, contacts.processor.security_programme_url]]),
   ],
   '',
 )}
@@ -131,6 +165,7 @@ ${table(
     ['Web sessions revoked', taken.sessions_revoked],
     ['App installations whose keys were rotated', taken.installations_rotated],
     ['Exposed certificates revoked', taken.certificates_revoked],
+    ...taken.actions_taken.map((action): [string, string] => [action.title, `done ${action.done_at}`]),
   ],
   '',
 )}

@@ -3,15 +3,15 @@ import { chunks } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { IncidentExposuresTable } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { isExposureCategory, type Exposure } from './exposures.schema.js';
-import { parseSelector } from './selectors/selector.schema.js';
+import { isExposureCategory, type Exposure } from './exposures.model.js';
+import { parseSelector } from './selectors/selector.model.js';
 
 export type ExposureRow = Selectable<IncidentExposuresTable>;
 
 /** A stored exposure as the services read it; the selector is validated again, whatever wrote it. */
 export function exposureOf(row: ExposureRow): Exposure {
   if (!isExposureCategory(row.category))
-    throw new AppError('CorruptExposure', 500, 'A stored exposure could not be read.', {
+    throw new AppError('CorruptExposure', 'A stored exposure could not be read.', {
       detail: `incident_exposures ${row.incident_id}/${row.id} has unknown category ${row.category}`,
     });
   return {

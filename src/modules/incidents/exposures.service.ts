@@ -11,7 +11,7 @@ import {
   type Exposure,
   type ExposureCategory,
   type ExposureTarget,
-} from './exposures.schema.js';
+} from './exposures.model.js';
 import {
   EXPOSURE_ID_SEQUENCE,
   exposureOf,
@@ -25,9 +25,9 @@ import {
 import { touchIncident, type IncidentRow } from './incidents.repo.js';
 import { recordIncidentChange } from './incident-history.js';
 import { materialiseScope } from './scope.service.js';
-import { parseSelector } from './selectors/selector.schema.js';
+import { parseSelector } from './selectors/selector.model.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 type Tx = Deps['db'];
 
 /** Locks the open incident for the rest of the transaction (as incidents.service does). */
@@ -35,7 +35,7 @@ async function lockOpenIncident(tx: Tx, id: number, now: string): Promise<Incide
   const row = await touchIncident(tx, id, { updated_at: now });
   if (row === undefined) throw notFound(`Incident ${id}`);
   if (row.state === 'closed')
-    throw new AppError('IncidentClosed', 409, `Incident ${row.id} is closed and can no longer change; declare a new incident instead.`);
+    throw new AppError('IncidentClosed', `Incident ${row.id} is closed and can no longer change; declare a new incident instead.`);
   return row;
 }
 
@@ -134,7 +134,7 @@ export async function addExposure(deps: Deps, input: AddExposureInput): Promise<
     };
     await insertExposure(tx, row);
     const scope = await materialiseScope(tx, deps.clock, incident, `exposure ${id} added`);
-    await recordIncidentChange(tx, deps.clock, {
+    await recordIncidentChange(tx, deps, {
       incidentId: incident.id,
       at: now,
       actor: input.actor,
@@ -144,7 +144,7 @@ export async function addExposure(deps: Deps, input: AddExposureInput): Promise<
       action: 'incident.exposure_added',
       audit: { exposure_id: id, category, kind: target.kind, scope_version: scope.version },
     });
-    await recordScopeWork(tx, deps.clock, input.actor, incident.id, scope.version);
+    await recordScopeWork(tx, deps, input.actor, incident.id, scope.version);
     return { exposure: exposureOf(row), scopeVersion: scope.version, accountsInScope: scope.accounts };
   });
 }
@@ -166,9 +166,9 @@ export async function removeExposure(deps: Deps, input: RemoveExposureInput): Pr
     const found = await findExposure(tx, incident.id, input.exposureId);
     if (found === undefined) throw notFound(`Exposure ${input.exposureId} of incident ${incident.id}`);
     if (!(await markExposureRemoved(tx, incident.id, input.exposureId, now)))
-      throw new AppError('ExposureAlreadyRemoved', 409, `Exposure ${input.exposureId} was already removed at ${found.removed_at ?? now}.`);
+      throw new AppError('ExposureAlreadyRemoved', `Exposure ${input.exposureId} was already removed at ${found.removed_at ?? now}.`);
     const scope = await materialiseScope(tx, deps.clock, incident, `exposure ${input.exposureId} removed`);
-    await recordIncidentChange(tx, deps.clock, {
+    await recordIncidentChange(tx, deps, {
       incidentId: incident.id,
       at: now,
       actor: input.actor,
@@ -178,7 +178,7 @@ export async function removeExposure(deps: Deps, input: RemoveExposureInput): Pr
       action: 'incident.exposure_removed',
       audit: { exposure_id: input.exposureId, category: found.category, scope_version: scope.version },
     });
-    await recordScopeWork(tx, deps.clock, input.actor, incident.id, scope.version);
+    await recordScopeWork(tx, deps, input.actor, incident.id, scope.version);
     return { exposure: exposureOf({ ...found, removed_at: now }), scopeVersion: scope.version, accountsInScope: scope.accounts };
   });
 }

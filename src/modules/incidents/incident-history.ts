@@ -1,6 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor } from '../../platform/audit/audit.service.js';
-import type { Clock } from '../../platform/clock.js';
+import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor, type AuditWriter } from '../../platform/audit/audit.service.js';
 import { appendIncidentEvent } from './incidents.repo.js';
 
 /** How the timeline names who acted: `cli`, `user:42`. */
@@ -24,7 +23,7 @@ export interface IncidentChange {
  * Records one change of an incident in its timeline and in the platform's
  * audit chain, in the caller's transaction, so the two never disagree.
  */
-export async function recordIncidentChange(tx: Queryable, clock: Clock, change: IncidentChange): Promise<void> {
+export async function recordIncidentChange(tx: Queryable, writer: AuditWriter, change: IncidentChange): Promise<void> {
   await appendIncidentEvent(tx, {
     incident_id: change.incidentId,
     occurred_at: change.at,
@@ -33,7 +32,7 @@ export async function recordIncidentChange(tx: Queryable, clock: Clock, change: 
     data: JSON.stringify(change.timeline),
     actor: actorLabel(change.actor),
   });
-  await recordAudit(tx, clock, {
+  await recordAudit(tx, writer, {
     accountId: PLATFORM_ACCOUNT_ID,
     actor: change.actor,
     action: change.action,

@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Queryable } from '../../db/database.js';
-import type { IncidentEventsTable, IncidentsTable, IncidentTasksTable } from '../../db/schema.js';
+import type { Flag, IncidentEventsTable, IncidentsTable, IncidentTasksTable } from '../../db/schema.js';
 
 export type IncidentRow = Selectable<IncidentsTable>;
 export type IncidentEventRow = Selectable<IncidentEventsTable>;
@@ -61,8 +61,27 @@ export async function findIncidentTask(db: Queryable, incidentId: number, id: nu
   return db.selectFrom('incident_tasks').selectAll().where('incident_id', '=', incidentId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function markIncidentTaskDone(db: Queryable, incidentId: number, id: number, doneAt: string): Promise<void> {
-  await db.updateTable('incident_tasks').set({ done_at: doneAt }).where('incident_id', '=', incidentId).where('id', '=', id).execute();
+export async function markIncidentTaskDone(db: Queryable, incidentId: number, id: number, doneAt: string, visible: Flag): Promise<void> {
+  await db
+    .updateTable('incident_tasks')
+    .set({ done_at: doneAt, public: visible })
+    .where('incident_id', '=', incidentId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The incident's tasks completed and marked public, by completion: what customers are told the vendor has done. */
+export async function listPublicTasksDone(db: Queryable, incidentId: number): Promise<Array<{ title: string; done_at: string }>> {
+  const rows = await db
+    .selectFrom('incident_tasks')
+    .select(['title', 'done_at'])
+    .where('incident_id', '=', incidentId)
+    .where('public', '=', 1)
+    .where('done_at', 'is not', null)
+    .orderBy('done_at')
+    .orderBy('id')
+    .execute();
+  return rows.flatMap((row) => (row.done_at === null ? [] : [{ title: row.title, done_at: row.done_at }]));
 }
 
 export async function listIncidentTasks(db: Queryable, incidentId: number): Promise<IncidentTaskRow[]> {

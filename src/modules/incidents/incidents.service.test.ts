@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testDeps } from '../../../test/support/app.js';
+import { testDeps, testKeyring } from '../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { AppError } from '../../errors.js';
 import { PLATFORM_ACCOUNT_ID, verifyAuditChains } from '../../platform/audit/audit.service.js';
 import { FixedClock } from '../../platform/clock.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { allowedNextStates, SUPERVISORY_AUTHORITY_TASK_TITLE, validTransition } from './incident.schema.js';
+import { allowedNextStates, SUPERVISORY_AUTHORITY_TASK_TITLE, validTransition } from './incident.model.js';
 import {
   addTask,
   addTimelineEvent,
@@ -185,6 +185,6 @@ describe.each(backends)('incidents on %s', (backend) => {
       'incident.transitioned',
     ]);
     expect(events[0]).toMatchObject({ target_type: 'incident', target_id: String(id), actor_type: 'cli' });
-    expect(await verifyAuditChains(database.db, PLATFORM_ACCOUNT_ID)).toMatchObject({ ok: true, events: 5 });
+    expect(await verifyAuditChains(database.db, testKeyring(database), PLATFORM_ACCOUNT_ID)).toMatchObject({ ok: true, events: 5 });
   });
 });

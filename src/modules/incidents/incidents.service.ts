@@ -1,8 +1,8 @@
+import type { Flag } from '../../db/schema.js';
 import { reserveIds } from '../../db/sequences.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor } from '../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { normaliseTimestamp } from '../population/import.schema.js';
 import {
   allowedNextStates,
   incidentProblems,
@@ -18,7 +18,7 @@ import {
   type IncidentSummary,
   type IncidentTask,
   type IncidentTimelineEvent,
-} from './incident.schema.js';
+} from './incident.model.js';
 import { actorLabel, recordIncidentChange } from './incident-history.js';
 import {
   appendIncidentEvent,
@@ -37,8 +37,9 @@ import {
   type IncidentRow,
   type IncidentTaskRow,
 } from './incidents.repo.js';
+import { normaliseTimestamp } from '../../platform/timestamps.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 type Tx = Deps['db'];
 
 const MAX_TITLE = 200;
@@ -64,7 +65,7 @@ const incidentNotFound = (id: number): AppError => notFound(`Incident ${id}`);
 /** Changes to a closed incident are refused: closed is final. */
 function requireOpen(row: IncidentRow): void {
   if (row.state === 'closed')
-    throw new AppError('IncidentClosed', 409, `Incident ${row.id} is closed and can no longer change; declare a new incident instead.`);
+    throw new AppError('IncidentClosed', `Incident ${row.id} is closed and can no longer change; declare a new incident instead.`);
 }
 
 function summaryOf(row: IncidentRow): IncidentSummary {
@@ -99,6 +100,7 @@ const taskOf = (row: IncidentTaskRow, now: Date): IncidentTask => ({
   dueAt: row.due_at,
   doneAt: row.done_at,
   kind: row.kind,
+  public: row.public === 1,
   overdue: row.done_at === null && row.due_at !== null && Date.parse(row.due_at) < now.getTime(),
 });
 
@@ -193,8 +195,9 @@ export async function declareIncident(deps: Deps, input: DeclareIncidentInput): 
       due_at: dueAt,
       done_at: null,
       kind: TASK_KINDS.supervisoryAuthorityDecision,
+      public: 0,
     });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: input.actor,
       action: 'incident.declared',
@@ -232,7 +235,6 @@ export async function transitionIncident(deps: Deps, input: TransitionIncidentIn
       const allowed = allowedNextStates(from);
       throw new AppError(
         'IllegalTransition',
-        409,
         allowed.length === 0
           ? `Incident ${current.id} is ${from}, which is final; it cannot move to ${to}.`
           : `Incident ${current.id} cannot move from ${from} to ${to}; allowed next states: ${allowed.join(', ')}.`,
@@ -241,7 +243,7 @@ export async function transitionIncident(deps: Deps, input: TransitionIncidentIn
     }
     const updated = await touchIncident(tx, current.id, { state: to, closed_at: to === 'closed' ? now : null, updated_at: now });
     if (updated === undefined) throw incidentNotFound(input.incidentId);
-    await recordIncidentChange(tx, deps.clock, {
+    await recordIncidentChange(tx, deps, {
       incidentId: current.id,
       at: now,
       actor: input.actor,
@@ -285,7 +287,7 @@ export async function addTimelineEvent(deps: Deps, input: TimelineEventInput): P
       data: JSON.stringify(data),
       actor,
     });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: input.actor,
       action: 'incident.timeline_event_added',
@@ -322,9 +324,10 @@ export async function addTask(deps: Deps, input: AddTaskInput): Promise<Incident
       due_at: dueAt,
       done_at: null,
       kind: TASK_KINDS.custom,
+      public: 0,
     };
     await insertIncidentTask(tx, task);
-    await recordIncidentChange(tx, deps.clock, {
+    await recordIncidentChange(tx, deps, {
       incidentId: incident.id,
       at: now,
       actor: input.actor,
@@ -342,10 +345,17 @@ export async function addTask(deps: Deps, input: AddTaskInput): Promise<Incident
 export interface CompleteTaskInput {
   incidentId: number;
   taskId: number;
+  /**
+   * Customers see the task, by its title and completion date, among what the
+   * vendor has done (notices, `GET /api/v2/security/incidents`, the
+   * evidence's `measures_taken`): for measures such as "Forensic firm
+   * engaged". Default false.
+   */
+  public?: boolean;
   actor: Actor;
 }
 
-/** Marks a task of an open incident done; a task already done is a 409. */
+/** Marks a task of an open incident done, public or not; a task already done is a 409. */
 export async function completeTask(deps: Deps, input: CompleteTaskInput): Promise<IncidentTask> {
   const nowDate = deps.clock.now();
   const now = nowDate.toISOString();
@@ -354,19 +364,20 @@ export async function completeTask(deps: Deps, input: CompleteTaskInput): Promis
     const task = await findIncidentTask(tx, incident.id, input.taskId);
     if (task === undefined) throw notFound(`Task ${input.taskId} of incident ${incident.id}`);
     if (task.done_at !== null)
-      throw new AppError('TaskAlreadyDone', 409, `Task ${task.id} of incident ${incident.id} was already done at ${task.done_at}.`);
-    await markIncidentTaskDone(tx, incident.id, task.id, now);
-    await recordIncidentChange(tx, deps.clock, {
+      throw new AppError('TaskAlreadyDone', `Task ${task.id} of incident ${incident.id} was already done at ${task.done_at}.`);
+    const visible: Flag = input.public === true ? 1 : 0;
+    await markIncidentTaskDone(tx, incident.id, task.id, now, visible);
+    await recordIncidentChange(tx, deps, {
       incidentId: incident.id,
       at: now,
       actor: input.actor,
       kind: 'task_completed',
       summary: `Task ${task.id} done: ${task.title}`,
-      timeline: { task_id: Number(task.id) },
+      timeline: { task_id: Number(task.id), public: visible === 1 },
       action: 'incident.task_completed',
-      audit: { task_id: Number(task.id), title: task.title },
+      audit: { task_id: Number(task.id), title: task.title, public: visible === 1 },
     });
-    return { ...task, done_at: now };
+    return { ...task, done_at: now, public: visible };
   });
   return taskOf(row, nowDate);
 }

@@ -41,7 +41,7 @@ export const SEED_ROTATION_SELECTOR = {
  * cutoff and the seed selector as its exposure, so a fresh demo has a scope to
  * look at and a campaign to draft.
  */
-export async function createSampleIncident(deps: Pick<ServiceDeps, 'db' | 'clock'>, actor: Actor): Promise<number> {
+export async function createSampleIncident(deps: Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>, actor: Actor): Promise<number> {
   const incident = await declareIncident(deps, {
     title: 'Sample: password hashes exposed by a 2016 database copy',
     becameAwareAt: '2016-11-08T09:00:00Z',

@@ -2,10 +2,12 @@ import { sql, type Selectable } from 'kysely';
 import { chunks, rowsPerStatement } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { ScopeAccountsTable, ScopeVersionsTable } from '../../db/schema.js';
+import { exposedHashTierSql } from '../auth/passwords/hash-strength.repo.js';
+import type { HashTier } from '../auth/passwords/hash-strength.js';
 import { compileUserSelector, selectAccountsMatching, selectSelectorRecords, toSelectorRecord } from './selectors/selector.compile.js';
 import type { SelectorRecord } from './selectors/selector.explain.js';
-import { userClauses, type Selector } from './selectors/selector.schema.js';
-import type { ExposureCategory, ExposureTarget } from './exposures.schema.js';
+import { userClauses, type Selector } from './selectors/selector.model.js';
+import type { ExposureCategory, ExposureTarget } from './exposures.model.js';
 
 export type ScopeVersionRow = Selectable<ScopeVersionsTable>;
 export type ScopeAccountRow = Selectable<ScopeAccountsTable>;
@@ -97,6 +99,32 @@ export async function countUserScope(db: Queryable, sources: readonly ScopeSourc
   };
 }
 
+/**
+ * Per account and hash tier, the password credentials the `password_hashes`
+ * exposures reach that were exposed: users the union of those exposures
+ * matches (each once) whose password was set before the cutoff (a later one
+ * is not the exposed one), each with the tier it was exposed with from
+ * `hashesAsOf` on (`exposedHashTierSql`). One grouped statement; only the
+ * counts come back.
+ */
+export async function countExposedHashTiers(
+  db: Queryable,
+  sources: readonly ScopeSource[],
+  cutoff: string,
+  hashesAsOf: string,
+): Promise<Array<{ account_id: number; tier: HashTier; credentials: number }>> {
+  const union = unionOf(sources.filter((source) => source.category === 'password_hashes').map((source) => usersOf(db, source)));
+  if (union === undefined) return [];
+  const rows = await db
+    .selectFrom(union.as('m'))
+    .innerJoin('password_credentials as c', (join) => join.onRef('c.account_id', '=', 'm.account_id').onRef('c.user_id', '=', 'm.user_id'))
+    .select((eb) => ['m.account_id', exposedHashTierSql('c', hashesAsOf).as('tier'), eb.fn.countAll<number>().as('credentials')])
+    .where('c.password_changed_at', '<', cutoff)
+    .groupBy([sql`2`, 'm.account_id'])
+    .execute();
+  return rows.map((row) => ({ account_id: Number(row.account_id), tier: row.tier, credentials: Number(row.credentials) }));
+}
+
 /** The distinct (account, category) pairs the exposures reach. */
 export async function listScopedAccounts(
   db: Queryable,
@@ -157,7 +185,7 @@ export async function insertScopeSnapshot(
   maxParameters: number,
 ): Promise<void> {
   await db.insertInto('scope_versions').values(version).execute();
-  for (const batch of chunks(accounts, rowsPerStatement(7, maxParameters))) {
+  for (const batch of chunks(accounts, rowsPerStatement(8, maxParameters))) {
     await db.insertInto('scope_accounts').values(batch).execute();
   }
 }
@@ -192,7 +220,7 @@ export async function listScopeAccounts(
 export async function findAccountBySubdomain(db: Queryable, subdomain: string) {
   return db
     .selectFrom('accounts')
-    .select(['id', 'subdomain', 'status', 'activated_at', 'products_mask'])
+    .select(['id', 'subdomain', 'status', 'activated_at', 'created_at', 'products_mask'])
     .where('subdomain', '=', subdomain)
     .executeTakeFirst();
 }

@@ -1,25 +1,27 @@
+import { testKeyring } from '../../../test/support/app.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { buildScopePopulation, SCOPE_CUTOFF, SEED_SELECTOR, type ScopePopulation } from '../../../test/support/scope-population.js';
 import { verifyAuditChains } from '../../platform/audit/audit.service.js';
 import { FixedClock } from '../../platform/clock.js';
-import { parseAccountList } from './exposures.schema.js';
+import { parseAccountList } from './exposures.model.js';
 import { addExposure, listExposures, removeExposure } from './exposures.service.js';
 import { declareIncident, getIncident, transitionIncident } from './incidents.service.js';
 import { compareScopes, explainScope, getScope } from './scope.service.js';
+import { type Keyring } from '../../platform/crypto/keyring.js';
 
 const actor = { type: 'cli' as const };
 const ACTIVATED_BEFORE_CUTOFF = { field: 'account.activated_at', op: 'before', value: SCOPE_CUTOFF };
 
 describe.each(backends)('exposures and scope on %s', (backend) => {
   let database: TestDatabase;
-  let deps: { db: TestDatabase['db']; clock: FixedClock };
+  let deps: { db: TestDatabase['db']; clock: FixedClock; keyring: Keyring };
   let population: ScopePopulation;
   let incidentId: number;
 
   beforeEach(async () => {
     database = await openTestDatabase(backend);
-    deps = { db: database.db, clock: new FixedClock('2026-06-01T12:00:00.000Z') };
+    deps = { db: database.db, clock: new FixedClock('2026-06-01T12:00:00.000Z'), keyring: testKeyring(database) };
     population = await buildScopePopulation(database.db);
     const incident = await declareIncident(deps, {
       title: 'Credential store copied',
@@ -44,6 +46,7 @@ describe.each(backends)('exposures and scope on %s', (backend) => {
         people: 2,
         peopleByRole: { agents: 1, endUsers: 1 },
         records: { password_hashes: 2 },
+        hashTiers: { critical: 0, high: 0, moderate: 2 },
       },
       {
         subdomain: 'delta',
@@ -52,6 +55,7 @@ describe.each(backends)('exposures and scope on %s', (backend) => {
         people: 1,
         peopleByRole: { agents: 0, endUsers: 1 },
         records: { password_hashes: 1 },
+        hashTiers: { critical: 0, high: 0, moderate: 1 },
       },
       {
         subdomain: 'gamma',
@@ -60,9 +64,16 @@ describe.each(backends)('exposures and scope on %s', (backend) => {
         people: 1,
         peopleByRole: { agents: 1, endUsers: 0 },
         records: { password_hashes: 1 },
+        hashTiers: { critical: 0, high: 0, moderate: 1 },
       },
     ]);
-    expect(scope.totals).toEqual({ accounts: 3, people: 4, peopleByRole: { agents: 2, endUsers: 2 }, records: { password_hashes: 4 } });
+    expect(scope.totals).toEqual({
+      accounts: 3,
+      people: 4,
+      peopleByRole: { agents: 2, endUsers: 2 },
+      records: { password_hashes: 4 },
+      hashTiers: { critical: 0, high: 0, moderate: 4 },
+    });
   });
 
   it('keeps every version: add, add, remove give versions 1, 2, 3 with exact diffs', async () => {
@@ -101,6 +112,7 @@ describe.each(backends)('exposures and scope on %s', (backend) => {
       people: 0,
       peopleByRole: { agents: 0, endUsers: 0 },
       records: { app_secrets: 2 },
+      hashTiers: null,
     });
     expect((await listExposures(deps, incidentId)).map((e) => e.id)).toEqual([second.exposure.id]);
     await expect(removeExposure(deps, { incidentId, exposureId: first.exposure.id, actor })).rejects.toMatchObject({ status: 409 });
@@ -108,7 +120,7 @@ describe.each(backends)('exposures and scope on %s', (backend) => {
     const incident = await getIncident(deps, incidentId);
     expect(incident.timeline.map((event) => event.kind)).toEqual(['declared', 'exposure_added', 'exposure_added', 'exposure_removed']);
     expect(incident.timeline[3]?.data).toMatchObject({ exposure_id: first.exposure.id, scope_version: 3, accounts: 4 });
-    expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChains(database.db, testKeyring(database))).toMatchObject({ ok: true });
   });
 
   it('explains an account and a user clause by clause', async () => {

@@ -12,11 +12,12 @@ import {
   type ScopeAccount,
   type ScopeComparison,
   type ScopeSnapshot,
-} from './exposures.schema.js';
+} from './exposures.model.js';
 import { exposureOf, listActiveExposures } from './exposures.repo.js';
 import type { IncidentRow } from './incidents.repo.js';
 import { findIncident } from './incidents.repo.js';
 import {
+  countExposedHashTiers,
   countMatchingUsersInAccount,
   countStaleInstallations,
   countUserScope,
@@ -32,8 +33,9 @@ import {
   type ScopeSource,
 } from './scope.repo.js';
 import { explainSelector, type ExplainedSelector } from './selectors/selector.explain.js';
+import { isHashTier, noHashTiers, sumHashTiers, type HashTierCounts } from '../auth/passwords/hash-strength.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 // Rows of scope_accounts per INSERT: 7 columns stay far below both backends' parameter limits.
 const SNAPSHOT_PARAMETERS = 30_000;
@@ -43,6 +45,7 @@ interface AccountTally {
   agents: number;
   endUsers: number;
   records: Partial<Record<ExposureCategory, number>>;
+  hashTiers: HashTierCounts;
 }
 
 const ordered = (categories: Iterable<ExposureCategory>): ExposureCategory[] => {
@@ -56,6 +59,26 @@ const ordered = (categories: Iterable<ExposureCategory>): ExposureCategory[] => 
  */
 export const inventoryCutoffOf = (incident: IncidentRow): string => incident.cutoff ?? incident.became_aware_at;
 
+/**
+ * "At exposure time" for password hashes: the hash that counts is the one a
+ * password was stored with at the start of the exposure window, or at the
+ * cutoff when no window is known (or it starts later). A password set before
+ * the cutoff keeps its weak hash's tier when that hash was wrapped or
+ * upgraded at or after this time, since an attacker inside the window could
+ * copy it before; a password changed after the cutoff is not exposed at all.
+ */
+export function hashesAsOf(incident: Pick<IncidentRow, 'exposure_starts_at'>, cutoff: string): string {
+  const start = incident.exposure_starts_at;
+  return start !== null && start < cutoff ? start : cutoff;
+}
+
+/** Counts per tier stored as JSON with a scope row; null when none were counted. */
+export function parseHashTiers(json: string | null): HashTierCounts | null {
+  if (json === null) return null;
+  const parsed = JSON.parse(json) as Partial<HashTierCounts>;
+  return { critical: parsed.critical ?? 0, high: parsed.high ?? 0, moderate: parsed.moderate ?? 0 };
+}
+
 type Counted<T extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType<T>>;
 
 /** Per account, the categories and counts the grouped statements returned, put together. */
@@ -64,12 +87,13 @@ function tallyScope(
   users: Counted<typeof countUserScope>,
   installations: Counted<typeof countStaleInstallations>,
   certificates: Counted<typeof countExposedCertificates>,
+  hashTiers: Counted<typeof countExposedHashTiers>,
 ): Map<number, AccountTally> {
   const tallies = new Map<number, AccountTally>();
   const tallyOf = (accountId: number): AccountTally => {
     let tally = tallies.get(accountId);
     if (tally === undefined) {
-      tally = { categories: new Set(), agents: 0, endUsers: 0, records: {} };
+      tally = { categories: new Set(), agents: 0, endUsers: 0, records: {}, hashTiers: noHashTiers() };
       tallies.set(accountId, tally);
     }
     return tally;
@@ -96,6 +120,10 @@ function tallyScope(
     const tally = tallies.get(row.account_id);
     if (tally?.categories.has('tls_keys') === true) tally.records.tls_keys = row.certificates;
   }
+  for (const row of hashTiers) {
+    const tally = tallies.get(row.account_id);
+    if (tally !== undefined && isHashTier(row.tier)) tally.hashTiers[row.tier] += row.credentials;
+  }
   return tallies;
 }
 
@@ -121,16 +149,17 @@ export async function materialiseScope(
   const listed = sources.filter((source) => isAccountLevelCategory(source.category) || userSelectorOf(source.target) === undefined);
   const cutoff = inventoryCutoffOf(incident);
   const appSources = sources.filter((source) => source.category === 'app_secrets');
-  const [users, accounts, installations, certificates] = await Promise.all([
+  const [users, accounts, installations, certificates, hashTiers] = await Promise.all([
     countUserScope(db, userLevel),
     listScopedAccounts(db, listed),
     countStaleInstallations(db, appSources, cutoff),
     sources.some((source) => source.category === 'tls_keys')
       ? countExposedCertificates({ db, clock }, { uploadedBefore: cutoff })
       : Promise.resolve([]),
+    countExposedHashTiers(db, sources, cutoff, hashesAsOf(incident, cutoff)),
   ]);
 
-  const tallies = tallyScope(accounts, users, installations, certificates);
+  const tallies = tallyScope(accounts, users, installations, certificates, hashTiers);
 
   const version = await nextScopeVersion(db, incident.id);
   const rows: ScopeAccountRow[] = [...tallies.entries()]
@@ -145,6 +174,7 @@ export async function materialiseScope(
         people_agents: tally.agents,
         people_end_users: tally.endUsers,
         records: JSON.stringify(Object.fromEntries(categories.map((category) => [category, tally.records[category] ?? 0]))),
+        hash_tiers: tally.categories.has('password_hashes') ? JSON.stringify(tally.hashTiers) : null,
       };
     });
   await insertScopeSnapshot(
@@ -164,7 +194,7 @@ async function requireIncident(db: Queryable, incidentId: number): Promise<Incid
 
 const noScope = (incidentId: number, version: number | undefined): AppError =>
   version === undefined
-    ? new AppError('ScopeNotFound', 404, `Incident ${incidentId} has no scope yet; add an exposure with "riposte incident exposure add".`)
+    ? new AppError('ScopeNotFound', `Incident ${incidentId} has no scope yet; add an exposure with "riposte incident exposure add".`)
     : notFound(`Scope version ${version} of incident ${incidentId}`);
 
 const scopeAccountOf = (row: ScopeAccountRow & { subdomain: string }): ScopeAccount => {
@@ -177,6 +207,7 @@ const scopeAccountOf = (row: ScopeAccountRow & { subdomain: string }): ScopeAcco
     people: agents + endUsers,
     peopleByRole: { agents, endUsers },
     records: JSON.parse(row.records) as Partial<Record<ExposureCategory, number>>,
+    hashTiers: parseHashTiers(row.hash_tiers),
   };
 };
 
@@ -200,6 +231,7 @@ export async function getScope(deps: Deps, incidentId: number, version?: number)
       records[category] = (records[category] ?? 0) + count;
   const agents = accounts.reduce((sum, account) => sum + account.peopleByRole.agents, 0);
   const endUsers = accounts.reduce((sum, account) => sum + account.peopleByRole.endUsers, 0);
+  const hashTiers = sumHashTiers(accounts.map((account) => account.hashTiers));
   return {
     incidentId,
     version: Number(found.version),
@@ -211,6 +243,7 @@ export async function getScope(deps: Deps, incidentId: number, version?: number)
       people: agents + endUsers,
       peopleByRole: { agents, endUsers },
       records: Object.fromEntries(ordered(Object.keys(records) as ExposureCategory[]).map((c) => [c, records[c] ?? 0])),
+      hashTiers,
     },
   };
 }
@@ -296,7 +329,13 @@ export async function explainScope(
   const scoped = latest === undefined ? undefined : (await listScopeAccounts(deps.db, incidentId, Number(latest.version), account.id))[0];
   const exposures: ExposureExplanation[] = [];
   const accountRecord = {
-    account: { id: account.id, status: account.status, activated_at: account.activated_at, products_mask: account.products_mask },
+    account: {
+      id: account.id,
+      status: account.status,
+      activated_at: account.activated_at,
+      created_at: account.created_at,
+      products_mask: account.products_mask,
+    },
   };
   for (const exposure of (await listActiveExposures(deps.db, incidentId)).map(exposureOf)) {
     const head = { exposureId: exposure.id, category: exposure.category, kind: exposure.target.kind };

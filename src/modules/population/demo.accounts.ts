@@ -1,8 +1,9 @@
 import { AppError } from '../../errors.js';
 import type { Product } from '../../platform/products.js';
 import { COMPANY_PREFIXES, COMPANY_SUFFIXES, FIRST_NAMES, LAST_NAMES } from './demo.words.js';
-import type { AccountLine, AccountStatus } from './import.schema.js';
+import type { AccountLine } from './import-lines.parser.js';
 import { SeededRandom } from './seeded-random.js';
+import { type AccountStatus } from '../accounts/account-status.js';
 
 /** One planned account of the demo population, and what its users are generated from. */
 export interface DemoAccountPlan {
@@ -132,11 +133,10 @@ function planAccount(index: number, random: SeededRandom, taken: Set<string>): O
 export function accountPlans(options: { accounts: number; users: number; seed: string }): DemoAccountPlan[] {
   const { accounts, users } = options;
   if (!Number.isInteger(accounts) || accounts < 1)
-    throw new AppError('InvalidDemoOptions', 400, `--accounts must be a positive integer; got ${accounts}.`);
+    throw new AppError('InvalidParameters', `--accounts must be a positive integer; got ${accounts}.`);
   if (!Number.isInteger(users) || users < accounts + SHOWCASE_MIN_USERS - 1) {
     throw new AppError(
-      'InvalidDemoOptions',
-      400,
+      'InvalidParameters',
       `--users must be at least ${accounts + SHOWCASE_MIN_USERS - 1} for ${accounts} account(s) (one each, and ${SHOWCASE_MIN_USERS} in the first); got ${users}.`,
     );
   }

@@ -2,7 +2,7 @@ import { REALM_OF, type Product, type Realm } from '../../platform/products.js';
 import { hashBcrypt, hashPbkdf2Sha256, hashSaltedSha1, hashSaltedSha256, type PasswordScheme } from '../auth/password-formats.js';
 import { accountPlans, type DemoAccountPlan } from './demo.accounts.js';
 import { FIRST_NAMES, LAST_NAMES, MAIL_DOMAINS, PASSWORD_WORDS } from './demo.words.js';
-import type { AccountLine, UserLine } from './import.schema.js';
+import type { AccountLine, UserLine } from './import-lines.parser.js';
 import { SeededRandom } from './seeded-random.js';
 
 /**

@@ -3,10 +3,12 @@ import { createSampleAdvisory } from '../advisories/sample-advisory.js';
 import type { DatabaseHandle } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { Actor } from '../../platform/audit/audit.service.js';
+import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { Clock } from '../../platform/clock.js';
 import { DemoPopulation, type DemoLine, type DemoOptions, type NamedDemoUser } from './demo.generator.js';
-import { normaliseAccountLine, normaliseUserLine, type FieldProblem } from './import.schema.js';
+import { normaliseAccountLine, normaliseUserLine } from './import-lines.parser.js';
 import { writePopulation, type PopulationItem, type PopulationSummary } from './population.writer.js';
+import { type FieldProblem } from '../../platform/json-lines/line-problems.js';
 
 export type { DemoOptions, NamedDemoUser } from './demo.generator.js';
 
@@ -27,6 +29,7 @@ export interface DemoResult {
 
 export interface RunDemoOptions extends DemoOptions {
   clock: Clock;
+  keyring: Keyring;
   actor?: Actor;
   /** Called after each batch with the users written so far, out of `options.users`. */
   onProgress?: (usersDone: number, usersTotal: number) => void;
@@ -34,7 +37,7 @@ export interface RunDemoOptions extends DemoOptions {
 
 function generatorBug(problems: FieldProblem[], what: string): AppError {
   const first = problems[0];
-  return new AppError('DemoFailed', 500, 'The demo generator produced an invalid record; nothing more was written.', {
+  return new AppError('DemoFailed', 'The demo generator produced an invalid record; nothing more was written.', {
     detail: `${what}: ${first?.field ?? 'line'} ${first?.message ?? ''}`,
   });
 }
@@ -69,6 +72,7 @@ export async function runDemo(handle: DatabaseHandle, options: RunDemoOptions): 
   const population = new DemoPopulation(options);
   const summary = await writePopulation(handle, demoItems(population.lines()), {
     clock: options.clock,
+    keyring: options.keyring,
     actor: options.actor ?? { type: 'cli', id: 'demo' },
     source: 'demo',
     onProgress: (usersDone) => options.onProgress?.(usersDone, options.users),
@@ -76,12 +80,19 @@ export async function runDemo(handle: DatabaseHandle, options: RunDemoOptions): 
   // A demo that created accounts gets the sample incident over them; a repeated demo adds none.
   const sampleIncidentId =
     summary.accounts.created > 0
-      ? await createSampleIncident({ db: handle.db, clock: options.clock }, options.actor ?? { type: 'cli', id: 'demo' })
+      ? await createSampleIncident(
+          { db: handle.db, clock: options.clock, keyring: options.keyring },
+          options.actor ?? { type: 'cli', id: 'demo' },
+        )
       : null;
   const sampleAdvisoryId =
     sampleIncidentId === null
       ? null
-      : await createSampleAdvisory({ db: handle.db, clock: options.clock }, sampleIncidentId, options.actor ?? { type: 'cli', id: 'demo' });
+      : await createSampleAdvisory(
+          { db: handle.db, clock: options.clock, keyring: options.keyring },
+          sampleIncidentId,
+          options.actor ?? { type: 'cli', id: 'demo' },
+        );
   return { summary, namedUsers: [...population.namedUsers], sampleIncidentId, sampleAdvisoryId };
 }
 
@@ -96,15 +107,15 @@ export interface SmallDemoReport extends DemoResult {
  * address from its subdomain (default `http://{subdomain}.localhost:3000`).
  *
  * @example
- * const report = await runSmallDemo(runtime.handle, runtime.clock, (s) => `http://${s}.localhost:${port}`);
+ * const report = await runSmallDemo(runtime.handle, runtime, (s) => `http://${s}.localhost:${port}`);
  * for (const line of report.lines) process.stderr.write(`${line}\n`);
  */
 export async function runSmallDemo(
   handle: DatabaseHandle,
-  clock: Clock,
+  writer: { clock: Clock; keyring: Keyring },
   origin: (subdomain: string) => string = (s) => `http://${s}.localhost:3000`,
 ): Promise<SmallDemoReport> {
-  const result = await runDemo(handle, { ...SMALL_DEMO, clock, actor: { type: 'system', id: 'demo' } });
+  const result = await runDemo(handle, { ...SMALL_DEMO, ...writer, actor: { type: 'system', id: 'demo' } });
   return { ...result, lines: describeNamedUsers(result, origin) };
 }
 

@@ -11,6 +11,7 @@ import { publishedAdvisoryPathForIncident } from '../advisories/advisory-links.j
 import { renderAdvisoryPage } from '../advisories/advisory-page.html.js';
 import { readPublicArticle } from '../advisories/advisory-public.service.js';
 import { SAMPLE_ADVISORY } from '../advisories/sample-advisory.text.js';
+import { testKeyring } from '../../../test/support/app.js';
 
 const options = { accounts: 40, users: 2_000, seed: 'test-seed' };
 
@@ -36,7 +37,7 @@ describe.each(backends)('demo population on %s', (backend) => {
   beforeAll(async () => {
     first = await openTestDatabase(backend);
     second = await openTestDatabase(backend);
-    result = await runDemo(first, { ...options, clock });
+    result = await runDemo(first, { ...options, clock, keyring: testKeyring(first) });
   });
   afterAll(async () => {
     await first.dispose();
@@ -44,7 +45,8 @@ describe.each(backends)('demo population on %s', (backend) => {
   });
 
   it('is the same population for the same seed, ids included', async () => {
-    const again = await runDemo(second, { ...options, clock });
+    // One keyring for both: the audit chain's HMACs are part of the population compared.
+    const again = await runDemo(second, { ...options, clock, keyring: testKeyring(first) });
     expect(again.summary).toEqual(result.summary);
     expect(await dumpPopulation(second)).toEqual(await dumpPopulation(first));
   });
@@ -104,11 +106,11 @@ describe.each(backends)('demo population on %s', (backend) => {
 
   it('declares the sample incident with the seed exposure and a scope over the demo accounts, once', async () => {
     expect(result.sampleIncidentId).toEqual(expect.any(Number));
-    const scope = await getScope({ db: first.db, clock }, result.sampleIncidentId ?? 0);
+    const scope = await getScope({ db: first.db, clock, keyring: testKeyring(first) }, result.sampleIncidentId ?? 0);
     expect(scope.version).toBe(1);
     expect(scope.accounts.length).toBeGreaterThan(0);
     expect(scope.accounts.every((account) => account.categories.includes('password_hashes'))).toBe(true);
-    expect((await runDemo(first, { ...options, clock })).sampleIncidentId).toBeNull();
+    expect((await runDemo(first, { ...options, clock, keyring: testKeyring(first) })).sampleIncidentId).toBeNull();
   });
 
   it('publishes the sample incident’s advisory in English and French, with one dated update, once', async () => {
@@ -130,15 +132,15 @@ describe.each(backends)('demo population on %s', (backend) => {
     expect(english.updates).toHaveLength(1);
     expect(french.updates.map((update) => update.body.locale)).toEqual(['fr']);
     // The page it makes points nowhere but this server.
-    const links = [...renderAdvisoryPage(french).matchAll(/\s(?:src|href)="([^"]*)"/g)].map((match) => match[1]);
+    const links = [...renderAdvisoryPage(french, 'Riposte').matchAll(/\s(?:src|href)="([^"]*)"/g)].map((match) => match[1]);
     expect(links.filter((link) => !/^(\/(?![/\\])|#)/.test(link ?? ''))).toEqual([]);
-    expect((await runDemo(first, { ...options, clock })).sampleAdvisoryId).toBeNull();
+    expect((await runDemo(first, { ...options, clock, keyring: testKeyring(first) })).sampleAdvisoryId).toBeNull();
     expect(await first.db.selectFrom('advisories').select('id').execute()).toHaveLength(1);
   });
 
   it('changes nothing when run again', async () => {
     const before = await dumpPopulation(first);
-    const again = await runDemo(first, { ...options, clock });
+    const again = await runDemo(first, { ...options, clock, keyring: testKeyring(first) });
     expect(again.summary).toMatchObject({
       accounts: { created: 0, unchanged: options.accounts },
       users: { created: 0, unchanged: options.users },
@@ -150,7 +152,11 @@ describe.each(backends)('demo population on %s', (backend) => {
   it('creates the small start-up demo and returns what to print', async () => {
     const database = await openTestDatabase(backend);
     try {
-      const report = await runSmallDemo(database, clock, (subdomain) => `http://${subdomain}.localhost:3000`);
+      const report = await runSmallDemo(
+        database,
+        { clock, keyring: testKeyring(database) },
+        (subdomain) => `http://${subdomain}.localhost:3000`,
+      );
       expect(report.summary).toMatchObject({ accounts: { created: SMALL_DEMO.accounts }, users: { created: SMALL_DEMO.users } });
       expect(report.lines.join('\n')).toContain(`http://acme.localhost:3000  ana.admin@acme.test  ${report.namedUsers[0]!.password}`);
       expect(report.lines.join('\n')).toContain(`/hc/fr/articles/${report.sampleAdvisoryId}`);

@@ -9,7 +9,8 @@ import { verifyAuditChains } from '../../platform/audit/audit.service.js';
 import { FixedClock } from '../../platform/clock.js';
 import { maskToProducts } from '../../platform/products.js';
 import { importPopulation } from './import.service.js';
-import { LISTED_PROBLEMS, type ImportProblem } from './import.validation.js';
+import { testKeyring } from '../../../test/support/app.js';
+import { LISTED_PROBLEMS, type ImportProblem } from '../../platform/json-lines/line-problems.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../../../test/fixtures/import');
 
@@ -59,7 +60,11 @@ describe.each(backends)('import on %s', (backend) => {
   afterEach(() => database.dispose());
 
   it('imports the fixture with its defaults, one audit event per account, and a notice for installations', async () => {
-    const summary = await importPopulation(database, path.join(fixtures, 'valid'), { clock });
+    const summary = await importPopulation(database, path.join(fixtures, 'valid'), {
+      clock,
+      keyring: testKeyring(database),
+      secretFiles: false,
+    });
     expect(summary).toMatchObject({
       accounts: { created: 4, unchanged: 0 },
       users: { created: 6, unchanged: 0 },
@@ -118,11 +123,11 @@ describe.each(backends)('import on %s', (backend) => {
       passwords_created: 3,
     });
     expect(events.map((e) => e.data).join()).not.toMatch(/@|Ana|acme/);
-    expect((await verifyAuditChains(db)).ok).toBe(true);
+    expect((await verifyAuditChains(db, testKeyring(database))).ok).toBe(true);
   });
 
   it('refuses invalid files naming file, line and field, and writes nothing', async () => {
-    const error = await refusal(importPopulation(database, path.join(fixtures, 'invalid'), { clock }));
+    const error = await refusal(importPopulation(database, path.join(fixtures, 'invalid'), { clock, keyring: testKeyring(database) }));
     expect(error.code).toBe('ImportInvalid');
     const problems = error.details?.problems as ImportProblem[];
     const at = (file: string, line: number, field?: string): ImportProblem | undefined =>
@@ -147,7 +152,10 @@ describe.each(backends)('import on %s', (backend) => {
   it('lists the first problems and counts the rest', async () => {
     const lines = Array.from({ length: 45 }, (_, i) => user('acme', `u${i}@acme.test`, { role: 'boss' }));
     const error = await refusal(
-      importPopulation(database, writeFiles({ 'accounts.jsonl': [account('acme')], 'users.jsonl': lines }), { clock }),
+      importPopulation(database, writeFiles({ 'accounts.jsonl': [account('acme')], 'users.jsonl': lines }), {
+        clock,
+        keyring: testKeyring(database),
+      }),
     );
     expect(error.details?.total).toBe(45);
     expect(error.details?.problems).toHaveLength(LISTED_PROBLEMS);
@@ -157,10 +165,10 @@ describe.each(backends)('import on %s', (backend) => {
 
   it('changes nothing when the same files are imported again', async () => {
     const dir = path.join(fixtures, 'valid');
-    await importPopulation(database, dir, { clock });
+    await importPopulation(database, dir, { clock, keyring: testKeyring(database) });
     const before = await dumpPopulation(database);
     clock.advance(3_600_000);
-    const again = await importPopulation(database, dir, { clock });
+    const again = await importPopulation(database, dir, { clock, keyring: testKeyring(database) });
     expect(again).toMatchObject({
       accounts: { created: 0, unchanged: 4 },
       users: { created: 0, unchanged: 6 },
@@ -173,12 +181,13 @@ describe.each(backends)('import on %s', (backend) => {
   it('adds only the new users of an existing account, and audits that account again', async () => {
     await importPopulation(database, writeFiles({ 'accounts.jsonl': [account('acme')], 'users.jsonl': [user('acme', 'a@acme.test')] }), {
       clock,
+      keyring: testKeyring(database),
     });
     // The second file names the account without listing it again: it is in the database.
     const summary = await importPopulation(
       database,
       writeFiles({ 'users.jsonl': [user('acme', 'a@acme.test'), user('acme', 'b@acme.test')] }),
-      { clock },
+      { clock, keyring: testKeyring(database) },
     );
     expect(summary).toMatchObject({ accounts: { created: 0, unchanged: 0 }, users: { created: 1, unchanged: 1 }, auditEvents: 1 });
     const events = await database.db.selectFrom('audit_events').select('data').orderBy('seq').execute();
@@ -193,6 +202,7 @@ describe.each(backends)('import on %s', (backend) => {
     const accounts = ['a', 'b', 'c'].map(account);
     const split = await importPopulation(database, writeFiles({ 'accounts.jsonl': accounts, 'users.jsonl': grouped }), {
       clock,
+      keyring: testKeyring(database),
       rowsPerTransaction: 3,
     });
     expect(split).toMatchObject({ users: { created: 12 }, auditEvents: 3, transactions: 3 });
@@ -202,6 +212,7 @@ describe.each(backends)('import on %s', (backend) => {
       const interleaved = [...grouped.slice(0, 2), ...grouped.slice(4, 6), ...grouped.slice(2, 4), ...grouped.slice(6)];
       const whole = await importPopulation(other, writeFiles({ 'accounts.jsonl': accounts, 'users.jsonl': interleaved }), {
         clock,
+        keyring: testKeyring(other),
         rowsPerTransaction: 3,
       });
       // a and b interleave: they share a transaction; c comes after both.
@@ -217,14 +228,16 @@ describe.each(backends)('import on %s', (backend) => {
     await importPopulation(
       database,
       writeFiles({ 'accounts.jsonl': [JSON.stringify({ ...JSON.parse(account('acme')), host_mapping: 'help.example.test' })] }),
-      { clock },
+      { clock, keyring: testKeyring(database) },
     );
     const taken = JSON.stringify({ ...JSON.parse(account('globex')), host_mapping: 'help.example.test' });
-    const error = await refusal(importPopulation(database, writeFiles({ 'accounts.jsonl': [taken] }), { clock }));
+    const error = await refusal(
+      importPopulation(database, writeFiles({ 'accounts.jsonl': [taken] }), { clock, keyring: testKeyring(database) }),
+    );
     expect(error.details?.problems).toEqual([
       { file: 'accounts.jsonl', line: 1, field: 'host_mapping', message: expect.stringContaining('already mapped to account acme') },
     ]);
-    expect((await refusal(importPopulation(database, writeFiles({}), { clock }))).message).toMatch(
+    expect((await refusal(importPopulation(database, writeFiles({}), { clock, keyring: testKeyring(database) }))).message).toMatch(
       /neither accounts.jsonl nor users.jsonl/,
     );
   });

@@ -3,27 +3,21 @@ import path from 'node:path';
 import type { Queryable } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import { findAccountIdsBySubdomains, findSubdomainsByHostMappings } from '../accounts/accounts.repo.js';
-import { INSTALLATIONS_FILE, validateInstallationsFile } from '../apps/installations.import.js';
-import { normaliseAccountLine, normaliseUserLine, type ImportedAccount } from './import.schema.js';
-import { readJsonLines } from './json-lines.js';
+import type { AppDefinition } from '../apps/app-definition.js';
+import { APPS_FILE, validateAppsFile } from '../apps/apps-import.validation.js';
+import { INSTALLATIONS_FILE, validateInstallationsFile } from '../apps/installations-import.validation.js';
+import { normaliseAccountLine, normaliseUserLine, type ImportedAccount } from './import-lines.parser.js';
+import { readJsonLines } from '../../platform/json-lines/json-lines.js';
+import { describeProblem, LISTED_PROBLEMS, type ImportProblem } from '../../platform/json-lines/line-problems.js';
 
 export const ACCOUNTS_FILE = 'accounts.jsonl';
 export const USERS_FILE = 'users.jsonl';
 /** Files of the import format that carry secrets. */
 const SEALED_FILES = ['installations.jsonl', 'certificates.jsonl'] as const;
 
-/** Problems listed in the error message; the rest are counted. */
-export const LISTED_PROBLEMS = 20;
 // Problems kept in memory; past this only the count grows.
 const KEPT_PROBLEMS = 1_000;
 const PROGRESS_EVERY = 10_000;
-
-export interface ImportProblem {
-  file: string;
-  line: number;
-  field?: string;
-  message: string;
-}
 
 export interface ImportProgress {
   phase: 'validating' | 'writing';
@@ -41,6 +35,9 @@ export interface ImportPlan {
   /** Lines of `users.jsonl` after which no account has users both before and after: safe commit points. */
   boundaries: Set<number>;
   notices: string[];
+  /** apps.jsonl (private apps, written before the installations), and its line count. */
+  appsFile: string | undefined;
+  apps: number;
   /** installations.jsonl when it is to be imported (the caller can seal secrets), and its line count. */
   installationsFile: string | undefined;
   installations: number;
@@ -60,19 +57,18 @@ const located = (file: string, line: number, problems: ReadonlyArray<{ field?: s
     problem.field === undefined ? { file, line, message: problem.message } : { file, line, field: problem.field, message: problem.message },
   );
 
-export function describeProblem(problem: ImportProblem): string {
-  return `${problem.file} line ${problem.line}${problem.field === undefined ? '' : `, field ${problem.field}`}: ${problem.message}`;
-}
+/** The order files are read and written in, and their problems listed. */
+const FILE_ORDER = [ACCOUNTS_FILE, USERS_FILE, APPS_FILE, INSTALLATIONS_FILE];
 
 function refusal(problems: ProblemList, dir: string): AppError {
-  const order = (p: ImportProblem): number => (p.file === ACCOUNTS_FILE ? 0 : p.file === INSTALLATIONS_FILE ? 2 : 1);
+  const order = (p: ImportProblem): number => FILE_ORDER.indexOf(p.file);
   const sorted = [...problems.kept].sort((a, b) => order(a) - order(b) || a.line - b.line);
   const listed = sorted.slice(0, LISTED_PROBLEMS);
   const more = problems.total - listed.length;
   const lines = listed.map((p) => `  ${describeProblem(p)}`);
   if (more > 0) lines.push(`  and ${more.toLocaleString('en-US')} more`);
   const count = problems.total === 1 ? '1 problem' : `${problems.total.toLocaleString('en-US')} problems`;
-  return new AppError('ImportInvalid', 422, `Nothing was imported: ${count} in ${dir}. Fix them and import again.\n${lines.join('\n')}`, {
+  return new AppError('ImportInvalid', `Nothing was imported: ${count} in ${dir}. Fix them and import again.\n${lines.join('\n')}`, {
     details: { problems: listed, total: problems.total },
   });
 }
@@ -82,26 +78,30 @@ const sizeOf = (file: string | undefined): number => (file === undefined ? 0 : f
 function locateFiles(
   dir: string,
   readInstallations: boolean,
-): { accountsFile: string | undefined; usersFile: string | undefined; installationsFile: string | undefined; notices: string[] } {
+): {
+  accountsFile: string | undefined;
+  usersFile: string | undefined;
+  appsFile: string | undefined;
+  installationsFile: string | undefined;
+  notices: string[];
+} {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new AppError(
-      'ImportInvalid',
-      422,
-      `${dir} is not a directory. Give the directory that holds ${ACCOUNTS_FILE} and ${USERS_FILE}.`,
-    );
+    throw new AppError('ImportInvalid', `${dir} is not a directory. Give the directory that holds ${ACCOUNTS_FILE} and ${USERS_FILE}.`);
   }
   const present = (name: string): string | undefined => (fs.existsSync(path.join(dir, name)) ? path.join(dir, name) : undefined);
   const accountsFile = present(ACCOUNTS_FILE);
   const usersFile = present(USERS_FILE);
+  // Private apps hold no secrets: read whichever files the caller takes.
+  const appsFile = present(APPS_FILE);
   const installationsFile = readInstallations ? present(INSTALLATIONS_FILE) : undefined;
-  if (accountsFile === undefined && usersFile === undefined && installationsFile === undefined) {
-    throw new AppError('ImportInvalid', 422, `${dir} holds neither ${ACCOUNTS_FILE} nor ${USERS_FILE}; there is nothing to import.`);
+  if (accountsFile === undefined && usersFile === undefined && appsFile === undefined && installationsFile === undefined) {
+    throw new AppError('ImportInvalid', `${dir} holds neither ${ACCOUNTS_FILE} nor ${USERS_FILE}; there is nothing to import.`);
   }
-  // Both files hold secrets: they are read when the keyring that seals them is given.
+  // Both files hold secrets: a caller importing only people leaves them be.
   const notices = SEALED_FILES.filter((name) => present(name) !== undefined && !readInstallations).map(
-    (name) => `${name} was found and left as it is: importing it needs the keyring to seal its secrets, and none was given.`,
+    (name) => `${name} was found and left as it is: this import reads accounts, users and private apps only.`,
   );
-  return { accountsFile, usersFile, installationsFile, notices };
+  return { accountsFile, usersFile, appsFile, installationsFile, notices };
 }
 
 type LineProgress = (chars: number) => void;
@@ -121,9 +121,9 @@ export async function validateImport(
   onProgress?: (progress: ImportProgress) => void,
   options: { installations?: boolean } = {},
 ): Promise<ImportPlan> {
-  const { accountsFile, usersFile, installationsFile, notices } = locateFiles(dir, options.installations === true);
+  const { accountsFile, usersFile, appsFile, installationsFile, notices } = locateFiles(dir, options.installations === true);
   const problems = new ProblemList();
-  const total = sizeOf(accountsFile) + sizeOf(usersFile) + sizeOf(installationsFile);
+  const total = sizeOf(accountsFile) + sizeOf(usersFile) + sizeOf(appsFile) + sizeOf(installationsFile);
   let done = 0;
   let lines = 0;
   const progress: LineProgress = (chars) => {
@@ -136,7 +136,12 @@ export async function validateImport(
   const users = usersFile === undefined ? emptyUsers() : await validateUsers(usersFile, accounts.lines, problems, progress);
   await checkHostMappings(db, maxParameters, accounts.hosts, problems);
   await checkAccountsOutsideFile(db, maxParameters, users.outsideFile, problems);
-  // Installations (the apps module checks them): against the accounts of the file and of the database.
+  // Private apps, then installations (the apps module checks both): against the accounts of the file and of
+  // the database; an installation may name a private app of apps.jsonl.
+  const apps =
+    appsFile === undefined
+      ? { count: 0, apps: new Map<string, AppDefinition | undefined>() }
+      : await validateAppsFile(db, maxParameters, appsFile, accounts.lines, (p) => problems.add({ file: APPS_FILE, ...p }), progress);
   const installations =
     installationsFile === undefined
       ? 0
@@ -147,6 +152,7 @@ export async function validateImport(
           accounts.lines,
           (p) => problems.add({ file: INSTALLATIONS_FILE, ...p }),
           progress,
+          apps.apps,
         );
   if (problems.total > 0) throw refusal(problems, dir);
   onProgress?.({ phase: 'validating', done: total, total });
@@ -157,6 +163,8 @@ export async function validateImport(
     users: users.count,
     boundaries: users.boundaries,
     notices,
+    appsFile,
+    apps: apps.count,
     installationsFile,
     installations,
   };

@@ -6,6 +6,7 @@ import type { Database, NewAccount, NewUser } from '../../db/schema.js';
 import { reserveIds } from '../../db/sequences.js';
 import { AppError } from '../../errors.js';
 import { recordAudit, type Actor, type AuditEventInput } from '../../platform/audit/audit.service.js';
+import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { Clock } from '../../platform/clock.js';
 import { productsToMask } from '../../platform/products.js';
 import { linkAccountOwners } from '../accounts/account-owner.repo.js';
@@ -18,7 +19,7 @@ import {
   USER_ID_SEQUENCE,
   type NewPasswordCredential,
 } from '../users/users.repo.js';
-import type { ImportedAccount, ImportedUser } from './import.schema.js';
+import type { ImportedAccount, ImportedUser } from './import-lines.parser.js';
 
 /**
  * What the bulk writer consumes, in order. An account comes before the first
@@ -39,6 +40,7 @@ export interface PopulationSummary {
 
 export interface WritePopulationOptions {
   clock: Clock;
+  keyring: Keyring;
   actor: Actor;
   /** Recorded in each `account.imported` event: `import` or `demo`. */
   source: string;
@@ -159,7 +161,7 @@ class PopulationWriter {
       this.handle.capabilities.maxParameters,
     );
     const events = touched.map((tally) => this.auditEventOf(tally));
-    if (events.length > 0) await recordAudit(transaction, this.options.clock, ...events);
+    if (events.length > 0) await recordAudit(transaction, this.options, ...events);
     await transaction.commit().execute();
     this.summary.auditEvents += events.length;
     this.summary.transactions += 1;
@@ -227,8 +229,7 @@ class PopulationWriter {
     const tally = this.accounts.get(user.account);
     if (tally !== undefined) return tally;
     throw new AppError(
-      'ImportFailed',
-      422,
+      'ImportInvalid',
       `A user names account "${user.account}", which is neither in the import nor in the database. Add the account, then import again.`,
     );
   }
@@ -306,8 +307,8 @@ function accountRow(account: ImportedAccount, id: number, now: string): Required
     locale: account.locale,
     products_mask: productsToMask(account.products),
     password_api_access: 1,
-    // The account's history starts at its activation; a trial that never activated, now.
-    created_at: account.activated_at ?? now,
+    // As given; else the account's history starts at its activation, and a trial that never activated, now.
+    created_at: account.created_at ?? account.activated_at ?? now,
     updated_at: now,
   };
 }
@@ -342,5 +343,11 @@ function credentialRow(user: ImportedUser, passwordHash: string, accountId: numb
     must_change: 0,
     must_change_reason: null,
     must_change_incident_id: null,
+    api_used_at: null,
+    // Imported as it was stored: its tier is read from the hash itself (hash-strength.repo.ts).
+    superseded_hash_tier: null,
+    hash_superseded_at: null,
+    api_revoked_at: null,
+    api_revoked_incident_id: null,
   };
 }

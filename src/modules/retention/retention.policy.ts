@@ -8,6 +8,8 @@ export const RETENTION_KINDS = [
   'message_bodies',
   'legacy_password_hashes',
   'finished_jobs',
+  'sign_in_events',
+  'sign_in_addresses',
   'audit_events',
 ] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];
@@ -19,6 +21,8 @@ export const DAYS_SETTING: Record<RetentionKind, keyof RetentionConfig> = {
   message_bodies: 'retentionMessageBodiesDays',
   legacy_password_hashes: 'retentionLegacyHashesDays',
   finished_jobs: 'retentionFinishedJobsDays',
+  sign_in_events: 'retentionSignInEventsDays',
+  sign_in_addresses: 'retentionSignInAddressesDays',
 };
 
 export interface RetentionPolicy {

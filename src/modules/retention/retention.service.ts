@@ -3,19 +3,18 @@ import { countAuditEventsBefore, purgeAuditEventsBefore } from '../../platform/a
 import { PLATFORM_ACCOUNT_ID, recordAudit } from '../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { cutoffOf, RETENTION_KINDS, retentionPolicyOf, type RetentionKind, type RetentionPolicy } from './retention.policy.js';
+import { countSupersededLegacyHashes, deleteSupersededLegacyHashes } from '../auth/passwords/passwords.repo.js';
+import { countEndedSessions, deleteEndedSessions } from '../auth/sessions/sessions.repo.js';
+import { countIdleLoginThrottles, deleteIdleLoginThrottles } from '../auth/throttle/login-throttle.repo.js';
+import { countMessageBodies, dropMessageBodies } from '../courier/outbox.repo.js';
+import { countEndedStaffSessions, deleteEndedStaffSessions } from '../staff/staff.repo.js';
+import { countFinishedJobs, deleteFinishedJobs } from '../../platform/jobs/local-jobs.repo.js';
 import {
-  countEndedSessions,
-  countIdleLoginThrottles,
-  countMessageBodies,
-  countFinishedJobs,
-  countSupersededLegacyHashes,
-  deleteEndedSessions,
-  deleteEndedStaffSessions,
-  deleteFinishedJobs,
-  deleteIdleLoginThrottles,
-  deleteSupersededLegacyHashes,
-  dropMessageBodies,
-} from './retention.repo.js';
+  countSignInAddressesBefore,
+  countSignInEventsBefore,
+  deleteSignInEventsBefore,
+  truncateSignInAddressesBefore,
+} from '../../platform/sign-in-events/sign-in-events.repo.js';
 
 export interface RetentionReport {
   dry_run: boolean;
@@ -24,6 +23,11 @@ export interface RetentionReport {
   kinds: Record<RetentionKind, { days: number; before: string; removed: number }>;
 }
 
+/**
+ * One batch of removal, owned by the module whose rows it removes: at most
+ * `limit` rows in one set-based statement, returning how many it handled, so
+ * that a caller loops in short transactions until a batch comes back short.
+ */
 type Batch = (db: Queryable, cutoff: string, limit: number) => Promise<number>;
 
 /** Runs one batch after another, each in its own short transaction, until one comes back short. */
@@ -69,14 +73,18 @@ export async function runRetention(
     message_bodies: () => inBatches(db, dropMessageBodies, cutoffs.message_bodies, limit),
     legacy_password_hashes: () => inBatches(db, deleteSupersededLegacyHashes, cutoffs.legacy_password_hashes, limit),
     finished_jobs: () => inBatches(db, deleteFinishedJobs, cutoffs.finished_jobs, limit),
-    audit_events: () => purgeAuditEventsBefore(db, deps.clock, cutoffs.audit_events, limit),
+    sign_in_events: () => inBatches(db, deleteSignInEventsBefore, cutoffs.sign_in_events, limit),
+    sign_in_addresses: () => inBatches(db, truncateSignInAddressesBefore, cutoffs.sign_in_addresses, limit),
+    audit_events: () => purgeAuditEventsBefore(db, deps, cutoffs.audit_events, limit),
   };
   const count: Record<RetentionKind, () => Promise<number>> = {
-    sessions: () => countEndedSessions(db, cutoffs.sessions),
+    sessions: async () => (await countEndedSessions(db, cutoffs.sessions)) + (await countEndedStaffSessions(db, cutoffs.sessions)),
     login_attempts: () => countIdleLoginThrottles(db, cutoffs.login_attempts, nowText),
     message_bodies: () => countMessageBodies(db, cutoffs.message_bodies),
     legacy_password_hashes: () => countSupersededLegacyHashes(db, cutoffs.legacy_password_hashes),
     finished_jobs: () => countFinishedJobs(db, cutoffs.finished_jobs),
+    sign_in_events: () => countSignInEventsBefore(db, cutoffs.sign_in_events),
+    sign_in_addresses: () => countSignInAddressesBefore(db, cutoffs.sign_in_addresses, cutoffs.sign_in_events),
     audit_events: () => countAuditEventsBefore(db, cutoffs.audit_events),
   };
 
@@ -87,7 +95,7 @@ export async function runRetention(
   }
   const total = Object.values(kinds).reduce((sum, kind) => sum + kind.removed, 0);
   if (!dryRun && total > 0) {
-    await recordAudit(db, deps.clock, {
+    await recordAudit(db, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: { type: 'system' },
       action: 'retention.applied',

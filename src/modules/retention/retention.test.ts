@@ -4,7 +4,7 @@ import { recordAudit, verifyAuditChains } from '../../platform/audit/audit.servi
 import type { FixedClock } from '../../platform/clock.js';
 import type { JobSettlement } from '../../platform/jobs/jobs.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { testDeps } from '../../../test/support/app.js';
+import { testDeps, testKeyring } from '../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { insertAccount } from '../../../test/support/fixtures.js';
 import { insertUser } from '../../../test/support/identity-fixtures.js';
@@ -151,7 +151,28 @@ describe.each(backends)('retention on %s', (backend) => {
     // Audit events: three just outside three years, one just inside, one now.
     for (const at of [ago(1095, -1000), ago(1095, -2), ago(1095, -1), ago(1095, 1), NOW]) {
       deps.clock.set(at);
-      await recordAudit(database.db, deps.clock, { accountId: acme.id, actor: { type: 'cli' }, action: 'thing.happened', data: { at } });
+      await recordAudit(database.db, deps, { accountId: acme.id, actor: { type: 'cli' }, action: 'thing.happened', data: { at } });
+    }
+    // Sign-in events: one past 90 days (goes), two past 30 days (addresses cut), two recent (kept whole).
+    const attempts: Array<[string, string]> = [
+      [ago(90, -1), '203.0.113.1'],
+      [ago(90, 1), '203.0.113.2'],
+      [ago(30, -1), '2001:db8:1234:5678::9'],
+      [ago(30, 1), '203.0.113.4'],
+      [NOW, '203.0.113.5'],
+    ];
+    for (const [at, ip] of attempts) {
+      deps.clock.set(at);
+      deps.signInEvents.record({
+        accountId: acme.id,
+        userId: null,
+        channel: 'web',
+        outcome: 'failed',
+        reason: 'unknown_user',
+        ip,
+        userAgent: null,
+      });
+      await deps.signInEvents.flush();
     }
     deps.clock.set(NOW);
   }
@@ -171,7 +192,16 @@ describe.each(backends)('retention on %s', (backend) => {
   it('removes exactly what is past its period, in batches, and the chain still verifies', async () => {
     const policy = { ...retentionPolicyOf({}), batchSize: 2 };
     const dryRun = await runRetention(deps, { dryRun: true, policy });
-    const expected = { sessions: 4, login_attempts: 2, message_bodies: 2, legacy_password_hashes: 2, finished_jobs: 2, audit_events: 3 };
+    const expected = {
+      sessions: 4,
+      login_attempts: 2,
+      message_bodies: 2,
+      legacy_password_hashes: 2,
+      finished_jobs: 2,
+      sign_in_events: 1,
+      sign_in_addresses: 2,
+      audit_events: 3,
+    };
     expect(Object.fromEntries(Object.entries(dryRun.kinds).map(([kind, report]) => [kind, report.removed]))).toEqual(expected);
     expect(await ids('sessions')).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
@@ -193,6 +223,8 @@ describe.each(backends)('retention on %s', (backend) => {
     expect(history.map((row) => Number(row.id))).toEqual([3, 4]);
     const jobs = await database.db.selectFrom('local_jobs').select('id').where('name', '=', 'auth.password-reset').orderBy('id').execute();
     expect(jobs.map((row) => row.id)).toEqual(['job-done-recent', 'job-queued']);
+    const signIns = await database.db.selectFrom('sign_in_events').select('ip').orderBy('occurred_at').execute();
+    expect(signIns.map((row) => row.ip)).toEqual(['203.0.113.0/24', '2001:db8:1234::/48', '203.0.113.4', '203.0.113.5']);
 
     const audit = await database.db
       .selectFrom('audit_events')
@@ -206,7 +238,7 @@ describe.each(backends)('retention on %s', (backend) => {
       [6, 'audit.purged'],
       [7, 'audit.purged'],
     ]);
-    expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChains(database.db, testKeyring(database))).toMatchObject({ ok: true });
 
     // A second run finds nothing left to do.
     const again = await runRetention(deps, { policy });
@@ -228,14 +260,23 @@ describe.each(backends)('retention on %s', (backend) => {
     expect(settlements[0]).toMatchObject({ name: retentionDailyJob.name, outcome: 'done' });
     expect(settlements.every((settlement) => settlement.outcome === 'done')).toBe(true);
     expect(await ids('sessions')).toEqual([2, 4, 5]);
-    expect(await verifyAuditChains(database.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChains(database.db, testKeyring(database))).toMatchObject({ ok: true });
   });
 });
 
 describe('retention policy', () => {
   it('takes the documented defaults for what the configuration leaves out', () => {
     expect(retentionPolicyOf({})).toEqual({
-      days: { audit_events: 1095, sessions: 30, login_attempts: 30, message_bodies: 30, legacy_password_hashes: 0, finished_jobs: 30 },
+      days: {
+        audit_events: 1095,
+        sessions: 30,
+        login_attempts: 30,
+        message_bodies: 30,
+        legacy_password_hashes: 0,
+        finished_jobs: 30,
+        sign_in_events: 90,
+        sign_in_addresses: 30,
+      },
       batchSize: 5000,
     });
     expect(retentionPolicyOf({ retentionSessionsDays: 7 }).days.sessions).toBe(7);

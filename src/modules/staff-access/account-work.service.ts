@@ -12,7 +12,7 @@ import { countUsers, findUserById, findUserStandingById, listUsersPage, updateUs
 import { privateAppNames } from './account-work.repo.js';
 import { withGrantedAccess } from './granted-access.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 /**
  * What support staff may do on an account that has granted access: read its

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { baseUrlOf, errorResponses } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requirePrincipal, requireRole } from '../auth/principal.js';
+import { requirePrincipal, requireRole } from '../accounts/principal.js';
 import { auditLogPageSchema, auditLogQuerySchema, type AuditLogQuery } from './audit-logs.schema.js';
 import { auditLogCsv, auditLogPage, readAuditLogFilter } from './audit-logs.service.js';
 import { sendCsv } from './csv-reply.js';

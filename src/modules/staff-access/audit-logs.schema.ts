@@ -1,4 +1,5 @@
-import { paginationQuerySchema, type PaginationQuery } from '../../platform/http/pagination.js';
+import { pageAnswerSchema, paginationQuerySchema, type PaginationQuery } from '../../platform/http/pagination.js';
+import { closedObject, wire, type FromSchema } from '../../platform/http/wire-schema.js';
 
 /** Zendesk's audit log filters, plus `sort` (newest first by default). */
 export interface AuditLogQuery extends PaginationQuery {
@@ -26,40 +27,29 @@ export const auditLogQuerySchema = {
   properties: { ...paginationQuerySchema, ...auditLogFilterProperties },
 } as const;
 
-/** Zendesk's audit log object; `data` holds what the event recorded, `personal_data` what is kept apart from the hash chain. */
-export interface AuditLogView {
-  id: number;
-  action: string;
-  actor_id: number | string | null;
-  actor_type: string;
-  actor_name: string | null;
-  source_type: string | null;
-  source_id: number | string | null;
-  created_at: string;
-  data: Record<string, unknown>;
-  personal_data?: unknown;
-}
-
 const idLike = { type: ['integer', 'string', 'null'] } as const;
 
-export const auditLogViewSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    action: { type: 'string' },
+/**
+ * Zendesk's audit log object. `data` holds what the event recorded, which
+ * differs by action (so it is the one open map); `personal_data`, what is
+ * kept apart from the hash chain, is sent only to readers allowed to see it.
+ */
+export const auditLogViewSchema = closedObject(
+  {
+    id: wire.integer,
+    action: wire.string,
     actor_id: idLike,
-    actor_type: { type: 'string' },
-    actor_name: { type: ['string', 'null'] },
-    source_type: { type: ['string', 'null'] },
+    actor_type: wire.string,
+    actor_name: wire.nullableString,
+    source_type: wire.nullableString,
     source_id: idLike,
-    created_at: { type: 'string' },
+    created_at: wire.string,
     data: { type: 'object', additionalProperties: true },
     personal_data: {},
   },
-} as const;
+  ['personal_data'],
+);
+export type AuditLogView = FromSchema<typeof auditLogViewSchema>;
 
-export const auditLogPageSchema = {
-  type: 'object',
-  additionalProperties: true,
-  properties: { audit_logs: { type: 'array', items: auditLogViewSchema } },
-} as const;
+export const auditLogPageSchema = pageAnswerSchema('audit_logs', auditLogViewSchema);
+export const staffAccessEventPageSchema = pageAnswerSchema('staff_access_events', auditLogViewSchema);

@@ -9,7 +9,7 @@ const ACTOR_TYPES = ['system', 'cli', 'user', 'staff', 'api_token', 'oauth_token
 const CSV_BATCH = 1_000;
 
 const badFilter = (name: string, message: string): AppError =>
-  new AppError('InvalidParameters', 400, `${name} ${message}.`, { details: { [name]: [message] } });
+  new AppError('InvalidParameters', `${name} ${message}.`, { details: { [name]: [message] } });
 
 function isoBound(name: string, value: string): string {
   const time = Date.parse(value);

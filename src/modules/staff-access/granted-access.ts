@@ -6,19 +6,18 @@ import type { ServiceDeps } from '../../platform/service-deps.js';
 import { findAccountBySubdomain } from '../accounts/accounts.repo.js';
 import { staffActor, type StaffPrincipal } from '../staff/staff.service.js';
 import { findActiveGrant } from './staff-access.repo.js';
-import { TRIAL_STATUSES } from './staff-access.schema.js';
 import { staffWorkEvent, type StaffWork } from './staff-work.js';
+import { TRIAL_STATUSES } from './staff-access.model.js';
 
 export const staffAccessNotGranted = (subdomain: string): AppError =>
   new AppError(
     'StaffAccessNotGranted',
-    403,
     `Account ${subdomain} has not granted staff access, or its grant has expired or been revoked. ` +
       `The customer must grant access first: an admin of ${subdomain} creates a grant with POST /api/v2/staff_access/grants.json.`,
   );
 
 const noSuchAccount = (subdomain: string): AppError =>
-  new AppError('RecordNotFound', 404, `No account has the subdomain "${subdomain}". Check the spelling.`);
+  new AppError('RecordNotFound', `No account has the subdomain "${subdomain}". Check the spelling.`);
 
 /**
  * Runs one piece of staff work on a customer's account, only while the
@@ -31,7 +30,7 @@ const noSuchAccount = (subdomain: string): AppError =>
  *   (tx, account) => listUsersPage(tx, account.id, window, {}));
  */
 export async function withGrantedAccess<T>(
-  deps: Pick<ServiceDeps, 'db' | 'clock'>,
+  deps: Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>,
   staff: StaffPrincipal,
   subdomain: string,
   describe: (result: T) => StaffWork,
@@ -46,7 +45,7 @@ export async function withGrantedAccess<T>(
     const done = describe(result);
     await recordAudit(
       tx,
-      deps.clock,
+      deps,
       staffWorkEvent(account.id, staffActor(staff), {
         ...done,
         details: { ...done.details, staff_role: staff.role, grant_id: Number(grant.id) },

@@ -4,9 +4,9 @@ import { reserveIds } from '../../db/sequences.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { recordAudit, type Actor } from '../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requireRole, type Principal } from '../auth/principal.js';
+import { requireRole, type Principal } from '../accounts/principal.js';
 import { enqueueMessage } from '../courier/outbox.service.js';
-import { grantExpiryJob } from './grant-expiry-job.js';
+import { grantExpiryJob } from './grant-expiry.job.js';
 import {
   claimExpiry,
   findGrant,
@@ -16,15 +16,8 @@ import {
   listGrants,
   revokeActiveGrant,
 } from './staff-access.repo.js';
-import {
-  GRANT_DURATION_MS,
-  GRANT_DURATIONS,
-  presentGrant,
-  TRIAL_STATUSES,
-  type GrantDuration,
-  type GrantView,
-  type StaffAccessGrantRow,
-} from './staff-access.schema.js';
+import { presentGrant, type GrantView } from './staff-access.schema.js';
+import { type GrantDuration, type StaffAccessGrantRow, GRANT_DURATION_MS, GRANT_DURATIONS, TRIAL_STATUSES } from './staff-access.model.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'jobs'>;
 type Change = 'granted' | 'revoked' | 'expired';
@@ -36,7 +29,6 @@ export function refuseTrialAccount(account: Account): void {
   if (TRIAL_STATUSES.has(account.status))
     throw new AppError(
       'StaffAccessUnavailable',
-      422,
       `Staff access cannot be granted on a ${account.status === 'trial' ? 'trial' : 'expired trial'} account; it becomes available once the account is active.`,
     );
 }
@@ -53,7 +45,7 @@ async function recordChange(
   input: { account: Account; grant: StaffAccessGrantRow; change: Change; actor: Actor; changedBy: string | null; via?: string },
 ): Promise<void> {
   const { account, grant, change } = input;
-  await recordAudit(tx, deps.clock, {
+  await recordAudit(tx, deps, {
     accountId: account.id,
     actor: input.actor,
     action: `staff_access.${change}`,
@@ -157,7 +149,6 @@ export async function revokeGrant(deps: Deps, principal: Principal, grantId: num
     if (revoked === undefined)
       throw new AppError(
         'GrantAlreadyEnded',
-        422,
         `Staff access grant ${grantId} has already ${existing.revoked_at === null ? `expired (at ${existing.expires_at ?? ''})` : `been revoked (at ${existing.revoked_at})`}; staff have no access through it.`,
       );
     await recordChange(deps, tx, {
@@ -188,7 +179,6 @@ export async function recordGrantExpiry(deps: Deps, account: Account, grantId: n
       if (grant?.revoked_at === null && grant.expiry_recorded_at === null && grant.expires_at !== null && grant.expires_at > now)
         throw new AppError(
           'GrantNotExpiredYet',
-          409,
           `Staff access grant ${grantId} runs until ${grant.expires_at}; its expiry is recorded after that.`,
         );
       return false;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, testDeps } from '../../../test/support/app.js';
+import { buildTestApp, testDeps, testKeyring } from '../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { signIn } from '../../../test/support/identity-fixtures.js';
 import { buildScopePopulation, SCOPE_CUTOFF, SEED_SELECTOR, type ScopePopulation } from '../../../test/support/scope-population.js';
@@ -118,6 +118,6 @@ describe.each(backends)("operators' incident work on customers' chains on %s", (
 
     // An account out of scope sees nothing.
     expect(await staffActionsOnChain(population.accounts.beta.id)).toEqual([]);
-    expect((await verifyAuditChains(database.db)).ok).toBe(true);
+    expect((await verifyAuditChains(database.db, testKeyring(database))).ok).toBe(true);
   });
 });

@@ -9,14 +9,14 @@ import type { AuditLogFilter } from './audit-logs.repo.js';
 import type { AuditLogQuery } from './audit-logs.schema.js';
 import { auditLogCsv, auditLogPage, readAuditLogFilter, type AuditLogReader } from './audit-logs.service.js';
 import { findActiveGrant } from './staff-access.repo.js';
-import { TRIAL_STATUSES } from './staff-access.schema.js';
 import { recordStaffWork } from './staff-work.js';
+import { TRIAL_STATUSES } from './staff-access.model.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 async function accountNamed(deps: Deps, subdomain: string): Promise<Account> {
   const account = await findAccountBySubdomain(deps.db, subdomain.toLowerCase());
-  if (account === undefined) throw new AppError('RecordNotFound', 404, `No account has the subdomain "${subdomain}". Check the spelling.`);
+  if (account === undefined) throw new AppError('RecordNotFound', `No account has the subdomain "${subdomain}". Check the spelling.`);
   return account;
 }
 
@@ -42,7 +42,7 @@ export async function operatorAuditLogPage(deps: Deps, actor: Actor, subdomain: 
   return deps.db.transaction().execute(async (tx) => {
     const reader = await operatorReader(tx, deps.clock, account);
     const page = await auditLogPage(tx, filter, query, url, 'audit_logs', reader);
-    await recordStaffWork(tx, deps.clock, actor, [account.id], {
+    await recordStaffWork(tx, deps, actor, [account.id], {
       kind: 'read',
       what: 'audit_logs.list',
       details: { filters: filtersOf(filter), personal_data: reader === 'account' },
@@ -66,7 +66,7 @@ export async function operatorAuditLogCsv(
   const filter = readAuditLogFilter(account.id, query);
   const reader = await deps.db.transaction().execute(async (tx) => {
     const granted = await operatorReader(tx, deps.clock, account);
-    await recordStaffWork(tx, deps.clock, actor, [account.id], {
+    await recordStaffWork(tx, deps, actor, [account.id], {
       kind: 'read',
       what: 'audit_logs.export',
       details: { filters: filtersOf(filter), personal_data: granted === 'account' },

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import type { StaffAccessGrantRow } from './staff-access.schema.js';
+import { type StaffAccessGrantRow } from './staff-access.model.js';
 
 export const GRANT_ID_SEQUENCE = 'staff_access_grants';
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, idParamsSchema, type IdParams } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requirePrincipal } from '../auth/principal.js';
-import { auditLogViewSchema, auditLogQuerySchema, type AuditLogQuery } from './audit-logs.schema.js';
+import { requirePrincipal } from '../accounts/principal.js';
+import { auditLogQuerySchema, staffAccessEventPageSchema, type AuditLogQuery } from './audit-logs.schema.js';
 import { auditLogCsvHandler, auditLogPageHandler } from './audit-logs.routes.js';
 import { createGrant, listAccountGrants, revokeGrant } from './grants.service.js';
 import { createGrantBodySchema, grantViewSchema, type CreateGrantBody } from './staff-access.schema.js';
@@ -67,11 +67,7 @@ export function staffAccessRoutes(deps: ServiceDeps) {
           summary: 'Every staff read and write on the account, newest first (audit log filters and cursor pages; admins)',
           querystring: auditLogQuerySchema,
           response: {
-            200: {
-              type: 'object',
-              additionalProperties: true,
-              properties: { staff_access_events: { type: 'array', items: auditLogViewSchema } },
-            },
+            200: staffAccessEventPageSchema,
             ...errorResponses,
           },
         },

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.js';
-import { recordAudit, type Actor, type AuditEventInput } from '../../platform/audit/audit.service.js';
+import { recordAudit, type Actor, type AuditEventInput, type AuditWriter } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
+import type { Keyring } from '../../platform/crypto/keyring.js';
 import { findAccountBySubdomain } from '../accounts/accounts.repo.js';
 import { campaignTargetsByAccount, scopeVersionAccountIds } from './staff-work.repo.js';
 
@@ -38,19 +39,25 @@ export function staffWorkEvent(accountId: number, actor: Actor, work: StaffWork)
 }
 
 /** Records one piece of staff work on each of `accountIds`' chains, in the caller's transaction. */
-export async function recordStaffWork(db: Queryable, clock: Clock, actor: Actor, accountIds: readonly number[], work: StaffWork) {
+export async function recordStaffWork(db: Queryable, writer: AuditWriter, actor: Actor, accountIds: readonly number[], work: StaffWork) {
   if (accountIds.length === 0) return;
-  await recordAudit(db, clock, ...accountIds.map((accountId) => staffWorkEvent(accountId, actor, work)));
+  await recordAudit(db, writer, ...accountIds.map((accountId) => staffWorkEvent(accountId, actor, work)));
 }
 
 /**
  * After an operator's exposure change computed a new scope version: a
  * `staff.read` on every account in it (the scope counts their people and records).
  */
-export async function recordScopeWork(db: Queryable, clock: Clock, actor: Actor, incidentId: number, version: number): Promise<void> {
+export async function recordScopeWork(
+  db: Queryable,
+  writer: AuditWriter,
+  actor: Actor,
+  incidentId: number,
+  version: number,
+): Promise<void> {
   if (!isVendorActor(actor)) return;
   const accountIds = await scopeVersionAccountIds(db, incidentId, version);
-  await recordStaffWork(db, clock, actor, accountIds, {
+  await recordStaffWork(db, writer, actor, accountIds, {
     kind: 'read',
     what: 'incident.scope',
     target: { type: 'incident', id: incidentId },
@@ -62,13 +69,19 @@ export async function recordScopeWork(db: Queryable, clock: Clock, actor: Actor,
  * After an operator started, paused, resumed or cancelled a rotation
  * campaign: a `staff.write` on every account with targets in it, with its count.
  */
-export async function recordCampaignWork(db: Queryable, clock: Clock, actor: Actor, campaignId: number, verb: string): Promise<void> {
+export async function recordCampaignWork(
+  db: Queryable,
+  writer: AuditWriter,
+  actor: Actor,
+  campaignId: number,
+  verb: string,
+): Promise<void> {
   if (!isVendorActor(actor)) return;
   const accounts = await campaignTargetsByAccount(db, campaignId);
   if (accounts.length === 0) return;
   await recordAudit(
     db,
-    clock,
+    writer,
     ...accounts.map(({ accountId, users }) =>
       staffWorkEvent(accountId, actor, {
         kind: 'write',
@@ -85,7 +98,7 @@ export async function recordCampaignWork(db: Queryable, clock: Clock, actor: Act
  * transaction of its own (scope explanations, evidence), once it succeeded.
  */
 export async function recordStaffWorkOnAccount(
-  deps: { db: Queryable; clock: Clock },
+  deps: { db: Queryable; clock: Clock; keyring: Keyring },
   actor: Actor,
   subdomain: string,
   work: StaffWork,
@@ -93,14 +106,14 @@ export async function recordStaffWorkOnAccount(
   if (!isVendorActor(actor)) return;
   await deps.db.transaction().execute(async (tx) => {
     const account = await findAccountBySubdomain(tx, subdomain.toLowerCase());
-    if (account !== undefined) await recordStaffWork(tx, deps.clock, actor, [account.id], work);
+    if (account !== undefined) await recordStaffWork(tx, deps, actor, [account.id], work);
   });
 }
 
 /** After an operator queued an incident's notices: a `staff.write` on every account of the scope version notified. */
 export async function recordNoticeWork(
   db: Queryable,
-  clock: Clock,
+  writer: AuditWriter,
   actor: Actor,
   incidentId: number,
   version: number,
@@ -108,7 +121,7 @@ export async function recordNoticeWork(
 ): Promise<void> {
   if (!isVendorActor(actor)) return;
   const accountIds = await scopeVersionAccountIds(db, incidentId, version);
-  await recordStaffWork(db, clock, actor, accountIds, {
+  await recordStaffWork(db, writer, actor, accountIds, {
     kind: 'write',
     what: 'incident.notified',
     target: { type: 'incident', id: incidentId },

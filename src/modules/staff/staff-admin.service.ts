@@ -4,7 +4,7 @@ import type { ServiceDeps } from '../../platform/service-deps.js';
 import { listStaffUsersWithSessions, markStaffUserDisabled, revokeAllStaffSessions, type StaffListRow } from './staff-admin.repo.js';
 import { findStaffUserByEmail } from './staff.repo.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 export interface StaffListEntry {
   id: number;
@@ -45,15 +45,14 @@ export async function disableStaffUser(
 ): Promise<{ id: number; sessionsRevoked: number }> {
   const email = input.email.trim().toLowerCase();
   const staff = await findStaffUserByEmail(deps.db, email);
-  if (staff === undefined)
-    throw new AppError('RecordNotFound', 404, `No staff member has the email ${email}; "riposte staff list" shows them.`);
+  if (staff === undefined) throw new AppError('RecordNotFound', `No staff member has the email ${email}; "riposte staff list" shows them.`);
   const now = deps.clock.now().toISOString();
   return deps.db.transaction().execute(async (tx) => {
     const disabled = await markStaffUserDisabled(tx, Number(staff.id), now);
     if (disabled === undefined)
-      throw new AppError('AlreadyDisabled', 409, `Staff member ${email} was already disabled at ${staff.disabled_at ?? now}.`);
+      throw new AppError('AlreadyDisabled', `Staff member ${email} was already disabled at ${staff.disabled_at ?? now}.`);
     const sessionsRevoked = await revokeAllStaffSessions(tx, Number(staff.id), now);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: input.actor,
       action: 'staff.disabled',

@@ -34,7 +34,7 @@ export function setStaffCookie(request: FastifyRequest, reply: FastifyReply, tok
 export const staffCookieMaxAge = (): number => STAFF_SESSION_TTL_MS / 1000;
 
 const staffSignInRequired = (): AppError =>
-  new AppError('Unauthorized', 401, 'Sign in as staff first: POST /ops/v1/session with your email, password and authenticator code.');
+  new AppError('Unauthorized', 'Sign in as staff first: POST /ops/v1/session with your email, password and authenticator code.');
 
 /**
  * Authenticates an `/ops/v1` request from the staff cookie alone (customer
@@ -52,10 +52,10 @@ export function staffAuthenticationHook(deps: Pick<ServiceDeps, 'db' | 'clock'>)
     if (!SAFE_METHODS.has(request.method)) {
       const sent = request.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !constantTimeEqual(sent, csrfTokenFor(token)))
-        throw new AppError('Forbidden', 403, `Send the CSRF token from sign-in in the ${CSRF_HEADER} header on every write.`);
+        throw new AppError('Forbidden', `Send the CSRF token from sign-in in the ${CSRF_HEADER} header on every write.`);
     }
     if (access !== 'any-staff' && staff.role !== access)
-      throw new AppError('Forbidden', 403, `This operation needs the ${access} role; you are signed in as ${staff.role}.`);
+      throw new AppError('Forbidden', `This operation needs the ${access} role; you are signed in as ${staff.role}.`);
     request.staff = staff;
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { requireStaff, setStaffCookie, staffCookieMaxAge } from './staff-auth.js';
+import { staffSignInWireSchema, type StaffSignInWire } from './staff-session.schema.js';
 import { signInStaff, signOutStaff } from './staff.service.js';
 
 const tags = ['operators'];
@@ -11,18 +12,6 @@ interface SignInBody {
   password: string;
   totp: string;
 }
-
-const signInResponse = {
-  type: 'object',
-  properties: {
-    csrf_token: { type: 'string' },
-    expires_at: { type: 'string' },
-    staff: {
-      type: 'object',
-      properties: { id: { type: 'integer' }, email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } },
-    },
-  },
-} as const;
 
 /** Staff sign-in (password and TOTP) and sign-out; the session lives in the `riposte_staff` cookie. */
 export function staffSessionRoutes(deps: ServiceDeps) {
@@ -45,11 +34,15 @@ export function staffSessionRoutes(deps: ServiceDeps) {
               totp: { type: 'string', maxLength: 16 },
             },
           },
-          response: { 200: signInResponse, ...errorResponses },
+          response: { 200: staffSignInWireSchema, ...errorResponses },
         },
       },
-      async (request, reply) => {
-        const signedIn = await signInStaff(deps, { ...request.body, clientIp: request.ip });
+      async (request, reply): Promise<StaffSignInWire> => {
+        const signedIn = await signInStaff(deps, {
+          ...request.body,
+          clientIp: request.ip,
+          userAgent: request.headers['user-agent'] ?? null,
+        });
         setStaffCookie(request, reply, signedIn.token, staffCookieMaxAge());
         return { csrf_token: signedIn.csrfToken, expires_at: signedIn.expiresAt, staff: signedIn.staff };
       },

@@ -51,3 +51,28 @@ export function findLiveStaffSession(
 export async function revokeStaffSession(db: Queryable, id: number, now: string): Promise<void> {
   await db.updateTable('staff_sessions').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
 }
+
+/** Staff sessions that ended before `cutoff`. */
+export async function deleteEndedStaffSessions(db: Queryable, cutoff: string, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('staff_sessions')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('staff_sessions as ended')
+        .select('ended.id')
+        .where((w) => w.or([w('ended.expires_at', '<', cutoff), w('ended.revoked_at', '<', cutoff)]))
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Staff sessions that ended before `cutoff`, for a retention dry run. */
+export async function countEndedStaffSessions(db: Queryable, cutoff: string): Promise<number> {
+  const row = await db
+    .selectFrom('staff_sessions')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where((w) => w.or([w('expires_at', '<', cutoff), w('revoked_at', '<', cutoff)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -89,7 +89,7 @@ export async function createStaffUser(
     throw invalid(`"${input.role}" is not a staff role; use ${STAFF_ROLES.join(' or ')}.`, { role: ['is not a staff role'] });
   const role = input.role as StaffRole;
   if ((await findStaffUserByEmail(deps.db, email)) !== undefined)
-    throw new AppError('DuplicateValue', 409, `A staff member with email ${email} already exists.`);
+    throw new AppError('DuplicateValue', `A staff member with email ${email} already exists.`);
 
   const password = generateStaffPassword(email);
   const passwordHash = await hashPassword(password);
@@ -110,7 +110,7 @@ export async function createStaffUser(
       disabled_at: null,
     };
     await insertStaffUser(tx, row);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: input.actor,
       action: 'staff.created',
@@ -124,7 +124,7 @@ export async function createStaffUser(
 
 /** The one answer to every failed staff sign-in, so it tells nothing about which part was wrong. */
 export const staffSignInFailed = (): AppError =>
-  new AppError('Unauthorized', 401, 'Sign-in failed: the email, password or authenticator code is wrong. Check them and try again.');
+  new AppError('Unauthorized', 'Sign-in failed: the email, password or authenticator code is wrong. Check them and try again.');
 
 export interface StaffSignIn {
   token: string;
@@ -147,8 +147,8 @@ async function checkCredentials(deps: Deps, staff: StaffUserRow, password: strin
   return claimTotpStep(deps.db, staff.id, step);
 }
 
-type SignInDeps = Deps & Pick<ServiceDeps, 'config' | 'log'>;
-type StaffSignInInput = { email: string; password: string; totp: string; clientIp?: string | null };
+type SignInDeps = Deps & Pick<ServiceDeps, 'config' | 'log' | 'signInEvents'>;
+type StaffSignInInput = { email: string; password: string; totp: string; clientIp?: string | null; userAgent?: string | null };
 
 /**
  * Signs a staff member in with email, password and a TOTP code (one step of
@@ -162,10 +162,34 @@ type StaffSignInInput = { email: string; password: string; totp: string; clientI
  * valid code, a locked attempt is refused without hashing and not counted.
  */
 export async function signInStaff(deps: SignInDeps, input: StaffSignInInput): Promise<StaffSignIn> {
-  return throughPasswordGate(deps, input.clientIp ?? null, (hashing) => checkStaffSignIn(deps, input, hashing));
+  // Staff events go on the platform's log, never an account's: customers do not see operators sign in.
+  const attempt = (outcome: 'succeeded' | 'failed', reason: string | null, staffId: number | null) =>
+    deps.signInEvents.record({
+      accountId: PLATFORM_ACCOUNT_ID,
+      userId: staffId,
+      channel: 'staff',
+      outcome,
+      reason,
+      ip: input.clientIp ?? null,
+      userAgent: input.userAgent ?? null,
+      identifier: input.email.trim(),
+    });
+  try {
+    const signedIn = await throughPasswordGate(deps, input.clientIp ?? null, (hashing) => checkStaffSignIn(deps, input, hashing, attempt));
+    attempt('succeeded', null, signedIn.staff.id);
+    return signedIn;
+  } catch (error) {
+    if (error instanceof AppError && error.retryAfterSeconds !== undefined) attempt('failed', 'rate_limited', null);
+    throw error;
+  }
 }
 
-async function checkStaffSignIn(deps: SignInDeps, input: StaffSignInInput, hashing: Hashing): Promise<StaffSignIn> {
+async function checkStaffSignIn(
+  deps: SignInDeps,
+  input: StaffSignInInput,
+  hashing: Hashing,
+  attempt: (outcome: 'failed', reason: string, staffId: number | null) => void,
+): Promise<StaffSignIn> {
   const email = input.email.trim().toLowerCase();
   const throttle = await checkStaffSignInThrottle(deps, email, input.clientIp);
   const staff = await findStaffUserByEmail(deps.db, email);
@@ -175,11 +199,16 @@ async function checkStaffSignIn(deps: SignInDeps, input: StaffSignInInput, hashi
       await hashing(() => verifyAgainstDummy(input.password));
       await recordStaffSignInFailure(deps, throttle);
     }
+    attempt('failed', throttle.locked ? 'locked' : 'unknown_user', null);
     throw staffSignInFailed();
   }
-  if (throttle.locked && (await totpStepOf(deps, staff, input.totp)) === null) throw staffSignInFailed();
+  if (throttle.locked && (await totpStepOf(deps, staff, input.totp)) === null) {
+    attempt('failed', 'locked', staff.id);
+    throw staffSignInFailed();
+  }
   if (!(await checkCredentials(deps, staff, input.password, input.totp, hashing))) {
     await recordStaffSignInFailure(deps, throttle, staff.id);
+    attempt('failed', staff.disabled_at === null ? 'wrong_password_or_code' : 'inactive_user', staff.id);
     throw staffSignInFailed();
   }
   await clearStaffSignInThrottle(deps, throttle);
@@ -200,7 +229,7 @@ async function startStaffSession(deps: Deps, staff: StaffUserRow): Promise<Staff
       expires_at: expiresAt,
       revoked_at: null,
     });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: { type: 'staff', id: staff.id },
       action: 'staff.signed_in',
@@ -222,11 +251,11 @@ export async function findStaffPrincipal(deps: Pick<Deps, 'db' | 'clock'>, token
   return { sessionId: row.session_id, staffId: Number(row.staff_id), email: row.email, name: row.name, role: row.role };
 }
 
-export async function signOutStaff(deps: Pick<Deps, 'db' | 'clock'>, staff: StaffPrincipal): Promise<void> {
+export async function signOutStaff(deps: Pick<Deps, 'db' | 'clock' | 'keyring'>, staff: StaffPrincipal): Promise<void> {
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
     await revokeStaffSession(tx, staff.sessionId, now);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: PLATFORM_ACCOUNT_ID,
       actor: staffActor(staff),
       action: 'staff.signed_out',

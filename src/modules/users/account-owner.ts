@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import { findAccountOwnerId } from '../accounts/account-owner.repo.js';
-import type { CredentialChannel, Principal } from '../auth/principal.js';
+import type { CredentialChannel, Principal } from '../accounts/principal.js';
 import type { UserInput } from './users.schema.js';
 
 /**
@@ -18,7 +18,6 @@ export const OWNER_GUARDED_FIELDS = ['email', 'role', 'active', 'sso', 'external
 export const ownerOnly = (): AppError =>
   new AppError(
     'Forbidden',
-    403,
     "Only the account owner can make this change: the owner's email, role, password, single sign-on, active state and deletion are theirs alone. " +
       'The owner makes it signed in with their own password or web session (an API or OAuth token is not enough).',
   );

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { paginationQuerySchema, pageBody, readPageRequest, type PaginationQuery } from '../../platform/http/pagination.js';
 import { baseUrlOf, errorResponses, idParamsSchema, type IdParams } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { requirePrincipal } from '../auth/principal.js';
+import { requirePrincipal } from '../accounts/principal.js';
 import { deletedUserViewSchema, presentDeletedUser } from './deleted-users.schema.js';
-import { eraseDeletedUserAsAdmin, listDeletedUsers, showDeletedUser, softDeleteUser } from './deleted-users.service.js';
+import { listDeletedUsers, showDeletedUser, softDeleteUser } from './deleted-users.service.js';
 
 const userBody = { type: 'object', properties: { user: deletedUserViewSchema } } as const;
 const deletedUserBody = { type: 'object', properties: { deleted_user: deletedUserViewSchema } } as const;
 
-/** Zendesk's user deletion: soft delete, the deleted users, and permanent deletion (erasure). Admins only. */
+/** Zendesk's user deletion: soft delete and the deleted users (permanent deletion is the erasure module's). Admins only. */
 export function deletedUserRoutes(deps: ServiceDeps) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     app.delete<{ Params: IdParams }>(
@@ -70,21 +70,6 @@ export function deletedUserRoutes(deps: ServiceDeps) {
       },
     );
 
-    app.delete<{ Params: IdParams }>(
-      '/api/v2/deleted_users/:id',
-      {
-        schema: {
-          tags: ['users'],
-          summary: 'Permanently delete a deleted user: their personal data is erased everywhere, audit events included',
-          params: idParamsSchema,
-          response: { 200: deletedUserBody, ...errorResponses },
-        },
-      },
-      async (request) => {
-        const row = await eraseDeletedUserAsAdmin(deps, requirePrincipal(request), Number(request.params.id));
-        return { deleted_user: presentDeletedUser(row, baseUrlOf(request)) };
-      },
-    );
     done();
   };
 }

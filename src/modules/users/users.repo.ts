@@ -74,6 +74,11 @@ const CREDENTIAL_COLUMNS = [
   'must_change',
   'must_change_reason',
   'must_change_incident_id',
+  'api_used_at',
+  'superseded_hash_tier',
+  'hash_superseded_at',
+  'api_revoked_at',
+  'api_revoked_incident_id',
 ] as const satisfies ReadonlyArray<keyof PasswordCredentialsTable>;
 
 // A column added by a later migration must be added to the lists above: these fail to compile until it is.

@@ -1,21 +1,19 @@
+import type { Queryable } from '../../db/database.js';
 import { reserveIds } from '../../db/sequences.js';
 import type { Account, User } from '../../db/schema.js';
-import { AppError, invalid, notFound } from '../../errors.js';
-import { recordAudit } from '../../platform/audit/audit.service.js';
+import { AppError, forbidden, invalid, notFound } from '../../errors.js';
+import { recordAudit, type Actor } from '../../platform/audit/audit.service.js';
 import { pageWindow, type PageRequest } from '../../platform/http/pagination.js';
 import { productsToMask, realmsOf, maskToProducts, REALM_OF, type Product } from '../../platform/products.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { linkAccountOwners } from '../accounts/account-owner.repo.js';
-import { prepareFirstPassword, storeFirstPassword } from '../auth/passwords/first-password.js';
-import { changePassword } from '../auth/passwords/passwords.service.js';
-import { ROLE_RANK, requireRole, type Principal } from '../auth/principal.js';
+import { requireRole, type Principal } from '../accounts/principal.js';
 import { requireOwnerForOwnerChange, touchesOwnerGuardedFields } from './account-owner.js';
-import { countUsers, findUserByEmail, findUserById, findUserStandingById, insertUser, listUsersPage, updateUser } from './users.repo.js';
+import { countUsers, findUserByEmail, findUserById, insertUser, listUsersPage, updateUser } from './users.repo.js';
 import type { UserInput } from './users.schema.js';
 import { findDeletedUser } from './deleted-users.repo.js';
-import { requireLiveUser, userDeleted } from './user-standing.js';
-
-const forbidden = (message: string): AppError => new AppError('Forbidden', 403, message);
+import { userDeleted } from './user-standing.js';
+import { ROLE_RANK } from '../accounts/roles.js';
 
 /** The users of the principal's account, a page at a time; agents and admins only. */
 export async function listUsers(deps: ServiceDeps, principal: Principal, page: PageRequest, filter: { role?: User['role'] }) {
@@ -76,6 +74,21 @@ async function checkNewUser(deps: ServiceDeps, principal: Principal, input: NewU
   return { role, realm, productsMask, email };
 }
 
+/** A first password checked and hashed before its user exists (the credential itself is authentication's). */
+export interface PreparedFirstPassword {
+  passwordHash: string;
+}
+
+/**
+ * How a new user gets a password: authentication checks and hashes it first
+ * (through its password gate), then stores it in the transaction that writes
+ * the user. Given by the composition root, so users need not import it.
+ */
+export interface FirstPasswords {
+  prepare(input: { email: string; password: string; clientIp: string | null }): Promise<PreparedFirstPassword>;
+  store(tx: Queryable, input: { key: { accountId: number; userId: number }; prepared: PreparedFirstPassword; actor: Actor }): Promise<void>;
+}
+
 /**
  * Creates a user; admins create any role, agents only end users. A password
  * is checked against the policy and hashed first; then the user, its
@@ -87,12 +100,12 @@ export async function createUser(
   deps: ServiceDeps,
   principal: Principal,
   input: NewUserInput,
+  passwords: FirstPasswords,
   clientIp: string | null = null,
 ): Promise<User> {
   const { role, realm, productsMask, email } = await checkNewUser(deps, principal, input);
   const account = principal.account;
-  const prepared =
-    input.password === undefined ? undefined : await prepareFirstPassword(deps, { email, password: input.password, clientIp });
+  const prepared = input.password === undefined ? undefined : await passwords.prepare({ email, password: input.password, clientIp });
   const now = deps.clock.now().toISOString();
   const actor = { type: 'user', id: principal.user.id } as const;
   return deps.db.transaction().execute(async (tx) => {
@@ -114,7 +127,7 @@ export async function createUser(
       external_id: input.external_id ?? null,
     };
     await insertUser(tx, row);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: account.id,
       actor,
       action: 'user.created',
@@ -122,8 +135,7 @@ export async function createUser(
       data: { role, realm },
       personal: { userId: row.id, values: { email: row.email, name: row.name, phone: row.phone } },
     });
-    if (prepared !== undefined)
-      await storeFirstPassword(tx, deps.clock, { key: { accountId: account.id, userId: row.id }, prepared, actor });
+    if (prepared !== undefined) await passwords.store(tx, { key: { accountId: account.id, userId: row.id }, prepared, actor });
     await linkAccountOwners(tx, [account.id]);
     return row;
   });
@@ -170,7 +182,7 @@ export async function changeUser(deps: ServiceDeps, principal: Principal, userId
   await deps.db.transaction().execute(async (tx) => {
     // Deleted meanwhile: the write leaves a deleted user as it is.
     if (!(await updateUser(tx, principal.account.id, user.id, changes))) throw userDeleted(user.id);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: principal.account.id,
       actor: { type: 'user', id: principal.user.id },
       action: 'user.updated',
@@ -180,53 +192,4 @@ export async function changeUser(deps: ServiceDeps, principal: Principal, userId
     });
   });
   return { ...user, ...changes };
-}
-
-/** `PUT /users/{id}/password`: a user changes their own password, the old one required. */
-export async function changeOwnPassword(
-  deps: ServiceDeps,
-  principal: Principal,
-  userId: number,
-  input: { previousPassword: string; password: string; clientIp: string | null },
-): Promise<void> {
-  requireRole(principal, 'end-user', 'write');
-  if (principal.user.id !== userId) throw forbidden('You can only change your own password this way; admins set others’ with POST.');
-  await changePassword(deps, {
-    account: principal.account,
-    user: principal.user,
-    newPassword: input.password,
-    currentPassword: input.previousPassword,
-    actor: { type: 'user', id: principal.user.id },
-    reason: 'self',
-    clientIp: input.clientIp,
-    // The session making the change stays signed in; every other one ends.
-    keepSessionId: principal.via === 'session' ? principal.credentialId : null,
-  });
-}
-
-/**
- * `POST /users/{id}/password`: an admin sets another user's password; all
- * of that user's sessions end. Refused for a deleted user, and for the
- * account owner unless the owner sets it themself.
- */
-export async function setPasswordAsAdmin(
-  deps: ServiceDeps,
-  principal: Principal,
-  userId: number,
-  password: string,
-  clientIp: string | null,
-): Promise<void> {
-  requireRole(principal, 'admin', 'write');
-  const standing = await findUserStandingById(deps.db, principal.account.id, userId);
-  if (standing === undefined) throw notFound('User');
-  const user = requireLiveUser(standing);
-  await requireOwnerForOwnerChange(deps.db, principal.account.id, user.id, principal);
-  await changePassword(deps, {
-    account: principal.account,
-    user,
-    newPassword: password,
-    actor: { type: 'user', id: principal.user.id },
-    reason: 'admin',
-    clientIp,
-  });
 }

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
-import { errorResponses } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { renderAdvisoryMarkdown } from '../advisories/advisory-markdown.js';
-import { MAX_ADVISORY_BODY } from '../advisories/advisory.schema.js';
-import { opsTags as tags } from '../staff/ops-shapes.js';
+import { MAX_ADVISORY_BODY } from '../advisories/advisory.model.js';
+import { opsResponses, opsTags as tags } from '../../platform/http/ops-shapes.js';
+import { advisoryPreviewAnswerSchema, type AdvisoryPreviewAnswer } from '../advisories/advisories-ops.schema.js';
 
 /**
  * The advisory editor's preview: the markdown rendered exactly as the public
@@ -24,17 +24,16 @@ export function advisoryPreviewRoutes(_deps: ServiceDeps) {
             additionalProperties: false,
             properties: { body: { type: 'string', maxLength: MAX_ADVISORY_BODY * 2 } },
           },
-          response: { 200: { type: 'object', properties: { html: { type: 'string' } } }, ...errorResponses },
+          response: opsResponses(advisoryPreviewAnswerSchema),
         },
       },
-      (request) => {
+      (request): AdvisoryPreviewAnswer => {
         try {
           // The renderer's default heading level is the article body's on the public page.
           return { html: renderAdvisoryMarkdown(request.body.body) };
         } catch (error) {
           throw new AppError(
             'RecordInvalid',
-            422,
             'This text renders to HTML the advisory page does not publish; remove the construct and try again.',
             {
               details: { body: ['renders to disallowed HTML'] },

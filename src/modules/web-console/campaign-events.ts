@@ -2,7 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { campaignCompletion, getCampaign, type CampaignView } from '../incidents/campaigns.service.js';
+import { presentCampaign, presentCampaignWithCompletion, presentCompletion } from '../incidents/campaigns-ops.schema.js';
 import { findStaffPrincipal } from '../staff/staff.service.js';
+import type { CampaignEventName, CampaignEventWire } from './ops-console.schema.js';
 
 /** How often a stream reads the campaign: progress moves batch by batch, so a second is live enough. */
 export const CAMPAIGN_STREAM_TICK_MS = 1_000;
@@ -18,8 +20,9 @@ export const MAX_CAMPAIGN_STREAMS = 500;
 
 const progressKey = (view: CampaignView): string => `${view.state}:${view.progress.done}:${view.progress.total}`;
 
-/** One server-sent event, `data` as one JSON line. */
-export const formatServerSentEvent = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+/** One server-sent event, `data` as one JSON line in the event's wire shape (`campaignEventSchemas`). */
+export const formatServerSentEvent = <E extends CampaignEventName>(event: E, data: CampaignEventWire<E>): string =>
+  `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 /**
  * The open progress streams of one app: each runs one loop that reads the
@@ -47,11 +50,7 @@ export class CampaignEventStreams {
    */
   async stream(request: FastifyRequest, reply: FastifyReply, campaignId: number, staffToken: string): Promise<void> {
     if (this.open.size >= MAX_CAMPAIGN_STREAMS)
-      throw new AppError(
-        'TooManyStreams',
-        429,
-        'Too many live progress streams are open on this server; close some console tabs and retry.',
-      );
+      throw new AppError('TooManyRequests', 'Too many live progress streams are open on this server; close some console tabs and retry.');
     // Unknown campaigns are a plain 404 before the stream starts.
     let last = await getCampaign(this.deps, campaignId);
     const completion = await campaignCompletion(this.deps, campaignId);
@@ -64,7 +63,7 @@ export class CampaignEventStreams {
       'x-accel-buffering': 'no',
       'x-request-id': request.id,
     });
-    raw.write(`retry: 2000\n${formatServerSentEvent('snapshot', { campaign: last, completion })}`);
+    raw.write(`retry: 2000\n${formatServerSentEvent('snapshot', presentCampaignWithCompletion(last, completion))}`);
 
     let ticks = 0;
     let busy = false;
@@ -88,10 +87,15 @@ export class CampaignEventStreams {
       const view = await getCampaign(this.deps, campaignId);
       const stateChanged = view.state !== last.state;
       if (progressKey(view) !== progressKey(last)) {
-        send(formatServerSentEvent('progress', { campaign: view, at: view.finishedAt ?? this.deps.clock.now().toISOString() }));
+        send(
+          formatServerSentEvent('progress', {
+            campaign: presentCampaign(view),
+            at: view.finishedAt ?? this.deps.clock.now().toISOString(),
+          }),
+        );
       }
       if (stateChanged || ticks % COMPLETION_EVERY_TICKS === 0) {
-        send(formatServerSentEvent('completion', await campaignCompletion(this.deps, campaignId)));
+        send(formatServerSentEvent('completion', presentCompletion(await campaignCompletion(this.deps, campaignId))));
       } else if (ticks % HEARTBEAT_EVERY_TICKS === 0) send(': keep-alive\n\n');
       last = view;
     };

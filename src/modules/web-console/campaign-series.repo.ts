@@ -24,6 +24,7 @@ export async function flaggedPerBucket(db: Queryable, campaignId: number, length
     .select((eb) => [bucket.as('bucket'), eb.fn.countAll<number>().as('users')])
     .where('target.campaign_id', '=', campaignId)
     .where('target.flagged_at', 'is not', null)
+    .where('target.changed_before_rotation', '=', 0)
     .groupBy(bucket)
     .orderBy(bucket)
     .execute();
@@ -41,6 +42,7 @@ export async function changedPerBucket(db: Queryable, campaignId: number, length
     .select((eb) => [bucket.as('bucket'), eb.fn.countAll<number>().as('users')])
     .where('target.campaign_id', '=', campaignId)
     .where('target.flagged_at', 'is not', null)
+    .where('target.changed_before_rotation', '=', 0)
     .whereRef('credential.password_changed_at', '>', 'target.flagged_at')
     .groupBy(bucket)
     .orderBy(bucket)

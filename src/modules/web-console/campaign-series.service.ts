@@ -2,7 +2,9 @@ import type { ServiceDeps } from '../../platform/service-deps.js';
 import { getCampaign } from '../incidents/campaigns.service.js';
 import { changedPerBucket, flaggedPerBucket, type BucketPrefixLength, type SeriesBucketRow } from './campaign-series.repo.js';
 
-export type SeriesResolution = 'exact' | 'second' | 'minute' | 'hour' | 'day';
+/** How finely a series is grouped, finest first. */
+export const SERIES_RESOLUTIONS = ['exact', 'second', 'minute', 'hour', 'day'] as const;
+export type SeriesResolution = (typeof SERIES_RESOLUTIONS)[number];
 
 /** Cumulative counts at the end of one bucket. */
 export interface CompletionPoint {

@@ -5,10 +5,23 @@ import { backends, openTestDatabase, type TestDatabase } from '../../../test/sup
 import { buildScopePopulation, SEED_SELECTOR } from '../../../test/support/scope-population.js';
 import type { FixedClock } from '../../platform/clock.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
+import { campaignWireSchema, completionWireSchema, draftedCampaignWireSchema } from '../incidents/campaigns-ops.schema.js';
 import { createCampaign, startCampaign } from '../incidents/campaigns.service.js';
 import { declareIncident } from '../incidents/incidents.service.js';
 import { createStaffUser, type CreatedStaffUser } from '../staff/staff.service.js';
 import { totpCodeAt } from '../staff/totp.js';
+
+/** Every key of a JSON value that is not snake_case, by its path. */
+function camelCaseKeys(value: unknown, path = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => camelCaseKeys(item, `${path}[${index}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) => [
+    ...(/[A-Z]/.test(key) ? [`${path}.${key}`] : []),
+    ...camelCaseKeys(child, `${path}.${key}`),
+  ]);
+}
+
+const declaredKeys = (schema: { properties: object }): string[] => Object.keys(schema.properties).sort();
 
 interface StaffSession {
   csrf: string;
@@ -169,7 +182,7 @@ describe.each(backends)('the operator console’s endpoints on %s', (backend) =>
       expect.objectContaining({ id: draft.id, state: 'draft' }),
     ]);
     const before = await app.inject({ url: `/ops/v1/campaigns/${draft.id}/series`, headers: { cookie: session.headers.cookie } });
-    expect(before.json()).toMatchObject({ series: { campaignId: draft.id, points: [] } });
+    expect(before.json()).toEqual({ series: { campaign_id: draft.id, total: 0, resolution: 'exact', points: [] } });
 
     await deps.jobs.start();
     await startCampaign(deps, draft.id);
@@ -208,7 +221,82 @@ describe.each(backends)('the operator console’s endpoints on %s', (backend) =>
     });
     expect(events.at(-1)).toMatchObject({
       event: 'progress',
-      data: { campaign: { state: 'done', progress: { done: draft.dryRun.targets } } },
+      data: { campaign: { state: 'done', progress: { done: draft.dryRun.targets, seconds_left: null } } },
     });
+    // Each event's data is in the wire shapes of the campaign routes' answers.
+    for (const { event, data } of events) {
+      expect(camelCaseKeys(data), event).toEqual([]);
+      const campaign = (data as { campaign?: object }).campaign;
+      if (campaign !== undefined) expect(Object.keys(campaign).sort(), event).toEqual(declaredKeys(campaignWireSchema));
+    }
+    const snapshot = events[0]?.data as { completion: object };
+    expect(Object.keys(snapshot.completion).sort()).toEqual(declaredKeys(completionWireSchema));
+    expect(snapshot.completion).toMatchObject({ campaign_id: draft.id, changed_before_rotation: 0 });
+  });
+
+  it('answers the session, selector and campaign routes in declared snake_case keys only', async () => {
+    const incident = await declareIncident(deps, {
+      title: 'Wire probe',
+      becameAwareAt: '2016-11-08T09:00:00Z',
+      cutoff: '2016-11-01T00:00:00Z',
+      actor: { type: 'cli' },
+    });
+    const answers: Array<{ url: string; body: unknown }> = [];
+    const call = async (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>, status = 200) => {
+      const response = await app.inject({ method, url, headers: session.headers, ...(payload === undefined ? {} : { payload }) });
+      expect(response.statusCode, url).toBe(status);
+      const body: unknown = response.json();
+      answers.push({ url, body });
+      return body;
+    };
+    await call('GET', '/ops/v1/session');
+    expect(await call('POST', '/ops/v1/selectors/validate', { selector: SEED_SELECTOR })).toMatchObject({ valid: true });
+    expect(await call('POST', '/ops/v1/selectors/validate', { selector: { field: 'user.shoe_size', op: 'eq', value: 1 } })).toEqual({
+      valid: false,
+      description: expect.any(String),
+      problems: [{ path: 'field', rule: 'unknown_field', description: expect.any(String) }],
+    });
+
+    const drafted = (await call(
+      'POST',
+      `/ops/v1/incidents/${incident.id}/campaigns`,
+      { selector: SEED_SELECTOR, batch_size: 5, revoke_sessions: false },
+      201,
+    )) as { campaign: { id: number; dry_run: { targets: number; by_account: object[] } } };
+    const id = drafted.campaign.id;
+    expect(Object.keys(drafted.campaign).sort()).toEqual(declaredKeys(draftedCampaignWireSchema));
+    expect(drafted.campaign).toMatchObject({ incident_id: incident.id, revoke_sessions: false, batch_size: 5, start_at: null });
+    expect(Object.keys(drafted.campaign.dry_run).sort()).toEqual(['by_account', 'by_realm', 'by_role', 'by_tier', 'exempt', 'targets']);
+    expect(drafted.campaign.dry_run.by_account[0]).toEqual({
+      account_id: expect.any(Number),
+      subdomain: expect.any(String),
+      targets: expect.any(Number),
+      exempt: expect.any(Number),
+    });
+    const other = (await call('POST', `/ops/v1/incidents/${incident.id}/campaigns`, { selector: SEED_SELECTOR }, 201)) as {
+      campaign: { id: number };
+    };
+    await call('POST', `/ops/v1/campaigns/${other.campaign.id}/cancel`);
+    await call('GET', `/ops/v1/campaigns/${id}/series`);
+    await deps.jobs.start();
+    expect(await call('POST', `/ops/v1/campaigns/${id}/start`)).toMatchObject({ campaign: { state: 'running' } });
+    await deps.jobs.drain();
+    const shown = (await call('GET', `/ops/v1/campaigns/${id}`)) as { campaign: object; completion: object };
+    expect(Object.keys(shown).sort()).toEqual(['campaign', 'completion']);
+    expect(Object.keys(shown.campaign).sort()).toEqual(declaredKeys(campaignWireSchema));
+    expect(shown).toMatchObject({
+      campaign: { state: 'done', progress: { done: drafted.campaign.dry_run.targets, seconds_left: null } },
+      completion: { campaign_id: id, flagged: drafted.campaign.dry_run.targets, changed: 0, changed_before_rotation: 0 },
+    });
+    const listed = (await call('GET', `/ops/v1/incidents/${incident.id}/campaigns`)) as { campaigns: Array<{ id: number; state: string }> };
+    expect(listed.campaigns.map((campaign) => [campaign.id, campaign.state])).toEqual([
+      [other.campaign.id, 'cancelled'],
+      [id, 'done'],
+    ]);
+    const series = (await call('GET', `/ops/v1/campaigns/${id}/series`)) as { series: { campaign_id: number; points: object[] } };
+    expect(series.series.campaign_id).toBe(id);
+    expect(Object.keys(series.series.points[0] ?? {}).sort()).toEqual(['at', 'changed', 'flagged']);
+
+    for (const { url, body } of answers) expect(camelCaseKeys(body), url).toEqual([]);
   });
 });

@@ -5,37 +5,24 @@ import type { ServiceDeps } from '../../platform/service-deps.js';
 import { csrfTokenFor, readCookie } from '../auth/sessions/session-cookie.js';
 import { getCampaign } from '../incidents/campaigns.service.js';
 import { getIncident } from '../incidents/incidents.service.js';
-import { parseSelector } from '../incidents/selectors/selector.schema.js';
-import { okResponses, opsTags as tags } from '../staff/ops-shapes.js';
+import { presentCampaign } from '../incidents/campaigns-ops.schema.js';
+import { parseSelector, type SelectorProblem } from '../incidents/selectors/selector.model.js';
+import { opsResponses, opsTags as tags } from '../../platform/http/ops-shapes.js';
 import { requireStaff, STAFF_COOKIE } from '../staff/staff-auth.js';
+import { presentStaff, staffSessionWireSchema, type StaffSessionWire } from '../staff/staff-session.schema.js';
 import { advisoryPreviewRoutes } from './advisory-preview.routes.js';
 import { CampaignEventStreams } from './campaign-events.js';
 import { campaignIdsOfIncident } from './campaign-series.repo.js';
 import { campaignSeries } from './campaign-series.service.js';
-
-const sessionView = {
-  type: 'object',
-  properties: {
-    csrf_token: { type: 'string' },
-    staff: {
-      type: 'object',
-      properties: { id: { type: 'integer' }, email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } },
-    },
-  },
-} as const;
-
-const validation = {
-  type: 'object',
-  properties: {
-    valid: { type: 'boolean' },
-    selector: { type: 'object', additionalProperties: true },
-    description: { type: 'string' },
-    problems: {
-      type: 'array',
-      items: { type: 'object', properties: { path: { type: 'string' }, rule: { type: 'string' }, description: { type: 'string' } } },
-    },
-  },
-} as const;
+import {
+  campaignListWireSchema,
+  campaignSeriesAnswerSchema,
+  presentSelectorProblems,
+  presentSeries,
+  presentValidSelector,
+  selectorValidationWireSchema,
+  type SelectorValidationWire,
+} from './ops-console.schema.js';
 
 /**
  * What the operator console needs beyond the operator API: who is signed in
@@ -60,13 +47,13 @@ export function opsConsoleRoutes(deps: ServiceDeps) {
         schema: {
           tags,
           summary: 'The signed-in staff member and the CSRF token of the session',
-          response: { 200: sessionView, ...errorResponses },
+          response: opsResponses(staffSessionWireSchema),
         },
       },
-      (request) => {
+      (request): StaffSessionWire => {
         const staff = requireStaff(request);
         const token = readCookie(request, STAFF_COOKIE) ?? '';
-        return { csrf_token: csrfTokenFor(token), staff: { id: staff.staffId, email: staff.email, name: staff.name, role: staff.role } };
+        return { csrf_token: csrfTokenFor(token), staff: presentStaff(staff) };
       },
     );
 
@@ -77,26 +64,34 @@ export function opsConsoleRoutes(deps: ServiceDeps) {
           tags,
           summary: 'Check a selector without saving it: valid with its normalised form, or the problems by path',
           body: { type: 'object', required: ['selector'], additionalProperties: false, properties: { selector: {} } },
-          response: { 200: validation, ...errorResponses },
+          response: opsResponses(selectorValidationWireSchema),
         },
       },
-      (request) => {
+      (request): SelectorValidationWire => {
         try {
-          return { valid: true, selector: parseSelector(request.body.selector) };
+          return presentValidSelector(parseSelector(request.body.selector));
         } catch (error) {
           if (!isAppError(error) || error.code !== 'InvalidSelector') throw error;
-          return { valid: false, description: error.message, problems: error.details?.problems ?? [] };
+          // The parser's InvalidSelector always lists its problems in `details`.
+          return presentSelectorProblems(error.message, (error.details?.problems ?? []) as SelectorProblem[]);
         }
       },
     );
 
     app.get<{ Params: IdParams }>(
       '/ops/v1/incidents/:id/campaigns',
-      { schema: { tags, summary: 'An incident’s rotation campaigns, newest first', params: idParamsSchema, response: okResponses } },
+      {
+        schema: {
+          tags,
+          summary: 'An incident’s rotation campaigns, newest first',
+          params: idParamsSchema,
+          response: opsResponses(campaignListWireSchema),
+        },
+      },
       async (request) => {
         const incident = await getIncident(deps, Number(request.params.id));
         const ids = await campaignIdsOfIncident(deps.db, incident.id);
-        return { campaigns: await Promise.all(ids.map((id) => getCampaign(deps, id))) };
+        return { campaigns: (await Promise.all(ids.map((id) => getCampaign(deps, id)))).map(presentCampaign) };
       },
     );
 
@@ -107,10 +102,10 @@ export function opsConsoleRoutes(deps: ServiceDeps) {
           tags,
           summary: 'A campaign’s progress and completion over time (cumulative, per second, minute, hour or day)',
           params: idParamsSchema,
-          response: okResponses,
+          response: opsResponses(campaignSeriesAnswerSchema),
         },
       },
-      async (request) => ({ series: await campaignSeries(deps, Number(request.params.id)) }),
+      async (request) => ({ series: presentSeries(await campaignSeries(deps, Number(request.params.id))) }),
     );
 
     app.get<{ Params: IdParams }>(

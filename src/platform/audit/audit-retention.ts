@@ -1,7 +1,6 @@
 import type { Db } from '../../db/database.js';
-import type { Clock } from '../clock.js';
 import { accountsWithEventsBefore, countThrough, lastPurgeableSeq, nextPurgeBatch, purgeChainPrefix } from './audit.repo.js';
-import { recordAudit } from './audit.service.js';
+import { recordAudit, type AuditWriter } from './audit.service.js';
 
 /**
  * Purges audit events older than `cutoff`, account by account, oldest
@@ -11,7 +10,7 @@ import { recordAudit } from './audit.service.js';
  * checkpoint, so the chain that remains still verifies. Only a prefix of a
  * chain is ever removed: an event is kept when any later one is kept too.
  */
-export async function purgeAuditEventsBefore(db: Db, clock: Clock, cutoff: string, batchSize: number): Promise<number> {
+export async function purgeAuditEventsBefore(db: Db, writer: AuditWriter, cutoff: string, batchSize: number): Promise<number> {
   let purged = 0;
   for (const accountId of await accountsWithEventsBefore(db, cutoff)) {
     // Fixed once: events appended meanwhile are newer than the cutoff anyway.
@@ -21,9 +20,9 @@ export async function purgeAuditEventsBefore(db: Db, clock: Clock, cutoff: strin
       const removed = await db.transaction().execute(async (tx) => {
         const throughSeq = await nextPurgeBatch(tx, accountId, lastSeq, batchSize);
         if (throughSeq === undefined) return 0;
-        const count = await purgeChainPrefix(tx, accountId, throughSeq, clock.now().toISOString());
+        const count = await purgeChainPrefix(tx, accountId, throughSeq, writer.clock.now().toISOString());
         if (count === 0) return 0;
-        await recordAudit(tx, clock, {
+        await recordAudit(tx, writer, {
           accountId,
           actor: { type: 'system' },
           action: 'audit.purged',

@@ -161,3 +161,26 @@ export async function countThrough(db: Queryable, accountId: number, lastSeq: nu
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Accounts whose newest event is not keyed: chains written before keying, not yet anchored by a keyed event. */
+export async function chainsEndingUnkeyed(db: Queryable): Promise<number[]> {
+  const rows = await db
+    .selectFrom('audit_heads as h')
+    .innerJoin('audit_events as e', (join) => join.onRef('e.account_id', '=', 'h.account_id').onRef('e.seq', '=', 'h.seq'))
+    .select('h.account_id')
+    .where('e.hash_key_version', 'is', null)
+    .orderBy('h.account_id')
+    .execute();
+  return rows.map((row) => Number(row.account_id));
+}
+
+/** How many events each key version keys (null: plain hashes from before keying). */
+export async function countEventsByKeyVersion(db: Queryable): Promise<{ version: number | null; events: number }[]> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select((eb) => ['hash_key_version', eb.fn.countAll<number>().as('events')])
+    .groupBy('hash_key_version')
+    .orderBy('hash_key_version')
+    .execute();
+  return rows.map((row) => ({ version: row.hash_key_version === null ? null : Number(row.hash_key_version), events: Number(row.events) }));
+}

@@ -1,6 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { Queryable } from '../../db/database.js';
-import type { DataKeysTable } from '../../db/schema.js';
+import type { Database, DataKeysTable } from '../../db/schema.js';
 
 export type DataKeyRow = Selectable<DataKeysTable>;
 
@@ -89,4 +89,34 @@ export async function upsertRewrappedDataKeys(db: Queryable, rows: readonly Data
       })),
     )
     .execute();
+}
+
+export interface SealedPlace {
+  accountId: number;
+  /** `table.column.rowId` */
+  sealedFor: string;
+}
+
+const atPlaces = (places: readonly SealedPlace[]) => (eb: ExpressionBuilder<Database, 'data_keys'>) =>
+  eb(
+    eb.refTuple('account_id', 'sealed_for'),
+    'in',
+    places.map((place) => eb.tuple(place.accountId, place.sealedFor)),
+  );
+
+/** Deletes the data keys of places about to be sealed again: their old ciphertexts stop opening. */
+export async function retireDataKeys(db: Queryable, places: readonly SealedPlace[]): Promise<void> {
+  for (const chunk of chunks(places, ROWS_PER_STATEMENT)) {
+    await db.deleteFrom('data_keys').where(atPlaces(chunk)).execute();
+  }
+}
+
+/** The live data key id of each place that has one, keyed `accountId:sealedFor`. */
+export async function readLiveDataKeyIds(db: Queryable, places: readonly SealedPlace[]): Promise<Map<string, number>> {
+  const live = new Map<string, number>();
+  for (const chunk of chunks(places, ROWS_PER_STATEMENT)) {
+    const rows = await db.selectFrom('data_keys').select(['account_id', 'id', 'sealed_for']).where(atPlaces(chunk)).execute();
+    for (const row of rows) live.set(`${row.account_id}:${row.sealed_for}`, Number(row.id));
+  }
+  return live;
 }

@@ -3,7 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backends, openTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
 import { AppError } from '../../errors.js';
 import { FixedClock } from '../clock.js';
-import { decryptSecretConfidential, decryptSecretsConfidential, sealSecret, sealSecrets, type SecretLocation } from './envelope.service.js';
+import { encodeBox, encryptAesGcm, KEY_BYTES } from './aes-gcm.js';
+import {
+  dataKeyAad,
+  decryptSecretConfidential,
+  decryptSecretsConfidential,
+  sealSecret,
+  sealSecrets,
+  type SecretLocation,
+} from './envelope.service.js';
 import { loadKeyring, type Keyring } from './keyring.js';
 
 const PEM = `-----BEGIN PRIVATE KEY-----\n${crypto.randomBytes(900).toString('base64')}\n-----END PRIVATE KEY-----`;
@@ -59,7 +67,7 @@ describe.each(backends)('envelope encryption on %s', (backend) => {
     ];
     const sealed = await sealSecrets(database.db, keyring, clock, secrets);
     for (const value of sealed) {
-      expect(value).toMatch(/^v1\.\d+\.[\w-]{16}\.[\w-]*\.[\w-]{22}$/);
+      expect(value).toMatch(/^v2\.\d+\.[\w-]{16}\.[\w-]*\.[\w-]{22}$/);
       expect(value).not.toContain(TOKEN);
     }
     const opened = await decryptSecretsConfidential(
@@ -79,12 +87,51 @@ describe.each(backends)('envelope encryption on %s', (backend) => {
     expect(new Set(sealed.map((value) => value.split('.')[1])).size).toBe(4);
   });
 
-  it('seals and opens one secret; sealing the same value twice gives different ciphertexts', async () => {
-    const first = await sealSecret(database.db, keyring, clock, { ...installation, plaintext: TOKEN });
+  it('seals a place again under a new data key, and refuses the older ciphertext put back into the row', async () => {
+    const first = await sealSecret(database.db, keyring, clock, { ...installation, plaintext: 'xoxb-old-leaked-token' });
     const second = await sealSecret(database.db, keyring, clock, { ...installation, plaintext: TOKEN });
-    expect(first).not.toBe(second);
-    expect(await decryptSecretConfidential(database.db, keyring, { ...installation, sealed: first })).toBe(TOKEN);
+    expect(first.split('.')[1]).not.toBe(second.split('.')[1]);
     expect(await decryptSecretConfidential(database.db, keyring, { ...installation, sealed: second })).toBe(TOKEN);
+    // Its previous data key is gone: one live key per place.
+    expect(await database.db.selectFrom('data_keys').select('sealed_for').execute()).toEqual([
+      { sealed_for: 'app_installations.secure_settings.42' },
+    ]);
+    const error = await expectRefused(installation, first);
+    expect(error.message).toContain('is an older value: the secret was sealed again since');
+  });
+
+  it('refuses an older ciphertext restored with its data key row, and a data key relabelled to another place', async () => {
+    const first = await sealSecret(database.db, keyring, clock, { ...installation, plaintext: 'xoxb-old-leaked-token' });
+    const oldKey = await database.db.selectFrom('data_keys').selectAll().executeTakeFirstOrThrow();
+    await sealSecret(database.db, keyring, clock, { ...installation, plaintext: TOKEN });
+    // Restored from a backup beside the live key, under another label so the unique place allows it.
+    await database.db
+      .insertInto('data_keys')
+      .values({ ...oldKey, sealed_for: 'app_installations.secure_settings.4242' })
+      .execute();
+    await expectRefused(installation, first);
+    await database.db.deleteFrom('data_keys').execute();
+    await database.db.insertInto('data_keys').values(oldKey).execute();
+    await database.db.updateTable('data_keys').set({ sealed_for: 'app_installations.secure_settings.43' }).execute();
+    await expectRefused(installation, first);
+    await expectRefused({ ...installation, rowId: 43 }, first);
+  });
+
+  it('opens values sealed before keys were bound to places until the place is sealed again', async () => {
+    // A v1 value as Riposte wrote it before migration 0016: no version in its AAD, its data key bound to no place.
+    const legacyKey = { account_id: 7, id: 500, sealed_for: null };
+    const dataKey = crypto.randomBytes(KEY_BYTES);
+    const { kekVersion, wrappedKey } = keyring.wrapDataKey(dataKey, dataKeyAad(legacyKey));
+    await database.db
+      .insertInto('data_keys')
+      .values({ ...legacyKey, kek_version: kekVersion, wrapped_key: wrappedKey, created_at: '2026-01-01T00:00:00.000Z' })
+      .execute();
+    const box = encryptAesGcm(dataKey, Buffer.from('xoxb-old-leaked-token'), Buffer.from('7:app_installations:secure_settings:42'));
+    const legacy = `v1.500.${encodeBox(box)}`;
+    expect(await decryptSecretConfidential(database.db, keyring, { ...installation, sealed: legacy })).toBe('xoxb-old-leaked-token');
+
+    await sealSecret(database.db, keyring, clock, { ...installation, plaintext: TOKEN });
+    expect((await expectRefused(installation, legacy)).message).toContain('older value');
   });
 
   it('lands with the transaction that writes the row, or not at all', async () => {
@@ -106,7 +153,7 @@ describe.each(backends)('envelope encryption on %s', (backend) => {
     const parts = sealed.split('.');
     await expectRefused(installation, [...parts.slice(0, 4), (parts[4] ?? '').slice(0, 11)].join('.')); // truncated tag
     await expectRefused(installation, `${sealed}A`);
-    await expectRefused(installation, sealed.replace(/^v1\./, 'v2.')); // unknown format version
+    await expectRefused(installation, sealed.replace(/^v2\./, 'v3.')); // unknown format version
     await expectRefused(installation, 'not a sealed value');
   });
 
@@ -141,7 +188,7 @@ describe.each(backends)('envelope encryption on %s', (backend) => {
     ]);
     const otherId = Number(other?.split('.')[1]);
     const mineId = Number(mine?.split('.')[1]);
-    const repointed = (mine ?? '').replace(/^v1\.\d+\./, `v1.${otherId}.`);
+    const repointed = (mine ?? '').replace(/^v2\.\d+\./, `v2.${otherId}.`);
     await expectRefused(installation, repointed);
 
     const otherRow = await database.db.selectFrom('data_keys').selectAll().where('id', '=', otherId).executeTakeFirstOrThrow();

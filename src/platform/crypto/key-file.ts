@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../errors.js';
-import { refuseSharedPath } from '../private-files.js';
+import { refuseSharedPath } from '../../db/private-files.js';
 import { KEY_BYTES } from './aes-gcm.js';
 
 /** The embedded default keeps its key-encryption keys here, inside the data directory. */
@@ -42,7 +42,6 @@ export function decodeKey(text: string): Buffer | undefined {
 const malformed = (file: string, what: string): AppError =>
   new AppError(
     'InvalidConfiguration',
-    500,
     `Key file ${file} is not valid: ${what}. Restore it from a backup; editing it by hand risks losing the keys to stored secrets.`,
   );
 
@@ -50,7 +49,6 @@ const unavailable = (file: string, action: string, error: unknown): AppError => 
   const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
   return new AppError(
     'InvalidConfiguration',
-    500,
     `Cannot ${action} key file ${file} (${code}). Check that the data directory exists and belongs to the user running Riposte.`,
     { cause: error },
   );
@@ -111,7 +109,7 @@ export function readKeyFile(file: string): KeyFileEntry[] | undefined {
   try {
     const stat = fs.fstatSync(descriptor);
     if (!stat.isFile()) throw malformed(file, 'it is not a regular file');
-    refuseSharedPath(file, stat, { label: 'Key file', why: 'it holds the keys that protect every stored secret', code: 'InsecureKeyFile' });
+    refuseSharedPath(file, stat, { label: 'Key file', why: 'it holds the keys that protect every stored secret' });
     return parseKeyFile(file, fs.readFileSync(descriptor, 'utf8'));
   } finally {
     fs.closeSync(descriptor);

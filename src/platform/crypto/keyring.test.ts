@@ -68,7 +68,7 @@ describe('file keyring', () => {
     for (const mode of [0o640, 0o604, 0o620]) {
       fs.chmodSync(keyFile, mode);
       const error = thrown(() => loadKeyring({ keys: undefined, dataDir }));
-      expect(error.code).toBe('InsecureKeyFile');
+      expect(error.code).toBe('InsecureFileMode');
       expect(error.message).toContain(`chmod 600 ${keyFile}`);
     }
     fs.chmodSync(keyFile, 0o600);

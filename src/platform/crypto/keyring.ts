@@ -31,6 +31,9 @@ export interface WrappedDataKey {
   wrappedKey: string;
 }
 
+/** What a derived key is for; each purpose gets its own key from every version. */
+export type DerivedKeyPurpose = 'audit-chain';
+
 export type UnwrapResult = { ok: true; dataKey: Buffer } | { ok: false; reason: 'unknown-key-version' | 'authentication-failed' };
 
 /**
@@ -41,13 +44,14 @@ export type UnwrapResult = { ok: true; dataKey: Buffer } | { ok: false; reason: 
 export class Keyring {
   readonly source: KeySource;
   readonly #keys = new Map<number, KeyObject>();
+  readonly #derived = new Map<string, KeyObject>();
   readonly #keyFile: string | undefined;
   readonly #clock: Clock;
 
   /** Use {@link loadKeyring}. */
   constructor(source: KeySource, entries: readonly KeyFileEntry[], keyFile: string | undefined, clock: Clock) {
     if (entries.length === 0) {
-      throw new AppError('InvalidConfiguration', 500, `The keyring from ${keyFile ?? 'RIPOSTE_KEYS'} holds no key; it needs at least one.`);
+      throw new AppError('InvalidConfiguration', `The keyring from ${keyFile ?? 'RIPOSTE_KEYS'} holds no key; it needs at least one.`);
     }
     this.source = source;
     this.#keyFile = keyFile;
@@ -90,6 +94,24 @@ export class Keyring {
   }
 
   /**
+   * A key for `purpose` derived (HKDF-SHA256) from key version `version`,
+   * or `undefined` when the keyring does not hold that version. The same
+   * keys always derive the same key, in every process.
+   */
+  derivedKey(purpose: DerivedKeyPurpose, version: number): KeyObject | undefined {
+    const cacheKey = `${purpose}:${version}`;
+    const cached = this.#derived.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const kek = this.#keys.get(version);
+    if (kek === undefined) return undefined;
+    const bytes = Buffer.from(crypto.hkdfSync('sha256', kek, Buffer.alloc(0), `riposte:${purpose}:v${version}`, KEY_BYTES));
+    const derived = crypto.createSecretKey(bytes);
+    bytes.fill(0);
+    this.#derived.set(cacheKey, derived);
+    return derived;
+  }
+
+  /**
    * Adds a random key one version above the highest and makes it current.
    * File keyring only: the file is re-read first (another process may have
    * added a version) and rewritten atomically with mode 0600.
@@ -101,7 +123,6 @@ export class Keyring {
     if (this.#keyFile === undefined) {
       throw new AppError(
         'KeysManagedByEnvironment',
-        409,
         'The key-encryption keys come from RIPOSTE_KEYS, so Riposte cannot add one. Append a new VERSION:BASE64 pair with a higher version ' +
           '(e.g. `,N:` followed by the output of `openssl rand -base64 32`) to RIPOSTE_KEYS everywhere Riposte runs, restart, ' +
           'then run `riposte keys rotate` to re-wrap the data keys under it. Remove the old pair only after that.',
@@ -109,7 +130,7 @@ export class Keyring {
     }
     const onDisk = readKeyFile(this.#keyFile) ?? [];
     const version = Math.max(...onDisk.map((entry) => entry.version), ...this.#keys.keys()) + 1;
-    if (version > MAX_KEY_VERSION) throw new AppError('InvalidConfiguration', 500, `Key version ${version} is beyond the largest allowed.`);
+    if (version > MAX_KEY_VERSION) throw new AppError('InvalidConfiguration', `Key version ${version} is beyond the largest allowed.`);
     const entries = [...onDisk, { version, key: crypto.randomBytes(KEY_BYTES), createdAt: this.#clock.now().toISOString() }];
     replaceKeyFile(this.#keyFile, entries);
     this.#remember(entries);
@@ -136,7 +157,7 @@ const EXPECTS =
   'RIPOSTE_KEYS expects comma-separated VERSION:BASE64 pairs, each VERSION a positive integer and each key 32 bytes in standard base64 ' +
   '(generate one with: openssl rand -base64 32)';
 
-const badEnvironmentKeys = (problem: string): AppError => new AppError('InvalidConfiguration', 500, `${problem}. ${EXPECTS}.`);
+const badEnvironmentKeys = (problem: string): AppError => new AppError('InvalidConfiguration', `${problem}. ${EXPECTS}.`);
 
 /** Parses `RIPOSTE_KEYS`. Errors name the entry or version, never the key. */
 export function parseEnvironmentKeys(raw: string): KeyFileEntry[] {

@@ -1,3 +1,4 @@
+import { testKeyring } from '../../../test/support/app.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -86,7 +87,7 @@ describe.each(backends)('re-wrapping data keys on %s', (backend) => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ actor_type: 'cli', occurred_at: '2026-01-01T00:00:00.000Z' });
     expect(JSON.parse(events[0]?.data ?? '{}')).toEqual({ fromVersions: [1], toVersion: 2, count: SECRETS });
-    expect((await verifyAuditChains(database.db)).ok).toBe(true);
+    expect((await verifyAuditChains(database.db, testKeyring(database))).ok).toBe(true);
   });
 
   it('wraps new data keys with the new version straight away', async () => {
@@ -156,7 +157,7 @@ describe.each(backends)('re-wrapping data keys on %s', (backend) => {
     await database.db.updateTable('data_keys').set({ wrapped_key: donor.wrapped_key }).where('id', '=', tamperedId).execute();
     keyring.addKeyVersion();
     await expect(rewrapDataKeys(database.db, keyring, clock, { batchSize: 10 })).rejects.toMatchObject({
-      code: 'DataKeyIntegrityError',
+      code: 'SecretIntegrityError',
       message: expect.stringContaining(`Data key ${tamperedId} of account`),
     });
     expect((await versionsInUse())[2]).toBeGreaterThan(0);

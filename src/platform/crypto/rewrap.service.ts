@@ -43,7 +43,6 @@ function missingVersionsError(missing: number[], counts: Map<number, number>, ke
   const affected = missing.reduce((sum, version) => sum + (counts.get(version) ?? 0), 0);
   return new AppError(
     'KeyVersionMissing',
-    500,
     `${affected} data keys are wrapped with key version ${missing.join(', ')}, which the keyring does not hold (it holds ${keyring.versions.join(', ')}). ` +
       'Put those keys back in RIPOSTE_KEYS or keys.json and run again; nothing was re-wrapped.',
   );
@@ -52,12 +51,11 @@ function missingVersionsError(missing: number[], counts: Map<number, number>, ke
 function rewrapRow(keyring: Keyring, row: DataKeyRow): DataKeyRow {
   const accountId = Number(row.account_id);
   const id = Number(row.id);
-  const aad = dataKeyAad(accountId, id);
+  const aad = dataKeyAad(row);
   const unwrapped = keyring.unwrapDataKey(Number(row.kek_version), row.wrapped_key, aad);
   if (!unwrapped.ok) {
     throw new AppError(
-      'DataKeyIntegrityError',
-      500,
+      'SecretIntegrityError',
       `Data key ${id} of account ${accountId} (key version ${row.kek_version}) cannot be unwrapped: ` +
         (unwrapped.reason === 'unknown-key-version'
           ? 'its key version is not in the keyring. Put that key back and run again.'
@@ -120,12 +118,16 @@ export async function rewrapDataKeys(db: Db, keyring: Keyring, clock: Clock, opt
 
   const result: RewrapResult = { fromVersions, toVersion, count: done };
   await db.transaction().execute((tx) =>
-    recordAudit(tx, clock, {
-      accountId: PLATFORM_ACCOUNT_ID,
-      actor: options.actor ?? { type: 'system' },
-      action: 'keys.rewrapped',
-      data: { ...result },
-    }),
+    recordAudit(
+      tx,
+      { clock, keyring },
+      {
+        accountId: PLATFORM_ACCOUNT_ID,
+        actor: options.actor ?? { type: 'system' },
+        action: 'keys.rewrapped',
+        data: { ...result },
+      },
+    ),
   );
   return result;
 }

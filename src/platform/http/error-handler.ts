@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorBody, isAppError } from '../../errors.js';
+import { AppError, errorBody, isAppError, type ErrorCode } from '../../errors.js';
 
 /** Fastify's own failures, mapped to Zendesk-style codes that say what to fix. */
 function fromFastifyError(error: FastifyError): AppError {
@@ -10,27 +10,39 @@ function fromFastifyError(error: FastifyError): AppError {
       const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || (typeof named === 'string' ? named : 'request');
       (details[field] ??= []).push(issue.message ?? 'is invalid');
     }
-    return new AppError('InvalidParameters', 400, `The request's ${error.validationContext ?? 'input'} is invalid: ${error.message}.`, {
+    return new AppError('InvalidParameters', `The request's ${error.validationContext ?? 'input'} is invalid: ${error.message}.`, {
       details,
     });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('PayloadTooLarge', 413, 'The request body is larger than this server accepts; send less data per request.');
+      return new AppError('PayloadTooLarge', 'The request body is larger than this server accepts; send less data per request.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('UnsupportedMediaType', 415, 'Send the body as application/json.');
+      return new AppError('UnsupportedMediaType', 'Send the body as application/json.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new AppError('InvalidJSON', 400, 'The request body is not valid JSON.');
+      return new AppError('InvalidJSON', 'The request body is not valid JSON.');
     default:
       break;
   }
-  if (error.statusCode === 429) return new AppError('TooManyRequests', 429, error.message);
+  if (error.statusCode === 429) return new AppError('TooManyRequests', error.message);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return new AppError('BadRequest', error.statusCode, error.message);
+    return new AppError(CLIENT_ERROR_CODES[error.statusCode] ?? 'BadRequest', error.message);
   }
-  return new AppError('InternalError', 500, 'Something went wrong on our side.', { cause: error });
+  return new AppError('InternalError', 'Something went wrong on our side.', { cause: error });
 }
+
+/** Fastify's own refusals, by status, as catalogue codes. */
+const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'BadRequest',
+  404: 'InvalidEndpoint',
+  405: 'MethodNotAllowed',
+  406: 'NotAcceptable',
+  408: 'RequestTimeout',
+  413: 'PayloadTooLarge',
+  414: 'UriTooLong',
+  415: 'UnsupportedMediaType',
+};
 
 /** The one error boundary: logs the private detail, hides 5xx internals. */
 export function installErrorHandler(app: FastifyInstance): void {
@@ -42,7 +54,6 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.error({ err: appError.cause ?? error, detail: appError.detail, code: appError.code }, 'request failed');
       const hidden = new AppError(
         appError.code === 'InvalidConfiguration' ? 'InternalError' : appError.code,
-        appError.status,
         `Something went wrong on our side. Quote request id ${request.id} when reporting it.`,
       );
       return reply.status(appError.status).send(errorBody(hidden));

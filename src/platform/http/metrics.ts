@@ -34,7 +34,7 @@ function bearerMatches(request: FastifyRequest, token: string): boolean {
 function guardMetrics(request: FastifyRequest, config: MetricsConfig): void {
   if (config.metricsAddress !== undefined || config.metricsToken === undefined) throw endpointNotFound(request);
   if (!bearerMatches(request, config.metricsToken)) {
-    throw new AppError('Unauthorized', 401, 'Send Authorization: Bearer <RIPOSTE_METRICS_TOKEN> to read /metrics.');
+    throw new AppError('Unauthorized', 'Send Authorization: Bearer <RIPOSTE_METRICS_TOKEN> to read /metrics.');
   }
 }
 

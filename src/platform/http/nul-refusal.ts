@@ -48,14 +48,9 @@ export function installNulRefusal(app: FastifyInstance): void {
     if (field === undefined) return done();
     const name = field.replace(/^body\./, '');
     done(
-      new AppError(
-        'InvalidParameters',
-        400,
-        `The request's ${name} contains a NUL character (\\u0000); remove it and send the request again.`,
-        {
-          details: { [name]: ['must not contain NUL characters'] },
-        },
-      ),
+      new AppError('InvalidParameters', `The request's ${name} contains a NUL character (\\u0000); remove it and send the request again.`, {
+        details: { [name]: ['must not contain NUL characters'] },
+      }),
     );
   });
 }

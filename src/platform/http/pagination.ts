@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.js';
+import { closedObject, wire, type FromSchema } from './wire-schema.js';
 
 /**
  * Zendesk's two pagination styles over an id-ordered list:
@@ -30,17 +31,18 @@ function boundedCount(raw: string | undefined, name: string, fallback: number, m
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (value > max)
-    throw new AppError('InvalidParameters', 400, `${name} may be at most ${max}.`, { details: { [name]: [`must be at most ${max}`] } });
+    throw new AppError('InvalidParameters', `${name} may be at most ${max}.`, { details: { [name]: [`must be at most ${max}`] } });
   return value;
 }
 
-const encodeCursor = (id: number): string => Buffer.from(`id:${id}`).toString('base64url');
+/** The cursor of the row with this id: what `page[after]` takes back. */
+export const encodeCursor = (id: number): string => Buffer.from(`id:${id}`).toString('base64url');
 
 function decodeCursor(cursor: string): number {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^id:(\d{1,15})$/.exec(decoded);
   if (match?.[1] === undefined)
-    throw new AppError('InvalidParameters', 400, 'page[after] is not a cursor this API gave out; use links.next from the previous page.');
+    throw new AppError('InvalidParameters', 'page[after] is not a cursor this API gave out; use links.next from the previous page.');
   return Number(match[1]);
 }
 
@@ -94,3 +96,33 @@ export function pageBody<T extends { id: number }>(
     count: total,
   }));
 }
+
+/** A cursor page's `meta` and `links`. */
+export const cursorMetaWireSchema = closedObject({
+  has_more: wire.boolean,
+  after_cursor: wire.nullableString,
+  before_cursor: wire.nullableString,
+});
+export const cursorLinksWireSchema = closedObject({ prev: wire.nullableString, next: wire.nullableString });
+
+/**
+ * The page keys `pageBody` adds: `meta` and `links` for a cursor page
+ * (`page[size]`), `next_page`, `previous_page` and `count` for an offset page.
+ */
+export const pageLinksProperties = {
+  meta: cursorMetaWireSchema,
+  links: cursorLinksWireSchema,
+  next_page: wire.nullableString,
+  previous_page: wire.nullableString,
+  count: wire.integer,
+} as const;
+export const PAGE_LINK_KEYS = ['meta', 'links', 'next_page', 'previous_page', 'count'] as const;
+/** Each key is there only in its own style, so all are optional. */
+export type PageLinksWire = FromSchema<{ type: 'object'; properties: typeof pageLinksProperties }>;
+
+/** The answer schema of a page of either style: its rows under `key`, and the links of its style. */
+export const pageAnswerSchema = <const K extends string, const S extends object>(key: K, items: S) =>
+  closedObject(
+    { [key]: { type: 'array', items }, ...pageLinksProperties } as { [k in K]: { type: 'array'; items: S } } & typeof pageLinksProperties,
+    PAGE_LINK_KEYS,
+  );

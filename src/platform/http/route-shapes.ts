@@ -35,8 +35,4 @@ export interface IdParams {
 
 /** What an unknown endpoint answers (also the operator routes on any other host than the operator's). */
 export const endpointNotFound = (request: FastifyRequest): AppError =>
-  new AppError(
-    'InvalidEndpoint',
-    404,
-    `Not found: ${request.method} ${request.originalUrl.split('?')[0] ?? ''}. See /docs for the endpoints.`,
-  );
+  new AppError('InvalidEndpoint', `Not found: ${request.method} ${request.originalUrl.split('?')[0] ?? ''}. See /docs for the endpoints.`);

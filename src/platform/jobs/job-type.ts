@@ -51,7 +51,7 @@ const JOB_NAME = /^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$/;
 const MAX_TIMEOUT_SECONDS = 24 * 60 * 60 - 1;
 
 function invalidJobType(name: string, message: string): AppError {
-  return new AppError('JobTypeInvalid', 500, `Job type "${name}": ${message}. Fix its declaration.`);
+  return new AppError('JobTypeInvalid', `Job type "${name}": ${message}. Fix its declaration.`);
 }
 
 function checkInteger(name: string, option: string, value: number, min: number, max: number): number {

@@ -12,6 +12,18 @@ const INSERT_CHUNK = 1000;
  * Inserts jobs, skipping any whose `singleton_key` already exists; returns
  * the ids actually inserted. Chunked, so one call may add many thousands.
  */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Deletes the jobs whose JSON payload holds `"field":value` (payloads are written compact, so the text matches). */
+export async function deleteLocalJobsWithPayload(db: Queryable, field: string, value: string): Promise<number> {
+  const fragment = `${JSON.stringify(field)}:${JSON.stringify(value)}`;
+  const result = await db
+    .deleteFrom('local_jobs')
+    .where(sql<boolean>`payload like ${`%${likeLiteral(fragment)}%`} escape '\\'`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export async function insertLocalJobs(db: Queryable, rows: readonly NewLocalJob[]): Promise<string[]> {
   const inserted: string[] = [];
   for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
@@ -114,4 +126,27 @@ export async function settleLocalJob(db: Queryable, id: string, attempt: number,
 
 export async function findLocalJob(db: Queryable, name: string, id: string): Promise<LocalJobRow | undefined> {
   return db.selectFrom('local_jobs').selectAll().where('id', '=', id).where('name', '=', name).executeTakeFirst();
+}
+
+/**
+ * Jobs of the embedded runner (`local_jobs`, SQLite) that finished or failed
+ * before `cutoff`: their payloads may name people (a reset's address). While
+ * a job is kept its singleton key holds, as pg-boss's does until it archives.
+ */
+const finishedJobsBefore = (db: Queryable, cutoff: string) =>
+  db.selectFrom('local_jobs').where('state', 'in', ['done', 'failed']).where('finished_at', '<', cutoff);
+
+export async function deleteFinishedJobs(db: Queryable, cutoff: string, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('local_jobs')
+    .where('id', 'in', finishedJobsBefore(db, cutoff).select('local_jobs.id').limit(limit))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function countFinishedJobs(db: Queryable, cutoff: string): Promise<number> {
+  const row = await finishedJobsBefore(db, cutoff)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

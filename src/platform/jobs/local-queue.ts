@@ -12,10 +12,11 @@ import crypto from 'node:crypto';
 import type { Db, Queryable } from '../../db/database.js';
 import type { Clock } from '../clock.js';
 import { retryDelaySeconds, type AnyJobType, type JobPayload } from './job-type.js';
-import type { EnqueueItem, JobQueue, JobSnapshot } from './jobs.js';
+import type { EnqueueItem, JobQueue, JobSnapshot } from './job-queue.js';
 import {
   claimDueLocalJobs,
   failAbandonedLocalJobs,
+  deleteLocalJobsWithPayload,
   findLocalJob,
   insertLocalJobs,
   settleLocalJob,
@@ -83,6 +84,10 @@ export class LocalJobStore implements JobStore {
     }
     const runAt = new Date(now.getTime() + retryDelaySeconds(type, job.attempt) * 1000).toISOString();
     return settleLocalJob(this.db, job.id, job.attempt, { state: 'queued', runAt, error });
+  }
+
+  forgetPayloads(transaction: Queryable, field: string, value: string): Promise<number> {
+    return deleteLocalJobsWithPayload(transaction, field, value);
   }
 
   async find(type: AnyJobType, id: string): Promise<JobSnapshot | undefined> {

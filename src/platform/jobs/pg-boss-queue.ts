@@ -42,8 +42,8 @@ import { CompiledQuery } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Db, Queryable } from '../../db/database.js';
 import type { AnyJobType, JobPayload } from './job-type.js';
-import type { EnqueueItem, JobLogger, JobQueue, JobSnapshot, JobState } from './jobs.js';
-import { withQueueCreationLock } from './pg-boss-queues.repo.js';
+import type { EnqueueItem, JobLogger, JobQueue, JobSnapshot, JobState } from './job-queue.js';
+import { deletePgBossJobsWithPayload, withQueueCreationLock } from './pg-boss-queues.repo.js';
 import { PollingJobQueue, type ClaimedJob, type JobStore, type RunnerOptions } from './runner.js';
 
 export interface PgBossQueueOptions extends RunnerOptions {
@@ -170,6 +170,10 @@ export class PgBossJobStore implements JobStore {
     const boss = await this.boss();
     // pg-boss applies the retry policy stored with the job (limit, delay, backoff).
     return affectedAny(await boss.fail(job.name, job.id, { message: error }));
+  }
+
+  forgetPayloads(transaction: Queryable, field: string, value: string): Promise<number> {
+    return deletePgBossJobsWithPayload(transaction, this.options.schema ?? 'pgboss', field, value);
   }
 
   async find(type: AnyJobType, id: string): Promise<JobSnapshot | undefined> {

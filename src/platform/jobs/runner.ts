@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { AnyJobType, JobPayload, JobType } from './job-type.js';
-import type { EnqueueItem, EnqueueOptions, JobHandler, JobLogger, JobQueue, JobSettlement, JobSnapshot } from './jobs.js';
+import type { EnqueueItem, EnqueueOptions, JobHandler, JobLogger, JobQueue, JobSettlement, JobSnapshot } from './job-queue.js';
 
 /** A job this worker has locked for one run. */
 export interface ClaimedJob {
@@ -28,6 +28,7 @@ export interface JobStore {
   complete(job: ClaimedJob): Promise<boolean>;
   fail(type: AnyJobType, job: ClaimedJob, error: string): Promise<boolean>;
   find(type: AnyJobType, id: string): Promise<JobSnapshot | undefined>;
+  forgetPayloads(transaction: Queryable, field: string, value: string): Promise<number>;
 }
 
 export interface RunnerOptions {
@@ -49,7 +50,7 @@ interface DrainWaiter {
 }
 
 const stoppedError = (): AppError =>
-  new AppError('JobQueueStopped', 503, 'The job queue is not running. Call start() before drain(), and do not stop it while draining.');
+  new AppError('JobQueueStopped', 'The job queue is not running. Call start() before drain(), and do not stop it while draining.');
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -96,7 +97,7 @@ export class PollingJobQueue implements JobQueue {
 
   define<P extends JobPayload>(type: JobType<P>, handler: JobHandler<P>): void {
     if (this.registrations.has(type.name)) {
-      throw new AppError('JobTypeInvalid', 500, `Job type "${type.name}" already has a handler in this process. Define each type once.`);
+      throw new AppError('JobTypeInvalid', `Job type "${type.name}" already has a handler in this process. Define each type once.`);
     }
     // The store hands back the payload that was enqueued for this type.
     this.registrations.set(type.name, { type, handler: handler as JobHandler<JobPayload> });
@@ -122,6 +123,10 @@ export class PollingJobQueue implements JobQueue {
 
   getJob(type: AnyJobType, id: string): Promise<JobSnapshot | undefined> {
     return this.store.find(type, id);
+  }
+
+  forgetPayloads(transaction: Queryable, field: string, value: string): Promise<number> {
+    return this.store.forgetPayloads(transaction, field, value);
   }
 
   onSettled(listener: (settlement: JobSettlement) => void): () => void {

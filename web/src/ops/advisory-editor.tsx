@@ -4,7 +4,7 @@ import { useI18n } from '../i18n/i18n.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
 import { failureMessage } from '../ui/requests.js';
-import { ADVISORY_LOCALES, type Advisory } from './advisory-types.js';
+import { ADVISORY_LOCALES, type Advisory, type AdvisoryPreviewAnswer } from './advisory-types.js';
 import type { OpsContext } from './ops-types.js';
 
 const PREVIEW_DEBOUNCE_MS = 400;
@@ -14,12 +14,12 @@ export function AdvisoryEditor(props: { context: OpsContext; advisory: Advisory;
   const { t, dateTime } = useI18n();
   const announce = useAnnounce();
   const { advisory, context } = props;
-  const [locale, setLocale] = useState(advisory.sourceLocale);
-  const translation = advisory.translations?.find((candidate) => candidate.locale === locale);
+  const [locale, setLocale] = useState(advisory.source_locale);
+  const translation = advisory.translations.find((candidate) => candidate.locale === locale);
   const [title, setTitle] = useState(translation?.title ?? '');
   const [body, setBody] = useState(translation?.body ?? '');
-  const [machine, setMachine] = useState(translation?.machineTranslated ?? false);
-  const [preview, setPreview] = useState<{ html: string } | { error: string } | null>(null);
+  const [machine, setMachine] = useState(translation?.machine_translated ?? false);
+  const [preview, setPreview] = useState<AdvisoryPreviewAnswer | { error: string } | null>(null);
   const [update, setUpdate] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -27,11 +27,11 @@ export function AdvisoryEditor(props: { context: OpsContext; advisory: Advisory;
   useEffect(() => {
     setTitle(translation?.title ?? '');
     setBody(translation?.body ?? '');
-    setMachine(translation?.machineTranslated ?? false);
+    setMachine(translation?.machine_translated ?? false);
   }, [translation]);
   useEffect(() => {
     const timer = window.setTimeout(() => {
-      api<{ html: string }>('/ops/v1/advisories/preview', { method: 'POST', body: { body }, csrfToken: context.csrf })
+      api<AdvisoryPreviewAnswer>('/ops/v1/advisories/preview', { method: 'POST', body: { body }, csrfToken: context.csrf })
         .then(setPreview)
         .catch((caught: unknown) => setPreview({ error: failureMessage(caught, t('common.failed')) }));
     }, PREVIEW_DEBOUNCE_MS);
@@ -119,14 +119,14 @@ export function AdvisoryEditor(props: { context: OpsContext; advisory: Advisory;
       <div className="tabs" role="group" aria-label={t('ops.advisory.locale')}>
         <ul>
           {ADVISORY_LOCALES.map((candidate) => {
-            const existing = advisory.translations?.find((item) => item.locale === candidate);
+            const existing = advisory.translations.find((item) => item.locale === candidate);
             return (
               <li key={candidate}>
                 <button type="button" className="tab-button" aria-pressed={candidate === locale} onClick={() => setLocale(candidate)}>
                   {candidate === 'en' ? 'English' : 'Français'}
                   {existing === undefined
                     ? ` (${t('ops.advisory.missing')})`
-                    : existing.isSource
+                    : existing.is_source
                       ? ` (${t('ops.advisory.source')})`
                       : existing.outdated
                         ? ` (${t('ops.advisory.outdated')})`
@@ -152,7 +152,7 @@ export function AdvisoryEditor(props: { context: OpsContext; advisory: Advisory;
               onChange={(e) => setBody(e.target.value)}
             />
           </div>
-          {translation?.isSource === true ? null : (
+          {translation?.is_source === true ? null : (
             <div className="field field--check">
               <input id="advisory-machine" type="checkbox" checked={machine} onChange={(e) => setMachine(e.target.checked)} />
               <label htmlFor="advisory-machine">{t('ops.advisory.machine')}</label>
@@ -176,11 +176,11 @@ export function AdvisoryEditor(props: { context: OpsContext; advisory: Advisory;
 
       <section className="section" aria-labelledby="updates-heading">
         <h2 id="updates-heading">{t('ops.advisory.updates')}</h2>
-        {(advisory.updates ?? []).length === 0 ? <p className="muted">{t('ops.advisory.noUpdates')}</p> : null}
+        {advisory.updates.length === 0 ? <p className="muted">{t('ops.advisory.noUpdates')}</p> : null}
         <ol className="timeline" reversed>
-          {[...(advisory.updates ?? [])].reverse().map((item) => (
+          {[...advisory.updates].reverse().map((item) => (
             <li key={item.seq}>
-              <time dateTime={item.postedAt}>{dateTime(item.postedAt)}</time>
+              <time dateTime={item.posted_at}>{dateTime(item.posted_at)}</time>
               {item.bodies.map((entry) => (
                 <p key={entry.locale} lang={entry.locale}>
                   <span className="badge">{entry.locale}</span> {entry.body}
@@ -191,7 +191,7 @@ export function AdvisoryEditor(props: { context: OpsContext; advisory: Advisory;
         </ol>
         <form onSubmit={postUpdate} noValidate>
           <div className="field">
-            <label htmlFor="advisory-update">{t('ops.advisory.newUpdate', { locale: advisory.sourceLocale })}</label>
+            <label htmlFor="advisory-update">{t('ops.advisory.newUpdate', { locale: advisory.source_locale })}</label>
             <textarea id="advisory-update" rows={3} value={update} onChange={(e) => setUpdate(e.target.value)} />
           </div>
           <SubmitButton busy={busy === 'update'} variant="secondary">

@@ -1,32 +1,13 @@
-export interface AdvisoryTranslation {
-  locale: string;
-  title: string;
-  body: string;
-  revision: number;
-  isSource: boolean;
-  machineTranslated: boolean;
-  outdated: boolean;
-  editedAt: string;
-}
+// Type-only imports of the answers' wire schemas: erased from the bundle, they keep
+// the console reading exactly what `/ops/v1/advisories` sends.
+import type { AdvisoryLocaleWire } from '../../../src/modules/advisories/advisories-ops.schema.js';
 
-export interface AdvisoryUpdate {
-  seq: number;
-  postedAt: string;
-  bodies: Array<{ locale: string; body: string; isSource: boolean; machineTranslated: boolean }>;
-}
+export type {
+  AdvisoryAnswer,
+  AdvisoryDetailsWire as Advisory,
+  AdvisoryListAnswer,
+  AdvisoryPreviewAnswer,
+} from '../../../src/modules/advisories/advisories-ops.schema.js';
 
-export interface Advisory {
-  id: number;
-  incidentId: number | null;
-  sourceLocale: string;
-  state: 'draft' | 'published';
-  title: string;
-  locales: string[];
-  publishedAt: string | null;
-  pages: Record<string, string>;
-  translations?: AdvisoryTranslation[];
-  updates?: AdvisoryUpdate[];
-  revisions?: unknown[];
-}
-
-export const ADVISORY_LOCALES = ['en', 'fr'] as const;
+/** The locales an advisory is written in, as the server's `ADVISORY_LOCALES` (the console bundles this copy). */
+export const ADVISORY_LOCALES = ['en', 'fr'] as const satisfies readonly AdvisoryLocaleWire[];

@@ -4,20 +4,21 @@ import { useI18n } from '../i18n/i18n.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
 import { useRequests } from '../ui/requests.js';
-import { ADVISORY_LOCALES, type Advisory } from './advisory-types.js';
+import { ADVISORY_LOCALES, type Advisory, type AdvisoryAnswer, type AdvisoryListAnswer } from './advisory-types.js';
 import { AdvisoryEditor } from './advisory-editor.js';
-import type { IncidentDetails, OpsContext } from './ops-types.js';
+import type { IncidentWire } from '../../../src/modules/incidents/incidents-ops.schema.js';
+import type { OpsContext } from './ops-types.js';
 
 /** The incident's public advisory: create it, edit and preview each locale, publish, append updates. */
-export function AdvisorySection(props: { context: OpsContext; incident: IncidentDetails }) {
+export function AdvisorySection(props: { context: OpsContext; incident: IncidentWire }) {
   const [advisory, setAdvisory] = useState<Advisory | null | undefined>(undefined);
   const { error, attempt } = useRequests();
   const load = useCallback(
     () =>
       attempt(async () => {
-        const { advisories } = await api<{ advisories: Advisory[] }>('/ops/v1/advisories');
-        const mine = advisories.find((candidate) => candidate.incidentId === props.incident.id);
-        setAdvisory(mine === undefined ? null : (await api<{ advisory: Advisory }>(`/ops/v1/advisories/${mine.id}`)).advisory);
+        const { advisories } = await api<AdvisoryListAnswer>('/ops/v1/advisories');
+        const mine = advisories.find((candidate) => candidate.incident_id === props.incident.id);
+        setAdvisory(mine === undefined ? null : (await api<AdvisoryAnswer>(`/ops/v1/advisories/${mine.id}`)).advisory);
       }),
     [attempt, props.incident.id],
   );
@@ -30,7 +31,7 @@ export function AdvisorySection(props: { context: OpsContext; incident: Incident
   return <AdvisoryEditor context={props.context} advisory={advisory} onChanged={() => void load()} />;
 }
 
-function CreateAdvisory(props: { context: OpsContext; incident: IncidentDetails; onCreated: () => void }) {
+function CreateAdvisory(props: { context: OpsContext; incident: IncidentWire; onCreated: () => void }) {
   const { t } = useI18n();
   const announce = useAnnounce();
   const [title, setTitle] = useState(props.incident.title);

@@ -9,7 +9,14 @@ import { ErrorMessage, ProgressBar } from '../ui/forms.js';
 import { PageHeading } from '../ui/layout.js';
 import { failureMessage } from '../ui/requests.js';
 import { CompletionChart } from './chart.js';
-import type { Campaign, Completion, CompletionPoint, OpsContext } from './ops-types.js';
+import type { CampaignWire, CompletionWire } from '../../../src/modules/incidents/campaigns-ops.schema.js';
+import type {
+  CampaignEventName,
+  CampaignEventWire,
+  CampaignSeriesWire,
+  CompletionPointWire,
+} from '../../../src/modules/web-console/ops-console.schema.js';
+import type { OpsContext } from './ops-types.js';
 
 const ANNOUNCED = {
   start: 'ops.live.started',
@@ -17,6 +24,10 @@ const ANNOUNCED = {
   resume: 'ops.live.resumed',
   cancel: 'ops.live.cancelled',
 } as const;
+
+/** An event's `data`, in its wire shape. */
+const eventData = <E extends CampaignEventName>(message: Event): CampaignEventWire<E> =>
+  JSON.parse((message as MessageEvent<string>).data) as CampaignEventWire<E>;
 
 const percentOf = (done: number, total: number): number => (total === 0 ? 100 : Math.floor((done / total) * 100));
 
@@ -28,9 +39,9 @@ const percentOf = (done: number, total: number): number => (total === 0 ? 100 : 
 export function CampaignLive(props: { context: OpsContext; campaignId: number }) {
   const { t, number, dateTime } = useI18n();
   const announce = useAnnounce();
-  const [campaign, setCampaign] = useState<Campaign | null>(null);
-  const [completion, setCompletion] = useState<Completion | null>(null);
-  const [points, setPoints] = useState<CompletionPoint[]>([]);
+  const [campaign, setCampaign] = useState<CampaignWire | null>(null);
+  const [completion, setCompletion] = useState<CompletionWire | null>(null);
+  const [points, setPoints] = useState<CompletionPointWire[]>([]);
   const [milestone, setMilestone] = useState('');
   const [connected, setConnected] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -41,7 +52,7 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
 
   const loadSeries = useCallback(async () => {
     try {
-      const { series } = await api<{ series: { points: CompletionPoint[] } }>(`/ops/v1/campaigns/${props.campaignId}/series`);
+      const { series } = await api<{ series: CampaignSeriesWire }>(`/ops/v1/campaigns/${props.campaignId}/series`);
       setPoints(series.points);
     } catch {
       // The chart fills from the live events anyway.
@@ -51,9 +62,9 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
   useEffect(() => {
     void loadSeries();
     const source = new EventSource(`/ops/v1/campaigns/${props.campaignId}/events`);
-    const take = (view: Campaign, at: string | null) => {
+    const take = (view: CampaignWire, at: string | null) => {
       setCampaign(view);
-      if (at !== null && view.startedAt !== null) {
+      if (at !== null && view.started_at !== null) {
         setPoints((previous) => [...previous, { at, flagged: view.progress.done, changed: changedRef.current }]);
       }
       const percent = percentOf(view.progress.done, view.progress.total);
@@ -66,17 +77,17 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
     source.addEventListener('open', () => setConnected(true));
     source.addEventListener('error', () => setConnected(false));
     source.addEventListener('snapshot', (event) => {
-      const data = JSON.parse((event as MessageEvent<string>).data) as { campaign: Campaign; completion: Completion };
+      const data = eventData<'snapshot'>(event);
       changedRef.current = data.completion.changed;
       setCompletion(data.completion);
       take(data.campaign, null);
     });
     source.addEventListener('progress', (event) => {
-      const data = JSON.parse((event as MessageEvent<string>).data) as { campaign: Campaign; at: string };
+      const data = eventData<'progress'>(event);
       take(data.campaign, data.at);
     });
     source.addEventListener('completion', (event) => {
-      const data = JSON.parse((event as MessageEvent<string>).data) as Completion;
+      const data = eventData<'completion'>(event);
       changedRef.current = data.changed;
       setCompletion(data);
     });
@@ -92,7 +103,7 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
     setError(null);
     setConfirmCancel(false);
     try {
-      const { campaign: view } = await api<{ campaign: Campaign }>(`/ops/v1/campaigns/${props.campaignId}/${verb}`, {
+      const { campaign: view } = await api<{ campaign: CampaignWire }>(`/ops/v1/campaigns/${props.campaignId}/${verb}`, {
         method: 'POST',
         csrfToken: props.context.csrf,
       });
@@ -131,8 +142,8 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
   return (
     <section>
       <p className="breadcrumb">
-        <a href={`/ops/console/incidents/${campaign.incidentId}/campaigns`} onClick={followLink}>
-          {t('ops.live.back', { id: campaign.incidentId })}
+        <a href={`/ops/console/incidents/${campaign.incident_id}/campaigns`} onClick={followLink}>
+          {t('ops.live.back', { id: campaign.incident_id })}
         </a>
       </p>
       <PageHeading
@@ -155,9 +166,9 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
           <p>{t('ops.live.flagged', { done: number(campaign.progress.done), total: number(campaign.progress.total) })}</p>
           <p className="muted">
             {t('ops.live.rate', { rate: number(campaign.progress.rate) })}
-            {campaign.progress.secondsLeft === null
+            {campaign.progress.seconds_left === null
               ? ''
-              : ` · ${t('ops.live.left', { seconds: number(Math.ceil(campaign.progress.secondsLeft)) })}`}
+              : ` · ${t('ops.live.left', { seconds: number(Math.ceil(campaign.progress.seconds_left)) })}`}
           </p>
           <p className="visually-hidden" role="status" aria-live="polite">
             {milestone}
@@ -166,10 +177,10 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
             {connected ? t('ops.live.connected') : t('ops.live.reconnecting')}
           </p>
           <div className="button-row">
-            {campaign.state === 'draft' ? button('start', t('ops.live.start')) : null}
+            {campaign.state === 'draft' || campaign.state === 'scheduled' ? button('start', t('ops.live.start')) : null}
             {campaign.state === 'running' ? button('pause', t('ops.live.pause'), 'secondary') : null}
             {campaign.state === 'paused' ? button('resume', t('ops.live.resume')) : null}
-            {['draft', 'running', 'paused'].includes(campaign.state) ? (
+            {['draft', 'scheduled', 'running', 'paused'].includes(campaign.state) ? (
               confirmCancel ? (
                 <>
                   <button type="button" className="button button--danger" onClick={() => void act('cancel')}>
@@ -193,15 +204,44 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
             </div>
             <div>
               <dt>{t('ops.live.sessions')}</dt>
-              <dd>{campaign.revokeSessions ? t('common.yes') : t('common.no')}</dd>
+              <dd>{campaign.revoke_sessions ? t('common.yes') : t('common.no')}</dd>
             </div>
             <div>
               <dt>{t('ops.live.batches')}</dt>
-              <dd>{t('ops.live.batchesValue', { batches: campaign.batches, size: campaign.batchSize })}</dd>
+              <dd>{t('ops.live.batchesValue', { batches: campaign.batches, size: campaign.batch_size })}</dd>
             </div>
             <div>
+              <dt>{t('ops.live.order')}</dt>
+              <dd data-testid="campaign-order">{t(`ops.campaigns.order.${campaign.order}`)}</dd>
+            </div>
+            {campaign.targets_by_tier === null ? null : (
+              <div>
+                <dt>{t('ops.live.targetsByTier')}</dt>
+                <dd data-testid="campaign-tiers">{t('ops.live.tiersValue', campaign.targets_by_tier)}</dd>
+              </div>
+            )}
+            {campaign.revoke_api_passwords === 'none' ? null : (
+              <div>
+                <dt>{t('ops.live.apiRevoked')}</dt>
+                <dd data-testid="campaign-api-revoked">
+                  {campaign.api_passwords_revoked === null
+                    ? t('ops.live.apiRevokedPending', { tiers: t(`ops.campaigns.revokeApi.${campaign.revoke_api_passwords}`) })
+                    : t('ops.live.apiRevokedValue', {
+                        count: campaign.api_passwords_revoked,
+                        tiers: t(`ops.campaigns.revokeApi.${campaign.revoke_api_passwords}`),
+                      })}
+                </dd>
+              </div>
+            )}
+            {campaign.start_at === null ? null : (
+              <div>
+                <dt>{t('ops.live.startAt')}</dt>
+                <dd data-testid="campaign-start-at">{dateTime(campaign.start_at)}</dd>
+              </div>
+            )}
+            <div>
               <dt>{t('ops.live.startedAt')}</dt>
-              <dd>{dateTime(campaign.startedAt)}</dd>
+              <dd>{dateTime(campaign.started_at)}</dd>
             </div>
           </dl>
         </div>
@@ -211,12 +251,17 @@ export function CampaignLive(props: { context: OpsContext; campaignId: number })
           {completion === null ? null : (
             <>
               <p>{t('ops.live.changed', { changed: number(completion.changed), flagged: number(completion.flagged) })}</p>
+              {completion.changed_before_rotation === 0 ? null : (
+                <p data-testid="changed-before-rotation">
+                  {t('ops.live.changedBefore', { count: number(completion.changed_before_rotation) })}
+                </p>
+              )}
               <CountTable
                 caption={t('ops.live.byAccount')}
                 rowHeading={t('ops.live.account')}
                 columns={[t('ops.live.flaggedCol'), t('ops.live.changedCol')]}
                 rows={completion.accounts.slice(0, 20).map((account) => ({
-                  key: account.accountId,
+                  key: account.account_id,
                   label: account.subdomain,
                   counts: [account.flagged, account.changed],
                 }))}

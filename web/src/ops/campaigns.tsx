@@ -7,18 +7,24 @@ import { followLink, navigate } from '../router.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, Field, ProgressBar, SubmitButton } from '../ui/forms.js';
 import { failureMessage, useRequests } from '../ui/requests.js';
-import type { Campaign, DryRun, IncidentDetails, OpsContext } from './ops-types.js';
+import type { CampaignWire, DraftedCampaignWire } from '../../../src/modules/incidents/campaigns-ops.schema.js';
+import type { IncidentWire } from '../../../src/modules/incidents/incidents-ops.schema.js';
+import type { OpsContext } from './ops-types.js';
 import { EXAMPLE_SELECTOR, SelectorEditor, type SelectorStatus } from './selector-editor.js';
 
+/** The batch orders and API password revocations a campaign may ask for (the ops API's enums). */
+const ORDERS = ['by_account', 'weakest_first'] as const satisfies readonly CampaignWire['order'][];
+const API_REVOCATIONS = ['none', 'critical', 'critical_and_high'] as const satisfies readonly CampaignWire['revoke_api_passwords'][];
+
 /** The incident's rotation campaigns, and a new one: draft with its dry run, then run. */
-export function CampaignsSection(props: { context: OpsContext; incident: IncidentDetails }) {
-  const { t, number } = useI18n();
-  const [campaigns, setCampaigns] = useState<Campaign[] | null>(null);
+export function CampaignsSection(props: { context: OpsContext; incident: IncidentWire }) {
+  const { t, number, dateTime } = useI18n();
+  const [campaigns, setCampaigns] = useState<CampaignWire[] | null>(null);
   const { error, attempt } = useRequests();
   const load = useCallback(
     () =>
       attempt(async () => {
-        setCampaigns((await api<{ campaigns: Campaign[] }>(`/ops/v1/incidents/${props.incident.id}/campaigns`)).campaigns);
+        setCampaigns((await api<{ campaigns: CampaignWire[] }>(`/ops/v1/incidents/${props.incident.id}/campaigns`)).campaigns);
       }),
     [attempt, props.incident.id],
   );
@@ -44,6 +50,9 @@ export function CampaignsSection(props: { context: OpsContext; incident: Inciden
                     </a>{' '}
                     <span className={`badge badge--campaign-${campaign.state}`}>{t(campaignStateKey(campaign.state))}</span>
                   </p>
+                  {campaign.start_at === null || campaign.state !== 'scheduled' ? null : (
+                    <p className="muted">{t('ops.campaigns.startsAt', { at: dateTime(campaign.start_at) })}</p>
+                  )}
                   {campaign.state === 'draft' ? null : (
                     <>
                       <ProgressBar
@@ -66,15 +75,18 @@ export function CampaignsSection(props: { context: OpsContext; incident: Inciden
   );
 }
 
-function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; onDrafted: () => void }) {
+function DraftCampaign(props: { context: OpsContext; incident: IncidentWire; onDrafted: () => void }) {
   const { t, number } = useI18n();
   const announce = useAnnounce();
   const [selectorText, setSelectorText] = useState(EXAMPLE_SELECTOR);
   const [status, setStatus] = useState<SelectorStatus>({ state: 'empty' });
   const [revokeSessions, setRevokeSessions] = useState(true);
   const [batchSize, setBatchSize] = useState('10000');
-  const [draft, setDraft] = useState<(Campaign & { dryRun: DryRun }) | null>(null);
-  const [busy, setBusy] = useState<'draft' | 'start' | null>(null);
+  const [order, setOrder] = useState<(typeof ORDERS)[number]>('by_account');
+  const [revokeApi, setRevokeApi] = useState<(typeof API_REVOCATIONS)[number]>('none');
+  const [startAt, setStartAt] = useState('');
+  const [draft, setDraft] = useState<DraftedCampaignWire | null>(null);
+  const [busy, setBusy] = useState<'draft' | 'start' | 'schedule' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const closed = props.incident.state === 'closed';
 
@@ -88,13 +100,13 @@ function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; 
     setBusy('draft');
     setError(null);
     try {
-      const { campaign } = await api<{ campaign: Campaign & { dryRun: DryRun } }>(`/ops/v1/incidents/${props.incident.id}/campaigns`, {
+      const { campaign } = await api<{ campaign: DraftedCampaignWire }>(`/ops/v1/incidents/${props.incident.id}/campaigns`, {
         method: 'POST',
-        body: { selector: status.selector, revoke_sessions: revokeSessions, batch_size: size },
+        body: { selector: status.selector, revoke_sessions: revokeSessions, batch_size: size, order, revoke_api_passwords: revokeApi },
         csrfToken: props.context.csrf,
       });
       setDraft(campaign);
-      announce(t('ops.campaigns.drafted', { targets: campaign.dryRun.targets }));
+      announce(t('ops.campaigns.drafted', { targets: campaign.dry_run.targets }));
       props.onDrafted();
     } catch (caught) {
       setError(failureMessage(caught, t('common.failed')));
@@ -108,6 +120,29 @@ function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; 
     setError(null);
     try {
       await api(`/ops/v1/campaigns/${draft.id}/start`, { method: 'POST', csrfToken: props.context.csrf });
+      navigate(`/ops/console/campaigns/${draft.id}`);
+    } catch (caught) {
+      setError(failureMessage(caught, t('common.failed')));
+      setBusy(null);
+    }
+  };
+
+  const schedule = async () => {
+    if (draft === null) return;
+    // The field is a UTC wall-clock time (datetime-local), as the console shows every time.
+    const at = startAt === '' ? Number.NaN : Date.parse(`${startAt}:00Z`);
+    if (Number.isNaN(at)) {
+      setError(t('ops.campaigns.badStartAt'));
+      return;
+    }
+    setBusy('schedule');
+    setError(null);
+    try {
+      await api(`/ops/v1/campaigns/${draft.id}/schedule`, {
+        method: 'POST',
+        body: { start_at: new Date(at).toISOString() },
+        csrfToken: props.context.csrf,
+      });
       navigate(`/ops/console/campaigns/${draft.id}`);
     } catch (caught) {
       setError(failureMessage(caught, t('common.failed')));
@@ -133,6 +168,34 @@ function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; 
           <label htmlFor="revoke-sessions">{t('ops.campaigns.revokeSessions')}</label>
         </div>
         <Field label={t('ops.campaigns.batchSize')} inputMode="numeric" value={batchSize} onChange={(e) => setBatchSize(e.target.value)} />
+        <div className="field">
+          <label htmlFor="campaign-order">{t('ops.campaigns.order')}</label>
+          <select id="campaign-order" value={order} onChange={(e) => setOrder(e.target.value as (typeof ORDERS)[number])}>
+            {ORDERS.map((value) => (
+              <option key={value} value={value}>
+                {t(`ops.campaigns.order.${value}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="campaign-revoke-api">{t('ops.campaigns.revokeApi')}</label>
+          <select
+            id="campaign-revoke-api"
+            value={revokeApi}
+            aria-describedby="campaign-revoke-api-hint"
+            onChange={(e) => setRevokeApi(e.target.value as (typeof API_REVOCATIONS)[number])}
+          >
+            {API_REVOCATIONS.map((value) => (
+              <option key={value} value={value}>
+                {t(`ops.campaigns.revokeApi.${value}`)}
+              </option>
+            ))}
+          </select>
+          <p className="muted" id="campaign-revoke-api-hint">
+            {t('ops.campaigns.revokeApiHint')}
+          </p>
+        </div>
         <SubmitButton busy={busy === 'draft'} variant="secondary">
           {t('ops.campaigns.dryRun')}
         </SubmitButton>
@@ -141,18 +204,26 @@ function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; 
         <div className="dry-run" aria-labelledby="dry-run-heading">
           <h3 id="dry-run-heading">{t('ops.campaigns.dryRunTitle', { id: draft.id })}</h3>
           <p className="big-number" data-testid="dry-run-targets">
-            {t('ops.campaigns.targets', { count: number(draft.dryRun.targets) })}
+            {t('ops.campaigns.targets', { count: number(draft.dry_run.targets) })}
           </p>
           <dl className="facts">
-            {Object.entries(draft.dryRun.exempt).map(([reason, count]) => (
+            {Object.entries(draft.dry_run.exempt).map(([reason, count]) => (
               <div key={reason}>
                 <dt>{t(`exempt.${reason}` as MessageKey)}</dt>
                 <dd>{number(count)}</dd>
               </div>
             ))}
           </dl>
+          <dl className="facts" aria-label={t('ops.campaigns.byTier')} data-testid="dry-run-tiers">
+            {(['critical', 'high', 'moderate'] as const).map((tier) => (
+              <div key={tier}>
+                <dt>{t(`tier.${tier}`)}</dt>
+                <dd>{number(draft.dry_run.by_tier[tier])}</dd>
+              </div>
+            ))}
+          </dl>
           <p className="muted">
-            {Object.entries(draft.dryRun.byRole)
+            {Object.entries(draft.dry_run.by_role)
               .map(([role, count]) => `${role}: ${number(count)}`)
               .join(' · ')}
           </p>
@@ -163,8 +234,20 @@ function DraftCampaign(props: { context: OpsContext; incident: IncidentDetails; 
             disabled={busy !== null}
             aria-busy={busy === 'start'}
           >
-            {t('ops.campaigns.run', { count: number(draft.dryRun.targets) })}
+            {t('ops.campaigns.run', { count: number(draft.dry_run.targets) })}
           </button>
+          <div className="schedule">
+            <Field label={t('ops.campaigns.startAt')} type="datetime-local" value={startAt} onChange={(e) => setStartAt(e.target.value)} />
+            <button
+              type="button"
+              className="button button--secondary"
+              onClick={() => void schedule()}
+              disabled={busy !== null}
+              aria-busy={busy === 'schedule'}
+            >
+              {t('ops.campaigns.schedule', { count: number(draft.dry_run.targets) })}
+            </button>
+          </div>
         </div>
       )}
     </section>

@@ -1,5 +1,5 @@
 import { useI18n } from '../i18n/i18n.js';
-import type { CompletionPoint } from './ops-types.js';
+import type { CompletionPointWire as CompletionPoint } from '../../../src/modules/web-console/ops-console.schema.js';
 
 const WIDTH = 640;
 const HEIGHT = 240;

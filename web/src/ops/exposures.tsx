@@ -5,14 +5,16 @@ import { categoryKey, EXPOSURE_CATEGORIES } from '../i18n/labels.js';
 import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, SubmitButton } from '../ui/forms.js';
 import { useRequests } from '../ui/requests.js';
-import type { Exposure, IncidentDetails, OpsContext } from './ops-types.js';
+import type { IncidentWire } from '../../../src/modules/incidents/incidents-ops.schema.js';
+import type { ExposureChangeWire, ExposureListAnswer, ExposureWire } from '../../../src/modules/incidents/scope-ops.schema.js';
+import type { OpsContext } from './ops-types.js';
 import { EXAMPLE_SELECTOR, SelectorEditor, type SelectorStatus } from './selector-editor.js';
 
 /** The incident's exposures (removed ones kept, struck through) and the editor to add one. */
-export function ExposuresEditor(props: { context: OpsContext; incident: IncidentDetails; onChanged: () => void }) {
+export function ExposuresEditor(props: { context: OpsContext; incident: IncidentWire; onChanged: () => void }) {
   const { t, dateTime } = useI18n();
   const announce = useAnnounce();
-  const [exposures, setExposures] = useState<Exposure[] | null>(null);
+  const [exposures, setExposures] = useState<ExposureWire[] | null>(null);
   const [category, setCategory] = useState<string>('password_hashes');
   const [kind, setKind] = useState<'selector' | 'accounts'>('selector');
   const [selectorText, setSelectorText] = useState(EXAMPLE_SELECTOR);
@@ -24,7 +26,7 @@ export function ExposuresEditor(props: { context: OpsContext; incident: Incident
   const load = useCallback(
     () =>
       attempt(async () => {
-        setExposures((await api<{ exposures: Exposure[] }>(base)).exposures);
+        setExposures((await api<ExposureListAnswer>(base)).exposures);
       }),
     [attempt, base],
   );
@@ -49,21 +51,21 @@ export function ExposuresEditor(props: { context: OpsContext; incident: Incident
         kind === 'selector'
           ? { category, selector: status.state === 'valid' ? status.selector : null }
           : { category, account_ids: accountIds };
-      const change = await api<{ scopeVersion: number; accountsInScope: number }>(base, {
+      const change = await api<ExposureChangeWire>(base, {
         method: 'POST',
         body,
         csrfToken: props.context.csrf,
       });
-      announce(t('ops.exposures.added', { version: change.scopeVersion, accounts: change.accountsInScope }));
+      announce(t('ops.exposures.added', { version: change.scope_version, accounts: change.accounts_in_scope }));
       await load();
       props.onChanged();
     });
   };
-  const remove = async (exposure: Exposure) => {
+  const remove = async (exposure: ExposureWire) => {
     setError(null);
     await attempt(async () => {
-      const change = await api<{ scopeVersion: number }>(`${base}/${exposure.id}`, { method: 'DELETE', csrfToken: props.context.csrf });
-      announce(t('ops.exposures.removed', { version: change.scopeVersion }));
+      const change = await api<ExposureChangeWire>(`${base}/${exposure.id}`, { method: 'DELETE', csrfToken: props.context.csrf });
+      announce(t('ops.exposures.removed', { version: change.scope_version }));
       await load();
       props.onChanged();
     });
@@ -78,19 +80,19 @@ export function ExposuresEditor(props: { context: OpsContext; incident: Incident
       ) : (
         <ul className="cards">
           {exposures.map((exposure) => (
-            <li key={exposure.id} className={exposure.removedAt === null ? 'card' : 'card card--removed'}>
+            <li key={exposure.id} className={exposure.removed_at === null ? 'card' : 'card card--removed'}>
               <div className="card__body">
                 <p className="card__title">
                   {t(categoryKey(exposure.category))}{' '}
-                  {exposure.removedAt === null ? null : (
-                    <span className="badge">{t('ops.exposures.removedOn', { date: dateTime(exposure.removedAt) })}</span>
+                  {exposure.removed_at === null ? null : (
+                    <span className="badge">{t('ops.exposures.removedOn', { date: dateTime(exposure.removed_at) })}</span>
                   )}
                 </p>
                 <p className="muted">
                   {exposure.target.kind === 'accounts'
-                    ? t('ops.exposures.accountList', { count: exposure.target.accountIds.length })
+                    ? t('ops.exposures.accountList', { count: exposure.target.account_ids.length })
                     : t('ops.exposures.bySelector')}{' '}
-                  · {dateTime(exposure.addedAt)}
+                  · {dateTime(exposure.added_at)}
                 </p>
                 {exposure.target.kind === 'selector' ? (
                   <details>
@@ -99,7 +101,7 @@ export function ExposuresEditor(props: { context: OpsContext; incident: Incident
                   </details>
                 ) : null}
               </div>
-              {exposure.removedAt === null && !closed ? (
+              {exposure.removed_at === null && !closed ? (
                 <button type="button" className="button button--secondary" onClick={() => void remove(exposure)}>
                   {t('ops.exposures.remove')}
                   <span className="visually-hidden">: {t(categoryKey(exposure.category))}</span>

@@ -5,18 +5,15 @@ import { useAnnounce } from '../ui/announcer.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
 import { failureMessage } from '../ui/requests.js';
 import { stateKey } from '../i18n/labels.js';
-import type { IncidentDetails, OpsContext } from './ops-types.js';
+import type { IncidentAnswer, IncidentWire } from '../../../src/modules/incidents/incidents-ops.schema.js';
+import type { OpsContext } from './ops-types.js';
 
 /** State with its allowed moves, tasks (add, mark done) and the timeline. */
-export function IncidentOverview(props: {
-  context: OpsContext;
-  incident: IncidentDetails;
-  onChanged: (incident: IncidentDetails) => void;
-}) {
+export function IncidentOverview(props: { context: OpsContext; incident: IncidentWire; onChanged: (incident: IncidentWire) => void }) {
   const { t, dateTime } = useI18n();
   const announce = useAnnounce();
   const { incident, context } = props;
-  const [nextState, setNextState] = useState(incident.allowedNextStates[0] ?? '');
+  const [nextState, setNextState] = useState(incident.allowed_next_states[0] ?? '');
   const [note, setNote] = useState('');
   const [taskTitle, setTaskTitle] = useState('');
   const [taskOwner, setTaskOwner] = useState('');
@@ -24,7 +21,7 @@ export function IncidentOverview(props: {
   const [evidenceAccount, setEvidenceAccount] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const reload = async () => props.onChanged((await api<{ incident: IncidentDetails }>(`/ops/v1/incidents/${incident.id}`)).incident);
+  const reload = async () => props.onChanged((await api<IncidentAnswer>(`/ops/v1/incidents/${incident.id}`)).incident);
   const run = async (what: string, action: () => Promise<void>, done: string) => {
     setBusy(what);
     setError(null);
@@ -79,14 +76,14 @@ export function IncidentOverview(props: {
           <p>
             {t('ops.overview.current')} <strong>{t(stateKey(incident.state))}</strong>
           </p>
-          {incident.allowedNextStates.length === 0 ? (
+          {incident.allowed_next_states.length === 0 ? (
             <p className="muted">{t('ops.overview.final')}</p>
           ) : (
             <form onSubmit={transition} className="inline-form">
               <div className="field">
                 <label htmlFor="next-state">{t('ops.overview.moveTo')}</label>
                 <select id="next-state" value={nextState} onChange={(e) => setNextState(e.target.value)}>
-                  {incident.allowedNextStates.map((state) => (
+                  {incident.allowed_next_states.map((state) => (
                     <option key={state} value={state}>
                       {t(stateKey(state))}
                     </option>
@@ -102,33 +99,44 @@ export function IncidentOverview(props: {
           <h2 id="tasks-heading">{t('ops.tasks.title')}</h2>
           <ul className="tasks">
             {incident.tasks.map((task) => (
-              <li key={task.id} className={task.doneAt !== null ? 'task task--done' : task.overdue ? 'task task--overdue' : 'task'}>
+              <li key={task.id} className={task.done_at !== null ? 'task task--done' : task.overdue ? 'task task--overdue' : 'task'}>
                 <div>
                   <p className="task__title">{task.title}</p>
                   <p className="muted">
                     {task.owner === null ? t('ops.tasks.noOwner') : task.owner}
-                    {task.dueAt === null ? '' : ` · ${t('ops.tasks.due', { date: dateTime(task.dueAt) })}`}
+                    {task.due_at === null ? '' : ` · ${t('ops.tasks.due', { date: dateTime(task.due_at) })}`}
                     {task.overdue ? ` · ${t('ops.tasks.overdue')}` : ''}
-                    {task.doneAt === null ? '' : ` · ${t('ops.tasks.doneAt', { date: dateTime(task.doneAt) })}`}
+                    {task.done_at === null ? '' : ` · ${t('ops.tasks.doneAt', { date: dateTime(task.done_at) })}`}
                   </p>
                 </div>
-                {task.doneAt === null ? (
-                  <button
-                    type="button"
-                    className="button button--secondary"
-                    onClick={() =>
-                      void run(
-                        `done-${task.id}`,
-                        async () => {
-                          await api(`/ops/v1/incidents/${incident.id}/tasks/${task.id}/done`, { method: 'POST', csrfToken: context.csrf });
-                        },
-                        t('ops.tasks.marked'),
-                      )
-                    }
-                  >
-                    {t('ops.tasks.markDone')}
-                    <span className="visually-hidden">: {task.title}</span>
-                  </button>
+                {task.done_at === null ? (
+                  <p className="button-row">
+                    {[false, true].map((visible) => (
+                      <button
+                        key={String(visible)}
+                        type="button"
+                        className="button button--secondary"
+                        onClick={() =>
+                          void run(
+                            `done-${task.id}`,
+                            async () => {
+                              await api(`/ops/v1/incidents/${incident.id}/tasks/${task.id}/done`, {
+                                method: 'POST',
+                                body: { public: visible },
+                                csrfToken: context.csrf,
+                              });
+                            },
+                            t(visible ? 'ops.tasks.markedPublic' : 'ops.tasks.marked'),
+                          )
+                        }
+                      >
+                        {t(visible ? 'ops.tasks.markDonePublic' : 'ops.tasks.markDone')}
+                        <span className="visually-hidden">: {task.title}</span>
+                      </button>
+                    ))}
+                  </p>
+                ) : task.public ? (
+                  <span className="badge badge--ok">{t('ops.tasks.public')}</span>
                 ) : null}
               </li>
             ))}
@@ -179,7 +187,7 @@ export function IncidentOverview(props: {
           <ol className="timeline" reversed>
             {[...incident.timeline].reverse().map((event) => (
               <li key={event.seq}>
-                <time dateTime={event.occurredAt}>{dateTime(event.occurredAt)}</time>
+                <time dateTime={event.occurred_at}>{dateTime(event.occurred_at)}</time>
                 <p>{event.summary}</p>
                 <p className="muted">{event.actor}</p>
               </li>

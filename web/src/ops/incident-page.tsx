@@ -11,7 +11,8 @@ import { CampaignsSection } from './campaigns.js';
 import { stateKey } from '../i18n/labels.js';
 import { IncidentOverview } from './incident-overview.js';
 import { NoticesSection } from './notices.js';
-import type { IncidentDetails, OpsContext } from './ops-types.js';
+import type { IncidentAnswer, IncidentWire } from '../../../src/modules/incidents/incidents-ops.schema.js';
+import type { OpsContext } from './ops-types.js';
 import { ScopeSection } from './scope.js';
 
 const SECTIONS: Array<{ id: string; label: MessageKey; suffix: string }> = [
@@ -25,12 +26,12 @@ const SECTIONS: Array<{ id: string; label: MessageKey; suffix: string }> = [
 /** One incident: its state, and its sections (overview, scope, campaigns, notices, advisory) as sub-pages. */
 export function IncidentPage(props: { context: OpsContext; incidentId: number; section: string }) {
   const { t } = useI18n();
-  const [incident, setIncident] = useState<IncidentDetails | null>(null);
+  const [incident, setIncident] = useState<IncidentWire | null>(null);
   const { error, attempt } = useRequests();
   const load = useCallback(
     () =>
       attempt(async () => {
-        setIncident((await api<{ incident: IncidentDetails }>(`/ops/v1/incidents/${props.incidentId}`)).incident);
+        setIncident((await api<IncidentAnswer>(`/ops/v1/incidents/${props.incidentId}`)).incident);
       }),
     [attempt, props.incidentId],
   );

@@ -6,17 +6,18 @@ import { followLink, navigate } from '../router.js';
 import { ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
 import { Loading, PageHeading } from '../ui/layout.js';
 import { useRequests } from '../ui/requests.js';
-import type { IncidentDetails, IncidentSummary, OpsContext } from './ops-types.js';
+import type { IncidentAnswer, IncidentListAnswer, IncidentSummaryWire } from '../../../src/modules/incidents/incidents-ops.schema.js';
+import type { OpsContext } from './ops-types.js';
 
 /** Every incident, newest first, and the form to declare one. */
 export function IncidentsPage(props: { context: OpsContext }) {
   const { t, dateTime } = useI18n();
-  const [incidents, setIncidents] = useState<IncidentSummary[] | null>(null);
+  const [incidents, setIncidents] = useState<IncidentSummaryWire[] | null>(null);
   const { error, attempt } = useRequests();
   const load = useCallback(
     () =>
       attempt(async () => {
-        setIncidents((await api<{ incidents: IncidentSummary[] }>('/ops/v1/incidents')).incidents);
+        setIncidents((await api<IncidentListAnswer>('/ops/v1/incidents')).incidents);
       }),
     [attempt],
   );
@@ -43,7 +44,7 @@ export function IncidentsPage(props: { context: OpsContext }) {
                   <span className={`badge badge--state-${incident.state}`}>{t(stateKey(incident.state))}</span>
                 </p>
                 <p className="muted">
-                  {t('ops.incidents.aware', { date: dateTime(incident.becameAwareAt) })}
+                  {t('ops.incidents.aware', { date: dateTime(incident.became_aware_at) })}
                   {incident.cutoff === null ? '' : ` · ${t('ops.incidents.cutoff', { date: dateTime(incident.cutoff) })}`}
                 </p>
               </div>
@@ -65,7 +66,7 @@ function DeclareIncident(props: { context: OpsContext }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     await act(async () => {
-      const { incident } = await api<{ incident: IncidentDetails }>('/ops/v1/incidents', {
+      const { incident } = await api<IncidentAnswer>('/ops/v1/incidents', {
         method: 'POST',
         body: { title, became_aware_at: aware, ...(cutoff.trim() === '' ? {} : { cutoff }) },
         csrfToken: props.context.csrf,

@@ -5,33 +5,28 @@ import { useAnnounce } from '../ui/announcer.js';
 import { CountTable } from '../ui/count-table.js';
 import { ErrorMessage } from '../ui/forms.js';
 import { useRequests } from '../ui/requests.js';
-import type { IncidentDetails, OpsContext } from './ops-types.js';
-// Type-only: erased from the bundle.
-import type { DeliveryCounts, NotificationPage, NotificationTotals } from '../../../src/modules/courier/notification-report.service.js';
-
-/** What `/ops/v1/incidents/{id}/notifications` sends: the totals, and a page of accounts with their failures. */
-type NotificationReport = Omit<NotificationTotals, 'incidentId'> & Pick<NotificationPage, 'accounts' | 'failed'>;
-
-/** Queuing runs as a job on the server: the answer says it started; the report fills as it runs. */
-interface NotifyAnswer {
-  notification: { scopeVersion?: number; jobId?: string };
-}
+import type { IncidentWire } from '../../../src/modules/incidents/incidents-ops.schema.js';
+import type { OpsContext } from './ops-types.js';
+// Type-only imports of the answers' wire schemas: erased from the bundle.
+// `GET …/notifications`: the totals, and a page of accounts with their failures. `POST`: queuing runs as a job
+// on the server, so the answer says it started; the report fills as it runs.
+import type { AccountDeliveryWire, NotificationReportAnswer, NotifyAnswer } from '../../../src/modules/notices/notices-ops.schema.js';
 
 const DELIVERY_STATES = ['sent', 'pending', 'failed'] as const;
-const deliveryCounts = (counts: Omit<DeliveryCounts, 'total'>): number[] => DELIVERY_STATES.map((state) => counts[state]);
+const deliveryCounts = (counts: Omit<AccountDeliveryWire, 'id' | 'subdomain'>): number[] => DELIVERY_STATES.map((state) => counts[state]);
 
 /** Notices sent, pending and failed (`/ops/v1/incidents/{id}/notifications`), and sending them. */
-export function NoticesSection(props: { context: OpsContext; incident: IncidentDetails }) {
+export function NoticesSection(props: { context: OpsContext; incident: IncidentWire }) {
   const { t, number } = useI18n();
   const announce = useAnnounce();
-  const [report, setReport] = useState<NotificationReport | null>(null);
+  const [report, setReport] = useState<NotificationReportAnswer | null>(null);
   const [users, setUsers] = useState(false);
   const { error, busy, attempt, act } = useRequests();
   const url = `/ops/v1/incidents/${props.incident.id}/notifications`;
   const load = useCallback(
     () =>
       attempt(async () => {
-        setReport(await api<NotificationReport>(`${url}?per_page=50`));
+        setReport(await api<NotificationReportAnswer>(`${url}?per_page=50`));
       }),
     [attempt, url],
   );
@@ -43,7 +38,7 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
     await act(async () => {
       const body = retryFailed ? { retry_failed: true } : { users };
       const answer = await api<NotifyAnswer>(url, { method: 'POST', body, csrfToken: props.context.csrf });
-      announce(retryFailed ? t('ops.notices.retried') : t('ops.notices.queued', { version: answer.notification.scopeVersion ?? '—' }));
+      announce(retryFailed ? t('ops.notices.retried') : t('ops.notices.queued', { version: answer.notification.scope_version }));
       await load();
     });
   };
@@ -72,14 +67,14 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
                 </div>
               ))}
             </dl>
-            {Object.keys(report.byPurpose).length === 0 ? (
+            {Object.keys(report.by_purpose).length === 0 ? (
               <p className="muted">{t('ops.notices.none')}</p>
             ) : (
               <CountTable
                 caption={t('ops.notices.byPurpose')}
                 rowHeading={t('ops.notices.purpose')}
                 columns={DELIVERY_STATES.map((state) => t(`ops.notices.${state}`))}
-                rows={Object.entries(report.byPurpose).map(([purpose, counts]) => ({
+                rows={Object.entries(report.by_purpose).map(([purpose, counts]) => ({
                   key: purpose,
                   label: purpose,
                   counts: deliveryCounts(counts),
@@ -99,14 +94,14 @@ export function NoticesSection(props: { context: OpsContext; incident: IncidentD
                 <h3>{t('ops.notices.failures')}</h3>
                 <ul className="cards">
                   {report.failed.map((failure) => (
-                    <li key={failure.messageId} className="card">
+                    <li key={failure.message_id} className="card">
                       <div className="card__body">
                         <p className="card__title">
                           {failure.recipient} · {failure.purpose}
                         </p>
                         <p className="muted">{t('ops.notices.attempts', { count: failure.attempts })}</p>
                         {failure.error === null ? null : <p className="mono">{failure.error}</p>}
-                        {failure.serverResponse === null ? null : <p className="mono muted">{failure.serverResponse}</p>}
+                        {failure.server_response === null ? null : <p className="mono muted">{failure.server_response}</p>}
                       </div>
                     </li>
                   ))}

@@ -6,7 +6,8 @@ import { Loading, Shell } from '../ui/layout.js';
 import { CampaignLive } from './campaign-live.js';
 import { IncidentPage } from './incident-page.js';
 import { IncidentsPage } from './incidents.js';
-import type { OpsContext, Staff } from './ops-types.js';
+import type { StaffSessionWire } from '../../../src/modules/staff/staff-session.schema.js';
+import type { OpsContext } from './ops-types.js';
 import { StaffSignIn } from './staff-sign-in.js';
 
 export const CONSOLE = '/ops/console';
@@ -26,7 +27,7 @@ function OpsRoutes() {
   const [context, setContext] = useState<OpsContext | null | undefined>(undefined);
   const refresh = useCallback(async () => {
     try {
-      const session = await api<{ staff: Staff; csrf_token: string }>('/ops/v1/session');
+      const session = await api<StaffSessionWire>('/ops/v1/session');
       setContext({ staff: session.staff, csrf: session.csrf_token });
     } catch {
       setContext(null);

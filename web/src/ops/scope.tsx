@@ -6,21 +6,21 @@ import { CountTable } from '../ui/count-table.js';
 import { ErrorMessage } from '../ui/forms.js';
 import { failureMessage } from '../ui/requests.js';
 import { ExposuresEditor } from './exposures.js';
-import type { IncidentDetails, OpsContext, ScopeComparison, ScopeSnapshot } from './ops-types.js';
+import type { IncidentWire } from '../../../src/modules/incidents/incidents-ops.schema.js';
+import type { ScopeComparisonWire, ScopeWire } from '../../../src/modules/incidents/scope-ops.schema.js';
+import type { OpsContext } from './ops-types.js';
 
 /** Exposures and the scope they produce: per category, by version, and what changed between two versions. */
-export function ScopeSection(props: { context: OpsContext; incident: IncidentDetails; onChanged: () => void }) {
+export function ScopeSection(props: { context: OpsContext; incident: IncidentWire; onChanged: () => void }) {
   const { t } = useI18n();
-  const [latest, setLatest] = useState<ScopeSnapshot | null | undefined>(undefined);
-  const [shown, setShown] = useState<ScopeSnapshot | null>(null);
+  const [latest, setLatest] = useState<ScopeWire | null | undefined>(undefined);
+  const [shown, setShown] = useState<ScopeWire | null>(null);
   const [error, setError] = useState<string | null>(null);
   const incidentId = props.incident.id;
   const load = useCallback(
     async (version?: number) => {
       try {
-        const snapshot = await api<ScopeSnapshot>(
-          `/ops/v1/incidents/${incidentId}/scope${version === undefined ? '' : `?version=${version}`}`,
-        );
+        const snapshot = await api<ScopeWire>(`/ops/v1/incidents/${incidentId}/scope${version === undefined ? '' : `?version=${version}`}`);
         if (version === undefined) setLatest(snapshot);
         setShown(snapshot);
       } catch (caught) {
@@ -69,13 +69,13 @@ export function ScopeSection(props: { context: OpsContext; incident: IncidentDet
   );
 }
 
-function ScopeTable(props: { snapshot: ScopeSnapshot }) {
+function ScopeTable(props: { snapshot: ScopeWire }) {
   const { t, number, dateTime } = useI18n();
   const { snapshot } = props;
   const categories = Object.entries(snapshot.totals.records);
   return (
     <>
-      <p className="muted">{t('ops.scope.reason', { reason: snapshot.reason, date: dateTime(snapshot.createdAt) })}</p>
+      <p className="muted">{t('ops.scope.reason', { reason: snapshot.reason, date: dateTime(snapshot.created_at) })}</p>
       <dl className="stats">
         <div>
           <dt>{t('ops.scope.accounts')}</dt>
@@ -87,11 +87,11 @@ function ScopeTable(props: { snapshot: ScopeSnapshot }) {
         </div>
         <div>
           <dt>{t('ops.scope.agents')}</dt>
-          <dd>{number(snapshot.totals.peopleByRole.agents)}</dd>
+          <dd>{number(snapshot.totals.people_by_role.agents)}</dd>
         </div>
         <div>
           <dt>{t('ops.scope.endUsers')}</dt>
-          <dd>{number(snapshot.totals.peopleByRole.endUsers)}</dd>
+          <dd>{number(snapshot.totals.people_by_role.end_users)}</dd>
         </div>
       </dl>
       <CountTable
@@ -104,13 +104,15 @@ function ScopeTable(props: { snapshot: ScopeSnapshot }) {
           counts: [records, snapshot.accounts.filter((account) => account.categories.some((held) => held === category)).length],
         }))}
       />
+      {snapshot.totals.hash_tiers === null ? null : <HashTierTable snapshot={snapshot} tiers={snapshot.totals.hash_tiers} />}
       <details>
         <summary>{t('ops.scope.accountList', { count: snapshot.accounts.length })}</summary>
         <ul className="compact-list">
           {snapshot.accounts.slice(0, 200).map((account) => (
-            <li key={account.accountId}>
+            <li key={account.account_id}>
               <strong>{account.subdomain}</strong> — {account.categories.map((category) => t(categoryKey(category))).join(', ')} ·{' '}
               {t('ops.scope.peopleN', { count: account.people })}
+              {account.hash_tiers === null ? null : <> · {t('ops.scope.tiersN', account.hash_tiers)}</>}
             </li>
           ))}
         </ul>
@@ -119,16 +121,34 @@ function ScopeTable(props: { snapshot: ScopeSnapshot }) {
   );
 }
 
+/** Exposed password credentials per hash tier (the hash each was stored with at exposure time), with the accounts holding each. */
+function HashTierTable(props: { snapshot: ScopeWire; tiers: NonNullable<ScopeWire['totals']['hash_tiers']> }) {
+  const { t } = useI18n();
+  const tiers = ['critical', 'high', 'moderate'] as const;
+  return (
+    <CountTable
+      caption={t('ops.scope.hashTiers', { version: props.snapshot.version })}
+      rowHeading={t('ops.scope.tier')}
+      columns={[t('ops.scope.credentials'), t('ops.scope.accounts')]}
+      rows={tiers.map((tier) => ({
+        key: tier,
+        label: t(`tier.${tier}`),
+        counts: [props.tiers[tier], props.snapshot.accounts.filter((account) => (account.hash_tiers?.[tier] ?? 0) > 0).length],
+      }))}
+    />
+  );
+}
+
 function ScopeDiff(props: { incidentId: number; latest: number }) {
   const { t } = useI18n();
   const [from, setFrom] = useState(props.latest - 1);
   const [to, setTo] = useState(props.latest);
-  const [diff, setDiff] = useState<ScopeComparison | null>(null);
+  const [diff, setDiff] = useState<ScopeComparisonWire | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setDiff(null);
     setError(null);
-    api<ScopeComparison>(`/ops/v1/incidents/${props.incidentId}/scope/diff?from=${from}&to=${to}`)
+    api<ScopeComparisonWire>(`/ops/v1/incidents/${props.incidentId}/scope/diff?from=${from}&to=${to}`)
       .then(setDiff)
       .catch((caught: unknown) => setError(failureMessage(caught, t('common.failed'))));
   }, [from, to, props.incidentId, t]);
@@ -156,23 +176,23 @@ function ScopeDiff(props: { incidentId: number; latest: number }) {
         ))}
       </div>
       <ErrorMessage message={error} />
-      {diff === null ? null : diff.accountsAdded.length + diff.accountsRemoved.length + diff.categoriesChanged.length === 0 ? (
+      {diff === null ? null : diff.accounts_added.length + diff.accounts_removed.length + diff.categories_changed.length === 0 ? (
         <p className="muted">{t('ops.diff.same')}</p>
       ) : (
         <ul className="diff-list" data-testid="scope-diff">
-          {diff.accountsAdded.map((subdomain) => (
+          {diff.accounts_added.map((subdomain) => (
             <li key={`+${subdomain}`} className="diff-list__added">
               <span aria-hidden="true">+ </span>
               {t('ops.diff.added', { subdomain })}
             </li>
           ))}
-          {diff.accountsRemoved.map((subdomain) => (
+          {diff.accounts_removed.map((subdomain) => (
             <li key={`-${subdomain}`} className="diff-list__removed">
               <span aria-hidden="true">− </span>
               {t('ops.diff.removed', { subdomain })}
             </li>
           ))}
-          {diff.categoriesChanged.map((change) => (
+          {diff.categories_changed.map((change) => (
             <li key={`~${change.subdomain}`} className="diff-list__changed">
               <span aria-hidden="true">~ </span>
               {t('ops.diff.changed', {

@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { api, isApiError } from '../api.js';
 import { useI18n } from '../i18n/i18n.js';
-import type { OpsContext, SelectorValidation } from './ops-types.js';
+import type { SelectorValidationWire } from '../../../src/modules/web-console/ops-console.schema.js';
+import type { OpsContext } from './ops-types.js';
 
 export type SelectorStatus =
   | { state: 'empty' | 'checking' }
@@ -47,9 +48,9 @@ export function SelectorEditor(props: {
     }
     report({ state: 'checking' });
     const timer = window.setTimeout(() => {
-      api<SelectorValidation>('/ops/v1/selectors/validate', { method: 'POST', body: { selector: parsed }, csrfToken: context.csrf })
+      api<SelectorValidationWire>('/ops/v1/selectors/validate', { method: 'POST', body: { selector: parsed }, csrfToken: context.csrf })
         .then((answer) =>
-          report(answer.valid ? { state: 'valid', selector: answer.selector } : { state: 'invalid', problems: answer.problems ?? [] }),
+          report(answer.valid ? { state: 'valid', selector: answer.selector } : { state: 'invalid', problems: answer.problems }),
         )
         .catch((error: unknown) =>
           report({ state: 'invalid', problems: [{ path: '', description: isApiError(error) ? error.message : t('common.failed') }] }),

@@ -4,7 +4,8 @@ import { useI18n } from '../i18n/i18n.js';
 import { CurrentPasswordField, EmailField, ErrorMessage, Field, SubmitButton } from '../ui/forms.js';
 import { PageHeading } from '../ui/layout.js';
 import { useRequests } from '../ui/requests.js';
-import type { OpsContext, Staff } from './ops-types.js';
+import type { StaffSignInWire } from '../../../src/modules/staff/staff-session.schema.js';
+import type { OpsContext } from './ops-types.js';
 
 /** Staff sign-in: email, password and the authenticator app's current code. */
 export function StaffSignIn(props: { onSignedIn: (context: OpsContext) => void }) {
@@ -17,7 +18,7 @@ export function StaffSignIn(props: { onSignedIn: (context: OpsContext) => void }
     event.preventDefault();
     await act(async () => {
       try {
-        const answer = await api<{ csrf_token: string; staff: Staff }>('/ops/v1/session', {
+        const answer = await api<StaffSignInWire>('/ops/v1/session', {
           method: 'POST',
           body: { email, password, totp: totp.replace(/\s+/g, '') },
         });

@@ -100,3 +100,25 @@ export async function touchApiToken(db: Queryable, accountId: number, id: number
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
     .execute();
 }
+
+/** Erasure: the account's API tokens stay (they are the account's), no longer naming who created them. */
+export async function forgetApiTokenCreator(db: Queryable, accountId: number, userId: number): Promise<void> {
+  await db
+    .updateTable('api_tokens')
+    .set({ created_by: null })
+    .where('account_id', '=', accountId)
+    .where('created_by', '=', userId)
+    .execute();
+}
+
+/** The account's tokens created before `cutoff` (every stored token is active: revoking deletes it), oldest first. */
+export async function listApiTokensCreatedBefore(db: Queryable, accountId: number, cutoff: string): Promise<ApiTokenRow[]> {
+  return db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('created_at', '<', cutoff)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}

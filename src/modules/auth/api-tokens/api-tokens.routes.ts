@@ -2,7 +2,7 @@ import { baseUrlOf, errorResponses, idParamsSchema } from '../../../platform/htt
 import type { FastifyInstance } from 'fastify';
 import { pageBody, paginationQuerySchema, readPageRequest, type PaginationQuery } from '../../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { requirePrincipal } from '../principal.js';
+import { requirePrincipal } from '../../accounts/principal.js';
 import { apiTokenViewSchema, createApiTokenBodySchema, presentApiToken, type CreateApiTokenBody } from './api-tokens.schema.js';
 import { createApiToken, deleteApiToken, listApiTokens, showApiToken } from './api-tokens.service.js';
 

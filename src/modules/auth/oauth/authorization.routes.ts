@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../errors.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { requireHostAccount } from '../../accounts/tenancy.js';
-import { requirePrincipal, type Principal } from '../principal.js';
+import { requirePrincipal, type Principal } from '../../accounts/principal.js';
 import { constantTimeEqual } from '../secret-tokens.js';
 import { CSRF_HEADER, csrfTokenFor } from '../sessions/session-cookie.js';
 import {
@@ -36,7 +36,7 @@ const tags = ['oauth'];
 const throttled = { rateLimit: { max: 120, timeWindow: '1 minute' } };
 
 const signInFirst = (): AppError =>
-  new AppError('Unauthorized', 401, "Sign in to your account's web console first, then open this authorization link again.");
+  new AppError('Unauthorized', "Sign in to your account's web console first, then open this authorization link again.");
 
 /** The signed-in web session of the request, on the account the Host names. */
 function requireSession(request: FastifyRequest): { principal: Principal; sessionToken: string } {
@@ -153,7 +153,6 @@ export function authorizationRoutes(deps: ServiceDeps) {
         if (!constantTimeEqual(request.body.csrf_token, csrfTokenFor(sessionToken))) {
           throw new AppError(
             'InvalidCsrfToken',
-            403,
             'The consent form has expired or did not come from this site; open the authorization link again.',
           );
         }

@@ -2,19 +2,19 @@ import type { Account } from '../../../db/schema.js';
 import { AppError } from '../../../errors.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import type { Principal, Scope } from '../principal.js';
+import type { Principal, Scope } from '../../accounts/principal.js';
 import { issueSecretToken } from '../secret-tokens.js';
 import { insertCode } from './oauth-codes.repo.js';
 import { findClientByIdentifier } from './oauth-clients.repo.js';
-import { redirectUrisOf, type OauthClientRow } from './oauth.schema.js';
 import { isS256Challenge, type PkceMethod } from './pkce.js';
 import { withQuery } from './redirect-uris.js';
 import { formatScopes, parseScopes } from './scopes.js';
+import { redirectUrisOf, type OauthClientRow } from './oauth.model.js';
 
 /** Authorization codes are single-use and live ten minutes. */
 export const CODE_TTL_SECONDS = 10 * 60;
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 /** The parameters of an authorization request, as the client sent them. */
 export interface AuthorizationParams {
@@ -50,7 +50,6 @@ export async function checkAuthorizationRequest(deps: Deps, account: Account, pa
   if (client === undefined) {
     throw new AppError(
       'InvalidClient',
-      400,
       'client_id names no OAuth client of this account. Check the identifier the account admin registered.',
     );
   }
@@ -58,7 +57,6 @@ export async function checkAuthorizationRequest(deps: Deps, account: Account, pa
   if (redirectUri === undefined || !redirectUrisOf(client).includes(redirectUri)) {
     throw new AppError(
       'InvalidRedirectUri',
-      400,
       'redirect_uri must match, character for character, one of the redirect URIs registered for this client.',
     );
   }
@@ -120,7 +118,7 @@ export async function decideAuthorization(
       expires_at: new Date(now.getTime() + CODE_TTL_SECONDS * 1000).toISOString(),
       used_at: null,
     });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: principal.account.id,
       actor: { type: 'user', id: principal.user.id },
       action: 'oauth_authorization.granted',

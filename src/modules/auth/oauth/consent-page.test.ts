@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { consentLocaleOf, escapeHtml, renderConsentPage } from './consent-page.js';
+import { consentLocaleOf, renderConsentPage } from './consent-page.js';
 import { formatScopes, parseScopes, storedScopes } from './scopes.js';
+import { escapeHtml } from '../../../platform/html-escape.js';
 
 describe('consent page', () => {
   const hostile = `<script>alert("x")</script>' onmouseover='alert(1)`;

@@ -1,9 +1,5 @@
-import type { Scope } from '../principal.js';
-
-/** Escapes text for HTML content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
-}
+import type { Scope } from '../../accounts/principal.js';
+import { escapeHtml } from '../../../platform/html-escape.js';
 
 export type ConsentLocale = 'en' | 'fr';
 

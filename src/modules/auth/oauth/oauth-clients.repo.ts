@@ -1,5 +1,5 @@
 import type { Queryable } from '../../../db/database.js';
-import type { OauthClientRow } from './oauth.schema.js';
+import { type OauthClientRow } from './oauth.model.js';
 
 /** OAuth clients take their ids from this sequence (`reserveIds`). */
 export const OAUTH_CLIENT_ID_SEQUENCE = 'oauth_clients';
@@ -47,7 +47,7 @@ export async function updateClient(
   db: Queryable,
   accountId: number,
   id: number,
-  changes: Partial<Pick<OauthClientRow, 'name' | 'identifier' | 'redirect_uris' | 'secret_hash' | 'updated_at'>>,
+  changes: Partial<Pick<OauthClientRow, 'name' | 'identifier' | 'redirect_uris' | 'secret_hash' | 'updated_at' | 'secret_set_at'>>,
 ): Promise<void> {
   await db.updateTable('oauth_clients').set(changes).where('account_id', '=', accountId).where('id', '=', id).execute();
 }
@@ -64,4 +64,17 @@ export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || !('code' in error)) return false;
   const code = error.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** The account's confidential clients whose secret was set before `cutoff`, oldest secret first. */
+export async function listClientsWithSecretSetBefore(db: Queryable, accountId: number, cutoff: string): Promise<OauthClientRow[]> {
+  return db
+    .selectFrom('oauth_clients')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('secret_hash', 'is not', null)
+    .where('secret_set_at', '<', cutoff)
+    .orderBy('secret_set_at')
+    .orderBy('id')
+    .execute();
 }

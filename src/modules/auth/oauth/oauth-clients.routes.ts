@@ -2,7 +2,7 @@ import { idParamsSchema } from '../../../platform/http/route-shapes.js';
 import type { FastifyInstance } from 'fastify';
 import { pageBody, paginationQuerySchema, readPageRequest, type PaginationQuery } from '../../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { requirePrincipal } from '../principal.js';
+import { requirePrincipal } from '../../accounts/principal.js';
 import { changeClient, createClient, deleteClient, listClients, regenerateClientSecret, showClient } from './oauth-clients.service.js';
 import {
   clientViewSchema,

@@ -3,7 +3,7 @@ import { AppError, invalid, notFound } from '../../../errors.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import { pageWindow, type PageRequest } from '../../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { requireRole, type Principal } from '../principal.js';
+import { requireRole, type Principal } from '../../accounts/principal.js';
 import { issueSecretToken } from '../secret-tokens.js';
 import {
   countClients,
@@ -17,10 +17,11 @@ import {
   updateClient as updateClientRow,
 } from './oauth-clients.repo.js';
 import { revokeClientTokens } from './oauth-tokens.repo.js';
-import type { ClientChanges, ClientInput, OauthClientRow } from './oauth.schema.js';
+import type { ClientChanges, ClientInput } from './oauth.schema.js';
 import { redirectUriProblem } from './redirect-uris.js';
+import { type OauthClientRow } from './oauth.model.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 export interface ClientWithSecret {
   client: OauthClientRow;
@@ -72,9 +73,10 @@ export async function createClient(deps: Deps, principal: Principal, input: Clie
         redirect_uris: redirectUris,
         created_at: now,
         updated_at: now,
+        secret_set_at: secret === undefined ? null : now,
       };
       await insertClient(tx, row);
-      await recordAudit(tx, deps.clock, {
+      await recordAudit(tx, deps, {
         accountId,
         actor: actorOf(principal),
         action: 'oauth_client.created',
@@ -128,7 +130,7 @@ export async function changeClient(deps: Deps, principal: Principal, id: number,
   try {
     await deps.db.transaction().execute(async (tx) => {
       await updateClientRow(tx, accountId, id, changes);
-      await recordAudit(tx, deps.clock, {
+      await recordAudit(tx, deps, {
         accountId,
         actor: actorOf(principal),
         action: 'oauth_client.updated',
@@ -158,8 +160,8 @@ export async function regenerateClientSecret(deps: Deps, principal: Principal, i
   const secret = issueSecretToken();
   const updatedAt = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
-    await updateClientRow(tx, accountId, id, { secret_hash: secret.hash, updated_at: updatedAt });
-    await recordAudit(tx, deps.clock, {
+    await updateClientRow(tx, accountId, id, { secret_hash: secret.hash, updated_at: updatedAt, secret_set_at: updatedAt });
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'oauth_client.secret_regenerated',
@@ -167,7 +169,7 @@ export async function regenerateClientSecret(deps: Deps, principal: Principal, i
       data: { via: principal.via },
     });
   });
-  return { client: { ...client, secret_hash: secret.hash, updated_at: updatedAt }, secret: secret.raw };
+  return { client: { ...client, secret_hash: secret.hash, updated_at: updatedAt, secret_set_at: updatedAt }, secret: secret.raw };
 }
 
 /** Deletes a client, revoking its tokens and dropping its pending codes. */
@@ -179,7 +181,7 @@ export async function deleteClient(deps: Deps, principal: Principal, id: number)
     if (client === undefined) throw notFound('OAuth client');
     const revoked = await revokeClientTokens(tx, accountId, id, deps.clock.now().toISOString());
     await deleteClientRow(tx, accountId, id);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'oauth_client.deleted',

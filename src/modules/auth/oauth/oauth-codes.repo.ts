@@ -1,5 +1,5 @@
 import type { Queryable } from '../../../db/database.js';
-import type { OauthCodeRow } from './oauth.schema.js';
+import { type OauthCodeRow } from './oauth.model.js';
 
 export async function insertCode(db: Queryable, row: OauthCodeRow): Promise<void> {
   await db.insertInto('oauth_codes').values(row).execute();

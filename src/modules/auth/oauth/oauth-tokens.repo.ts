@@ -1,6 +1,6 @@
 import type { Queryable } from '../../../db/database.js';
 import type { User } from '../../../db/schema.js';
-import type { OauthTokenRow } from './oauth.schema.js';
+import { type OauthTokenRow } from './oauth.model.js';
 
 /** OAuth tokens take their ids from this sequence (`reserveIds`). */
 export const OAUTH_TOKEN_ID_SEQUENCE = 'oauth_tokens';
@@ -184,4 +184,11 @@ export async function revokeClientTokens(db: Queryable, accountId: number, clien
     .where('refresh_token_hash', 'is not', null)
     .execute();
   return Number(live.numUpdatedRows);
+}
+
+/** Erasure: a person's OAuth tokens and unused authorization codes go. */
+export async function eraseOauthGrants(db: Queryable, accountId: number, userId: number): Promise<number> {
+  const tokens = await db.deleteFrom('oauth_tokens').where('account_id', '=', accountId).where('user_id', '=', userId).executeTakeFirst();
+  await db.deleteFrom('oauth_codes').where('account_id', '=', accountId).where('user_id', '=', userId).execute();
+  return Number(tokens.numDeletedRows);
 }

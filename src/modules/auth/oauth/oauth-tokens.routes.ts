@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { pageBody, paginationQuerySchema, readPageRequest, type PaginationQuery } from '../../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { requirePrincipal } from '../principal.js';
+import { requirePrincipal } from '../../accounts/principal.js';
 import {
   createOauthToken,
   listOauthTokens,
@@ -72,7 +72,7 @@ export function oauthTokenRoutes(deps: ServiceDeps) {
     app.get(
       '/api/v2/oauth/tokens/current',
       { schema: { tags, summary: 'Show the OAuth token of this request', response: { 200: tokenBody, ...errorResponses } } },
-      async (request) => ({ token: presentToken(await showCurrentOauthToken(deps, request), baseUrlOf(request)) }),
+      async (request) => ({ token: presentToken(await showCurrentOauthToken(deps, requirePrincipal(request)), baseUrlOf(request)) }),
     );
 
     app.delete(
@@ -83,7 +83,7 @@ export function oauthTokenRoutes(deps: ServiceDeps) {
         schema: { tags, summary: 'Revoke the OAuth token of this request', response: { 204: { type: 'null' }, ...errorResponses } },
       },
       async (request, reply) => {
-        await revokeCurrentOauthToken(deps, request);
+        await revokeCurrentOauthToken(deps, requirePrincipal(request));
         return reply.status(204).send();
       },
     );

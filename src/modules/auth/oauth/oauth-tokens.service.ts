@@ -1,39 +1,31 @@
-import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../../../db/database.js';
 import { reserveIds } from '../../../db/sequences.js';
-import type { Account } from '../../../db/schema.js';
 import { AppError, invalid, notFound } from '../../../errors.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import { pageWindow, type PageRequest } from '../../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { findAccountById } from '../../accounts/accounts.repo.js';
 import { mayAuthenticate } from '../../users/user-standing.js';
 import { findUserStandingById } from '../../users/users.repo.js';
-import { requirePrincipal, requireRole, type Principal, type Scope } from '../principal.js';
-import { hashSecretToken, issueSecretToken } from '../secret-tokens.js';
+import { requireRole, type Principal, type Scope } from '../../accounts/principal.js';
+import { issueSecretToken } from '../secret-tokens.js';
 import { findClientById } from './oauth-clients.repo.js';
 import {
   countLiveTokens,
   findLiveToken,
-  findOauthTokenCredentialForVerification,
   insertToken,
   listLiveTokensPage,
   OAUTH_TOKEN_ID_SEQUENCE,
   revokeToken,
-  touchToken,
   type TokenFilter,
 } from './oauth-tokens.repo.js';
-import type { OauthTokenRow, TokenInput } from './oauth.schema.js';
-import { formatScopes, parseScopes, storedScopes } from './scopes.js';
+import type { TokenInput } from './oauth.schema.js';
+import { formatScopes, parseScopes } from './scopes.js';
+import { type OauthTokenRow } from './oauth.model.js';
 
 /** Access tokens live two hours; refresh tokens 30 days, and each is exchanged once. */
 export const ACCESS_TOKEN_TTL_SECONDS = 2 * 60 * 60;
 export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
-/** `last_used_at` is kept to the minute, so most requests write nothing. */
-const LAST_USED_GRANULARITY_MS = 60_000;
-const MAX_TOKEN_LENGTH = 256;
-
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 export interface IssuedTokenPair {
   row: OauthTokenRow;
@@ -98,7 +90,7 @@ export async function createOauthToken(deps: Deps, principal: Principal, input: 
   const { user } = standing;
   return deps.db.transaction().execute(async (tx) => {
     const issued = await issueTokenPair(tx, deps.clock.now(), { accountId, clientId: client.id, userId: user.id, scopes });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'oauth_token.created',
@@ -128,7 +120,7 @@ async function revokeAndAudit(deps: Deps, principal: Principal, id: number, reas
   const accountId = principal.account.id;
   await deps.db.transaction().execute(async (tx) => {
     if (!(await revokeToken(tx, accountId, id, deps.clock.now().toISOString()))) throw notFound('OAuth token');
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: actorOf(principal),
       action: 'oauth_token.revoked',
@@ -147,13 +139,11 @@ export async function revokeOauthToken(deps: Deps, principal: Principal, id: num
 const notAnOauthToken = (): AppError =>
   new AppError(
     'InvalidCredentialType',
-    400,
     'This endpoint is about the OAuth token of the request; call it with "Authorization: Bearer TOKEN".',
   );
 
 /** The OAuth token the request authenticated with. */
-export async function showCurrentOauthToken(deps: Deps, request: FastifyRequest): Promise<OauthTokenRow> {
-  const principal = requirePrincipal(request);
+export async function showCurrentOauthToken(deps: Deps, principal: Principal): Promise<OauthTokenRow> {
   if (principal.via !== 'oauth_token' || principal.credentialId === null) throw notAnOauthToken();
   const row = await findLiveToken(deps.db, principal.account.id, principal.credentialId);
   if (row === undefined) throw notFound('OAuth token');
@@ -161,47 +151,7 @@ export async function showCurrentOauthToken(deps: Deps, request: FastifyRequest)
 }
 
 /** Revokes the OAuth token the request authenticated with (any scope may give itself up). */
-export async function revokeCurrentOauthToken(deps: Deps, request: FastifyRequest): Promise<void> {
-  const principal = requirePrincipal(request);
+export async function revokeCurrentOauthToken(deps: Deps, principal: Principal): Promise<void> {
   if (principal.via !== 'oauth_token' || principal.credentialId === null) throw notAnOauthToken();
   await revokeAndAudit(deps, principal, principal.credentialId, 'revoked_by_holder');
-}
-
-// One answer for every failure, so a caller learns nothing about which part was wrong.
-const refused = (): AppError =>
-  new AppError(
-    'Unauthorized',
-    401,
-    "Couldn't authenticate you with this OAuth token: it is unknown, expired or revoked, or belongs to another account. Refresh it or ask for a new one.",
-  );
-
-/**
- * The Bearer channel of authentication. The token names its account; on
- * another account's host it is refused, and where the Host names no account
- * the token's account is used. Expired and revoked tokens and inactive or
- * deleted users are refused; a pending password change does not matter (OAuth keeps
- * working through a rotation). One indexed read per request; a write at most
- * once a minute per token.
- *
- * @example
- * const authenticators = { ...others, oauthToken: authenticateOauthToken(deps) };
- */
-export function authenticateOauthToken(deps: Deps) {
-  return async (_request: FastifyRequest, hostAccount: Account | null, token: string): Promise<Principal> => {
-    if (token.length > MAX_TOKEN_LENGTH) throw refused();
-    const credential = await findOauthTokenCredentialForVerification(deps.db, hashSecretToken(token));
-    if (credential === undefined) throw refused();
-    const { token: row, user } = credential;
-    const allowed = mayAuthenticate({ user, deletedAt: credential.userDeletedAt });
-    if (hostAccount !== null && Number(hostAccount.id) !== row.account_id) throw refused();
-    const now = deps.clock.now();
-    const nowText = now.toISOString();
-    if (row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= nowText) || !allowed) throw refused();
-    const account = hostAccount ?? (await findAccountById(deps.db, row.account_id));
-    if (account === undefined) throw refused();
-    const staleBefore = new Date(now.getTime() - LAST_USED_GRANULARITY_MS).toISOString();
-    if (row.last_used_at === null || row.last_used_at < staleBefore)
-      await touchToken(deps.db, row.account_id, row.id, nowText, staleBefore);
-    return { account, user, via: 'oauth_token', scopes: new Set(storedScopes(row.scopes)), credentialId: row.id };
-  };
 }

@@ -1,12 +1,6 @@
-import type { Selectable } from 'kysely';
-import type { OauthClientsTable, OauthCodesTable, OauthTokensTable } from '../../../db/schema.js';
 import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from './redirect-uris.js';
 import { storedScopes } from './scopes.js';
-
-export type OauthClientRow = Selectable<OauthClientsTable>;
-export type OauthTokenRow = Selectable<OauthTokensTable>;
-export type OauthCodeRow = Selectable<OauthCodesTable>;
-export type ClientKind = OauthClientRow['kind'];
+import { OauthClientRow, OauthTokenRow, ClientKind, redirectUrisOf } from './oauth.model.js';
 
 /** Zendesk's OAuth client object. `secret` appears only when it was just generated. */
 export interface OauthClientView {
@@ -19,9 +13,9 @@ export interface OauthClientView {
   secret?: string;
   created_at: string;
   updated_at: string;
+  /** When the secret was last set (null for a public client): a secret set before an incident's cutoff should be regenerated. */
+  secret_set_at: string | null;
 }
-
-export const redirectUrisOf = (client: OauthClientRow): string[] => JSON.parse(client.redirect_uris) as string[];
 
 export function presentClient(client: OauthClientRow, baseUrl: string, secret?: string): OauthClientView {
   return {
@@ -34,6 +28,7 @@ export function presentClient(client: OauthClientRow, baseUrl: string, secret?: 
     ...(secret === undefined ? {} : { secret }),
     created_at: client.created_at,
     updated_at: client.updated_at,
+    secret_set_at: client.secret_set_at,
   };
 }
 
@@ -79,8 +74,9 @@ export const clientViewSchema = {
     secret: { type: 'string' },
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
+    secret_set_at: { type: ['string', 'null'] },
   },
-  required: ['id', 'url', 'name', 'identifier', 'kind', 'redirect_uri', 'created_at', 'updated_at'],
+  required: ['id', 'url', 'name', 'identifier', 'kind', 'redirect_uri', 'created_at', 'updated_at', 'secret_set_at'],
 } as const;
 
 export const tokenViewSchema = {

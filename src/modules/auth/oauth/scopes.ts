@@ -1,4 +1,4 @@
-import type { Scope } from '../principal.js';
+import type { Scope } from '../../accounts/principal.js';
 
 /** The scopes Riposte grants: Zendesk's coarse `read` and `write`. */
 export const OAUTH_SCOPES: readonly Scope[] = ['read', 'write'];

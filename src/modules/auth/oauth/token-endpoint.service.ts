@@ -4,17 +4,17 @@ import { recordAudit } from '../../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { mayAuthenticate } from '../../users/user-standing.js';
 import { findUserStandingById } from '../../users/users.repo.js';
-import type { Scope } from '../principal.js';
+import type { Scope } from '../../accounts/principal.js';
 import { constantTimeEqual, hashSecretToken } from '../secret-tokens.js';
 import { consumeCode, findCodeForRedemption } from './oauth-codes.repo.js';
 import { findClientByIdentifier } from './oauth-clients.repo.js';
 import { findTokenByRefreshHash, retireRotatedToken, revokeGrantTokens } from './oauth-tokens.repo.js';
 import { ACCESS_TOKEN_TTL_SECONDS, issueTokenPair, REFRESH_TOKEN_TTL_SECONDS, type IssuedTokenPair } from './oauth-tokens.service.js';
-import { redirectUrisOf, type OauthClientRow, type OauthCodeRow, type OauthTokenRow } from './oauth.schema.js';
 import { isCodeVerifier, verifyPkce } from './pkce.js';
 import { formatScopes, parseScopes, storedScopes } from './scopes.js';
+import { redirectUrisOf, type OauthClientRow, type OauthCodeRow, type OauthTokenRow } from './oauth.model.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring'>;
 
 export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_scope';
 
@@ -26,7 +26,7 @@ export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_gra
  */
 export class OAuthProtocolError extends AppError {
   constructor(code: OAuthErrorCode, description: string) {
-    super(code, code === 'invalid_client' ? 401 : 400, description);
+    super(code, description);
     this.name = 'OAuthProtocolError';
   }
 }
@@ -150,7 +150,7 @@ async function answerCodeReplay(deps: Deps, code: OauthCodeRow): Promise<never> 
       { accountId, clientId: Number(code.client_id), userId: Number(code.user_id), issuedSince: code.used_at ?? code.created_at },
       deps.clock.now().toISOString(),
     );
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: { type: 'system' },
       action: 'oauth_code.replayed',
@@ -205,7 +205,7 @@ async function exchangeAuthorizationCode(
       userId: user.id,
       scopes: storedScopes(code.scopes),
     });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: hostAccount.id,
       actor: { type: 'user', id: user.id },
       action: 'oauth_token.created',
@@ -236,7 +236,7 @@ async function answerRefreshReuse(deps: Deps, row: OauthTokenRow): Promise<never
       { accountId, clientId: Number(row.client_id), userId: Number(row.user_id), issuedSince: row.created_at },
       deps.clock.now().toISOString(),
     );
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: { type: 'system' },
       action: 'oauth_token.refresh_reused',
@@ -276,7 +276,7 @@ async function refreshAccessToken(
   const issued = await deps.db.transaction().execute(async (tx) => {
     if (!(await retireRotatedToken(tx, accountId, Number(row.id), now.toISOString()))) return undefined;
     const pair = await issueTokenPair(tx, now, { accountId, clientId: client.id, userId: user.id, scopes });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId,
       actor: { type: 'oauth_token', id: Number(row.id) },
       action: 'oauth_token.refreshed',

@@ -1,12 +1,12 @@
 import { AppError } from '../../../errors.js';
-import { recordAudit, type Actor } from '../../../platform/audit/audit.service.js';
-import type { Clock } from '../../../platform/clock.js';
+import { recordAudit, type Actor, type AuditWriter } from '../../../platform/audit/audit.service.js';
 import type { Queryable } from '../../../db/database.js';
 import { throughPasswordGate } from './password-gate.js';
 import { hashPassword } from './password-hashing.js';
 import { assertPasswordAllowed } from './password-policy.js';
 import { setNewPassword, type CredentialKey } from './passwords.repo.js';
 import type { PasswordServiceDeps } from './passwords.service.js';
+import type { FirstPasswords } from '../../users/users.service.js';
 
 /** A checked and hashed first password, ready to be stored with the user it is for. */
 export interface PreparedPassword {
@@ -21,7 +21,7 @@ export interface PreparedPassword {
  *
  * @example
  * const prepared = await prepareFirstPassword(deps, { email, password, clientIp: request.ip });
- * await db.transaction().execute(async (tx) => { await insertUser(tx, row); await storeFirstPassword(tx, deps.clock, { key, prepared, actor }); });
+ * await db.transaction().execute(async (tx) => { await insertUser(tx, row); await storeFirstPassword(tx, deps, { key, prepared, actor }); });
  */
 export async function prepareFirstPassword(
   deps: PasswordServiceDeps,
@@ -36,17 +36,13 @@ export async function prepareFirstPassword(
 /** Stores a prepared first password in the caller's transaction, with its `password.changed` event. */
 export async function storeFirstPassword(
   tx: Queryable,
-  clock: Clock,
+  writer: AuditWriter,
   input: { key: CredentialKey; prepared: PreparedPassword; actor: Actor },
 ): Promise<void> {
-  const changedAt = clock.now().toISOString();
+  const changedAt = writer.clock.now().toISOString();
   if (!(await setNewPassword(tx, input.key, undefined, { passwordHash: input.prepared.passwordHash, changedAt })))
-    throw new AppError(
-      'PasswordChangeConflict',
-      409,
-      'This user already has a password. Set it with POST /api/v2/users/{id}/password.json.',
-    );
-  await recordAudit(tx, clock, {
+    throw new AppError('PasswordChangeConflict', 'This user already has a password. Set it with POST /api/v2/users/{id}/password.json.');
+  await recordAudit(tx, writer, {
     accountId: input.key.accountId,
     actor: input.actor,
     action: 'password.changed',
@@ -54,3 +50,9 @@ export async function storeFirstPassword(
     data: { reason: 'admin' },
   });
 }
+
+/** The first-password steps as the users module takes them when creating a user. */
+export const firstPasswords = (deps: PasswordServiceDeps): FirstPasswords => ({
+  prepare: (input) => prepareFirstPassword(deps, input),
+  store: (tx, input) => storeFirstPassword(tx, deps, input),
+});

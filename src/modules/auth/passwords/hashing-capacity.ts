@@ -26,7 +26,6 @@ export const passwordChecksInFlight = (): number => inFlight;
 export const serviceBusy = (): AppError =>
   new AppError(
     'ServiceBusy',
-    503,
     'The server is checking as many passwords as it can right now. Try again in a second; API scripts can use an API token (email/token:TOKEN), which needs no password check.',
     { retryAfterSeconds: 1 },
   );
@@ -34,7 +33,6 @@ export const serviceBusy = (): AppError =>
 const tooManyAtOnce = (): AppError =>
   new AppError(
     'TooManyRequests',
-    429,
     'Too many password checks at once from your address. Wait for the ones under way, then try again in a second.',
     { retryAfterSeconds: 1 },
   );

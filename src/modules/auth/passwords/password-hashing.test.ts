@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../../../config/config.js';
 import { hashBcrypt, hashPbkdf2Sha256, hashSaltedSha1, hashSaltedSha256 } from '../password-formats.js';
 import {
   ARGON2ID_PARAMETERS,
+  passwordArgon2idVerifications,
+  passwordHashParameters,
+  setPasswordHashCost,
   hashPassword,
   storedHashKind,
   verifyAgainstDummy,
@@ -32,19 +36,19 @@ const phcParameters = (phc: string): Record<string, number> =>
     }),
   );
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-async function medianMs(times: number, work: () => Promise<unknown>): Promise<number> {
-  const durations: number[] = [];
-  for (let i = 0; i < times; i += 1) {
-    const started = performance.now();
-    await work();
-    durations.push(performance.now() - started);
-  }
-  return median(durations);
+/** The argon2id verifications `work` started. */
+async function argon2idVerificationsOf(work: () => Promise<unknown>): Promise<number> {
+  const before = passwordArgon2idVerifications();
+  await work();
+  return passwordArgon2idVerifications() - before;
 }
 
 describe('password hashing', () => {
-  it('hashes with argon2id at OWASP parameters (m=19456 KiB, t=2, p=1)', async () => {
+  it('hashes with argon2id at OWASP parameters (m=19456 KiB, t=2, p=1) by default, the one test at production cost', async () => {
+    const testCost = passwordHashParameters();
+    const defaults = loadConfig({});
+    setPasswordHashCost({ memoryCost: defaults.passwordHashMemoryKib, timeCost: defaults.passwordHashTimeCost });
+    onTestFinished(() => setPasswordHashCost(testCost));
     const stored = await hashPassword(PASSWORD);
     expect(stored).toMatch(/^\$argon2id\$v=19\$/);
     expect(phcParameters(stored)).toEqual({ m: 19_456, t: 2, p: 1 });
@@ -61,11 +65,14 @@ describe('password hashing', () => {
     }
   });
 
-  it('asks to upgrade argon2id at other parameters', async () => {
+  it('asks to upgrade argon2id weaker than the configured cost, and keeps a stronger one', async () => {
     const { hash, argon2id } = await import('argon2');
-    const older = await hash(PASSWORD, { type: argon2id, memoryCost: 4096, timeCost: 3, parallelism: 1 });
+    const { memoryCost, timeCost } = passwordHashParameters();
+    const older = await hash(PASSWORD, { type: argon2id, memoryCost: memoryCost - 8, timeCost, parallelism: 1 });
     expect(await verifyStoredPassword(older, PASSWORD)).toEqual({ ok: true, needsUpgrade: true });
     expect(await verifyStoredPassword(older, 'nope')).toEqual({ ok: false, needsUpgrade: false });
+    const stronger = await hash(PASSWORD, { type: argon2id, memoryCost: memoryCost * 2, timeCost: timeCost + 1, parallelism: 1 });
+    expect(await verifyStoredPassword(stronger, PASSWORD)).toEqual({ ok: true, needsUpgrade: false });
   });
 
   it('refuses unrecognised and malformed hashes without throwing', async () => {
@@ -85,7 +92,8 @@ describe('password hashing', () => {
       const wrapped = await wrapLegacyHash(legacy);
       expect(wrapped, scheme).toMatch(/^\$wrapped\$(bcrypt|pbkdf2-sha256|sha1|sha256)\$[^$\s]+\$argon2id\$v=19\$/);
       const inner = parseWrappedHash(wrapped ?? '')?.inner ?? '';
-      expect(phcParameters(inner)).toEqual({ m: 19_456, t: 2, p: 1 });
+      const { memoryCost, timeCost } = passwordHashParameters();
+      expect(phcParameters(inner)).toEqual({ m: memoryCost, t: timeCost, p: 1 });
       expect(storedHashKind(wrapped ?? '')).toEqual({ kind: 'wrapped', scheme: scheme.startsWith('bcrypt') ? 'bcrypt' : scheme });
       expect(await verifyStoredPassword(wrapped ?? '', PASSWORD), scheme).toEqual({ ok: true, needsUpgrade: true });
       expect(await verifyStoredPassword(wrapped ?? '', 'tulip-orbit-canal-93'), scheme).toEqual({ ok: false, needsUpgrade: false });
@@ -115,14 +123,13 @@ describe('password hashing', () => {
   });
 
   it('never answers a cheap legacy hash faster than an argon2id verification (timing says nothing of the scheme)', async () => {
-    const argon = await hashPassword(PASSWORD);
-    const sha1 = hashSaltedSha1(PASSWORD, 'ab');
-    await verifyAgainstDummy('warm-up');
-    const argonMs = await medianMs(7, () => verifyStoredPassword(argon, 'wrong-password-x'));
-    const sha1Ms = await medianMs(7, () => verifyStoredPassword(sha1, 'wrong-password-x'));
-    const dummyMs = await medianMs(7, () => verifyAgainstDummy('wrong-password-x'));
-    expect(sha1Ms).toBeGreaterThan(argonMs / 3);
-    expect(dummyMs).toBeGreaterThan(argonMs / 3);
-    expect(dummyMs).toBeLessThan(argonMs * 3);
+    // Counted rather than timed: every answer runs exactly one argon2id verification, real or dummy, whatever is stored.
+    const stored = { argon2id: await hashPassword(PASSWORD), ...legacyHashes(PASSWORD), unrecognised: 'not a hash', wrapped: '' };
+    stored.wrapped = (await wrapLegacyHash(hashSaltedSha1(PASSWORD, 'ab'))) ?? '';
+    for (const [scheme, hash] of Object.entries(stored)) {
+      for (const attempt of [PASSWORD, 'wrong-password-x'])
+        expect(await argon2idVerificationsOf(() => verifyStoredPassword(hash, attempt)), `${scheme} ${attempt}`).toBe(1);
+    }
+    expect(await argon2idVerificationsOf(() => verifyAgainstDummy('wrong-password-x'))).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { argon2id, hash, needsRehash, verify } from 'argon2';
+import { argon2id, hash, verify } from 'argon2';
 import { excessiveHashCost, excessiveLegacyCost } from '../password-formats.js';
 import {
   computeLegacyDigest,
@@ -17,6 +17,26 @@ import {
  * never on the event loop.
  */
 export const ARGON2ID_PARAMETERS = Object.freeze({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+
+export interface Argon2idCost {
+  memoryCost: number;
+  timeCost: number;
+}
+
+let currentParameters: Readonly<Argon2idCost & { parallelism: number }> = ARGON2ID_PARAMETERS;
+
+/**
+ * Sets the cost of new hashes for this process, from `RIPOSTE_PASSWORD_HASH_MEMORY_KIB`
+ * and `RIPOSTE_PASSWORD_HASH_TIME_COST` (the process's composition root calls
+ * it; tests set a cheap cost the same way). Verification always uses the
+ * parameters stored in the hash.
+ */
+export function setPasswordHashCost(cost: Argon2idCost): void {
+  currentParameters = Object.freeze({ ...cost, parallelism: ARGON2ID_PARAMETERS.parallelism });
+}
+
+/** The argon2id parameters new hashes get in this process. */
+export const passwordHashParameters = (): Readonly<Argon2idCost & { parallelism: number }> => currentParameters;
 
 export interface PasswordVerification {
   ok: boolean;
@@ -43,15 +63,15 @@ export const passwordHashComputations = (): number => hashComputations;
 export type StoredHashKind = { kind: 'argon2id' } | { kind: 'legacy'; scheme: LegacyScheme } | { kind: 'wrapped'; scheme: LegacyScheme };
 
 /**
- * Hashes a new password: an argon2id PHC string at `ARGON2ID_PARAMETERS`
- * with a fresh 16-byte salt.
+ * Hashes a new password: an argon2id PHC string at the configured cost
+ * (`ARGON2ID_PARAMETERS` unless set otherwise) with a fresh 16-byte salt.
  *
  * @example
  * const stored = await hashPassword('correct horse battery staple');
  * // '$argon2id$v=19$m=19456,p=1,t=2$...$...'
  */
 export async function hashPassword(password: string): Promise<string> {
-  return computing(hash(password, { type: argon2id, ...ARGON2ID_PARAMETERS }));
+  return computing(hash(password, { type: argon2id, ...currentParameters }));
 }
 
 /** The kind of a stored hash; `undefined` when it is in no format Riposte accepts. */
@@ -66,7 +86,17 @@ export function storedHashKind(stored: string): StoredHashKind | undefined {
 }
 
 /** argon2's verify, with a malformed PHC string read as a wrong password rather than a crash. */
+let argon2idVerifications = 0;
+
+/**
+ * How many argon2id verifications (real or dummy) this process has started:
+ * for tests that prove every answer cost one, whatever was stored, without
+ * timing it (a timed assertion fails on a loaded machine).
+ */
+export const passwordArgon2idVerifications = (): number => argon2idVerifications;
+
 async function verifyArgon2(stored: string, password: string): Promise<boolean> {
+  argon2idVerifications += 1;
   try {
     return await computing(verify(stored, password));
   } catch {
@@ -74,12 +104,16 @@ async function verifyArgon2(stored: string, password: string): Promise<boolean> 
   }
 }
 
+/** argon2id at least as strong as this process's cost (a stronger stored hash is kept as it is). */
 const isCurrentArgon2 = (stored: string): boolean => {
-  try {
-    return !needsRehash(stored, ARGON2ID_PARAMETERS);
-  } catch {
-    return false;
-  }
+  const match = /^\$argon2id\$v=(\d+)\$([^$]+)\$/.exec(stored);
+  if (match === null || Number(match[1]) !== 19) return false;
+  const parameters = Object.fromEntries((match[2] ?? '').split(',').map((pair) => pair.split('=') as [string, string]));
+  return (
+    Number(parameters.m) >= currentParameters.memoryCost &&
+    Number(parameters.t) >= currentParameters.timeCost &&
+    Number(parameters.p) === currentParameters.parallelism
+  );
 };
 
 /** Whether verifying `stored` costs no more than `HASH_COST_CAPS`, the wrapped format's legacy and argon2id parts included. */

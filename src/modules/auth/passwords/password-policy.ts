@@ -96,7 +96,7 @@ export async function isReusedPassword(password: string, previousHashes: readonl
 export function passwordPolicyViolation(violations: readonly PasswordRuleViolation[]): AppError {
   const rules = violations.map((v) => v.rule).join(', ');
   const advice = violations.map((v) => v.description).join(' ');
-  return new AppError('PasswordPolicyViolation', 422, `The new password was refused (${rules}). ${advice}`, {
+  return new AppError('PasswordPolicyViolation', `The new password was refused (${rules}). ${advice}`, {
     details: { password: violations.map((v) => ({ rule: v.rule, description: v.description })) },
   });
 }

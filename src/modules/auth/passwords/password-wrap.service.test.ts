@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testDeps } from '../../../../test/support/app.js';
+import { testDeps, testKeyring } from '../../../../test/support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../../test/support/databases.js';
 import { insertAccount } from '../../../../test/support/fixtures.js';
 import { insertUser } from '../../../../test/support/identity-fixtures.js';
@@ -99,12 +99,28 @@ describe.each(backends)('wrapping legacy password hashes on %s', (backend) => {
     const counted = events.reduce((sum, e) => sum + (e.data as { count: number }).count, 0);
     expect(counted).toBe(9);
     expect(new Set(events.map((e) => e.accountId))).toEqual(new Set(accounts.map((a) => a.id)));
-    for (const account of accounts) expect((await verifyAuditChains(database.db, account.id)).ok).toBe(true);
+    for (const account of accounts) expect((await verifyAuditChains(database.db, testKeyring(database), account.id)).ok).toBe(true);
 
     for (const { account, email } of emails) {
-      const signedIn = await verifyPasswordSignIn(deps, { account, realm: 'core', email, password: passwordOf(email), clientIp: null });
+      const signedIn = await verifyPasswordSignIn(deps, {
+        account,
+        realm: 'core',
+        email,
+        password: passwordOf(email),
+        clientIp: null,
+        channel: 'web',
+        userAgent: null,
+      });
       expect(signedIn.outcome, email).toBe('ok');
-      const wrong = await verifyPasswordSignIn(deps, { account, realm: 'core', email, password: 'not-the-password', clientIp: null });
+      const wrong = await verifyPasswordSignIn(deps, {
+        account,
+        realm: 'core',
+        email,
+        password: 'not-the-password',
+        clientIp: null,
+        channel: 'web',
+        userAgent: null,
+      });
       expect(wrong.outcome, email).toBe('refused');
     }
     expect((await hashes()).every((h) => h.startsWith('$argon2id$'))).toBe(true);
@@ -143,9 +159,11 @@ describe.each(backends)('wrapping legacy password hashes on %s', (backend) => {
     const changed = await hashPassword('changed-meanwhile-123');
     await database.db.updateTable('password_credentials').set({ password_hash: changed }).where('user_id', '=', key.userId).execute();
     expect(
-      await replacePasswordHashes(database.db, [
-        { ...key, expectedHash: row.password_hash, passwordHash: '$wrapped$sha1$s=x$argon2id$stale' },
-      ]),
+      await replacePasswordHashes(
+        database.db,
+        [{ ...key, expectedHash: row.password_hash, passwordHash: '$wrapped$sha1$s=x$argon2id$stale' }],
+        '2026-06-01T12:00:00.000Z',
+      ),
     ).toEqual([]);
     const after = await database.db
       .selectFrom('password_credentials')

@@ -2,6 +2,7 @@ import type { Db } from '../../../db/database.js';
 import { invalid } from '../../../errors.js';
 import { recordAudit, type Actor, type AuditEventInput } from '../../../platform/audit/audit.service.js';
 import type { Clock } from '../../../platform/clock.js';
+import type { Keyring } from '../../../platform/crypto/keyring.js';
 import { storedHashKind, wrapLegacyHash } from './password-hashing.js';
 import {
   countLegacyCredentials,
@@ -13,7 +14,7 @@ import {
 import type { LegacyScheme } from './wrapped-hash-format.js';
 
 export const DEFAULT_WRAP_BATCH_SIZE = 500;
-/** Four parameters a row: 5,000 rows keep one statement far under SQLite's 32,766 bound parameters. */
+/** Five parameters a row: 5,000 rows keep one statement under SQLite's 32,766 bound parameters. */
 export const MAX_WRAP_BATCH_SIZE = 5_000;
 /**
  * argon2 hashes at once. It runs on libuv's thread pool (4 threads unless
@@ -99,7 +100,10 @@ function auditEvents(written: readonly CredentialKey[], schemeOf: Map<string, Le
  * @example
  * const { wrapped } = await wrapLegacyPasswords({ db, clock }, { batchSize: 500, onProgress: ({ done, total }) => bar.update(done, total) });
  */
-export async function wrapLegacyPasswords(deps: { db: Db; clock: Clock }, options: WrapOptions = {}): Promise<WrapResult> {
+export async function wrapLegacyPasswords(
+  deps: { db: Db; clock: Clock; keyring: Keyring },
+  options: WrapOptions = {},
+): Promise<WrapResult> {
   const batchSize = options.batchSize ?? DEFAULT_WRAP_BATCH_SIZE;
   const concurrency = options.concurrency ?? DEFAULT_WRAP_CONCURRENCY;
   checkWholeNumber('wrap batch size', batchSize, MAX_WRAP_BATCH_SIZE);
@@ -128,9 +132,10 @@ export async function wrapLegacyPasswords(deps: { db: Db; clock: Clock }, option
       schemeOf.set(`${key.accountId}:${key.userId}`, kind.scheme);
     });
     const written = await deps.db.transaction().execute(async (tx) => {
-      const replaced = await replacePasswordHashes(tx, replacements);
+      // When the weak hash stopped being stored: an exposure from before still got it (hash-strength.ts).
+      const replaced = await replacePasswordHashes(tx, replacements, deps.clock.now().toISOString());
       const events = auditEvents(replaced, schemeOf, actor);
-      if (events.length > 0) await recordAudit(tx, deps.clock, ...events);
+      if (events.length > 0) await recordAudit(tx, deps, ...events);
       return replaced;
     });
     for (const key of written) {

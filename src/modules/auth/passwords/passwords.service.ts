@@ -5,6 +5,7 @@ import { reserveIds } from '../../../db/sequences.js';
 import { AppError } from '../../../errors.js';
 import { recordAudit, type Actor } from '../../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
+import type { SignInChannel, SignInOutcome } from '../../../platform/sign-in-events/sign-in-event-log.js';
 import { mayAuthenticate } from '../../users/user-standing.js';
 import { findUserStandingByEmail, getCredentialForVerification } from '../../users/users.repo.js';
 import {
@@ -28,7 +29,7 @@ import {
   type CredentialKey,
 } from './passwords.repo.js';
 
-export type PasswordServiceDeps = Pick<ServiceDeps, 'db' | 'clock' | 'config' | 'log'>;
+export type PasswordServiceDeps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'config' | 'log' | 'signInEvents'>;
 type Credential = Selectable<PasswordCredentialsTable>;
 
 export interface PasswordSignInInput {
@@ -38,14 +39,24 @@ export interface PasswordSignInInput {
   password: string;
   /** The client's address, for the per-address throttle; `null` when unknown. */
   clientIp: string | null;
+  /** Where the password arrived and from what client, for the sign-in event. */
+  channel: Extract<SignInChannel, 'web' | 'password_basic'>;
+  userAgent: string | null;
 }
 
 /**
  * `ok`: signed in. `must_change`: the password is right but a new one must be
  * chosen first (no session). `refused`: anything else, deliberately without
- * saying which, so that nobody learns whether an email has an account.
+ * saying which, so that nobody learns whether an email has an account. With
+ * a right password, `apiUsedAt` is the credential's last recorded use on the
+ * API's Basic auth, so that the API channel writes it only when it is stale,
+ * and `apiRevokedAt` when a rotation campaign revoked this password's access
+ * to the API's Basic auth (the web still takes it; a new password lifts it).
  */
-export type PasswordSignInResult = { outcome: 'ok'; user: User } | { outcome: 'must_change'; user: User } | { outcome: 'refused' };
+export type PasswordSignInResult =
+  | { outcome: 'ok'; user: User; apiUsedAt: string | null; apiRevokedAt: string | null }
+  | { outcome: 'must_change'; user: User; apiUsedAt: string | null; apiRevokedAt: string | null }
+  | { outcome: 'refused' };
 
 const REFUSED = { outcome: 'refused' } as const;
 
@@ -86,11 +97,11 @@ async function completeSignIn(
   const mustChange = credential.must_change === 1;
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
-    await clearLoginThrottle({ db: tx, clock: deps.clock }, key.accountId, input.subjects);
+    await clearLoginThrottle({ db: tx, clock: deps.clock, keyring: deps.keyring }, key.accountId, input.subjects);
     // A password changed since it was read keeps its new hash: the upgrade is simply skipped.
-    if (upgraded !== undefined && (await replacePasswordHash(tx, key, credential.password_hash, upgraded))) {
+    if (upgraded !== undefined && (await replacePasswordHash(tx, key, credential.password_hash, upgraded, now))) {
       const from = storedHashKind(credential.password_hash);
-      await recordAudit(tx, deps.clock, {
+      await recordAudit(tx, deps, {
         accountId: key.accountId,
         actor: { type: 'user', id: key.userId },
         action: 'password.upgraded',
@@ -104,7 +115,11 @@ async function completeSignIn(
     }
     if (!mustChange) await recordLastLogin(tx, key, now);
   });
-  return mustChange ? { outcome: 'must_change', user } : { outcome: 'ok', user: { ...user, last_login_at: now } };
+  const apiUsedAt = credential.api_used_at;
+  const apiRevokedAt = credential.api_revoked_at;
+  return mustChange
+    ? { outcome: 'must_change', user, apiUsedAt, apiRevokedAt }
+    : { outcome: 'ok', user: { ...user, last_login_at: now }, apiUsedAt, apiRevokedAt };
 }
 
 /**
@@ -126,21 +141,60 @@ async function completeSignIn(
  * if (result.outcome === 'refused') throw unauthenticated();
  */
 export async function verifyPasswordSignIn(deps: PasswordServiceDeps, input: PasswordSignInInput): Promise<PasswordSignInResult> {
-  return throughPasswordGate(deps, input.clientIp, (hashing) => checkSignInPassword(deps, input, hashing));
+  const attempt = (outcome: SignInOutcome, reason: string | null, userId: number | null) =>
+    deps.signInEvents.record({
+      accountId: input.account.id,
+      userId,
+      channel: input.channel,
+      outcome,
+      reason,
+      ip: input.clientIp,
+      userAgent: input.userAgent,
+      identifier: input.email,
+    });
+  try {
+    return await throughPasswordGate(deps, input.clientIp, (hashing) => checkSignInPassword(deps, input, hashing, attempt));
+  } catch (error) {
+    if (error instanceof AppError && error.retryAfterSeconds !== undefined) attempt('failed', 'rate_limited', null);
+    throw error;
+  }
 }
 
-async function checkSignInPassword(deps: PasswordServiceDeps, input: PasswordSignInInput, hashing: Hashing): Promise<PasswordSignInResult> {
+type RecordAttempt = (outcome: SignInOutcome, reason: string | null, userId: number | null) => void;
+
+async function checkSignInPassword(
+  deps: PasswordServiceDeps,
+  input: PasswordSignInInput,
+  hashing: Hashing,
+  attempt: RecordAttempt,
+): Promise<PasswordSignInResult> {
   const subjects = loginThrottleSubjects(input.email, input.clientIp);
   const accountId = input.account.id;
   // Locked even for the right password, from this address; the attempt does not count, so a lock never feeds itself.
-  if ((await checkLoginThrottle(deps, accountId, subjects)).locked) return REFUSED;
+  if ((await checkLoginThrottle(deps, accountId, subjects)).locked) {
+    attempt('failed', 'locked', null);
+    return REFUSED;
+  }
   const candidate = await findSignInCandidate(deps, input);
   const verification = await hashing(() => verifyAndRehash(candidate, input.password));
   if (candidate === undefined || !verification.ok) {
     await recordLoginFailure(deps, accountId, subjects, candidate && { type: 'user', id: Number(candidate.user.id) });
+    attempt(
+      'failed',
+      candidate === undefined ? 'unknown_user' : 'wrong_password',
+      candidate === undefined ? null : Number(candidate.user.id),
+    );
     return REFUSED;
   }
-  return completeSignIn(deps, { ...candidate, upgradedHash: verification.upgradedHash, subjects });
+  const result = await completeSignIn(deps, { ...candidate, upgradedHash: verification.upgradedHash, subjects });
+  const userId = Number(candidate.user.id);
+  // A campaign revoked this password on the API (hash-strength tiers): the authenticator refuses it.
+  if (result.outcome === 'ok' && input.channel === 'password_basic' && result.apiRevokedAt !== null)
+    attempt('failed', 'api_password_revoked', userId);
+  else if (result.outcome === 'ok') attempt('succeeded', null, userId);
+  // On the web, a pending change leads on to choosing a new password; on the API it is a refusal.
+  else attempt(input.channel === 'web' ? 'succeeded' : 'failed', 'password_change_required', userId);
+  return result;
 }
 
 export type PasswordChangeReason = 'self' | 'forced' | 'admin' | 'reset';
@@ -179,7 +233,6 @@ const SESSION_END_REASON: Record<PasswordChangeReason, string> = {
 export const ssoOnly = (): AppError =>
   new AppError(
     'PasswordNotAllowed',
-    422,
     'This user signs in only through single sign-on (SSO), so no Riposte password can be set. ' +
       "Change the password at the company's identity provider, or turn off SSO-only for this user first.",
   );
@@ -187,7 +240,6 @@ export const ssoOnly = (): AppError =>
 const currentPasswordIncorrect = (): AppError =>
   new AppError(
     'CurrentPasswordIncorrect',
-    422,
     'The current password is incorrect. Enter the password you sign in with now, or reset it if you forgot it.',
     {
       details: { previous_password: [{ rule: 'incorrect', description: 'Does not match the current password.' }] },
@@ -195,7 +247,7 @@ const currentPasswordIncorrect = (): AppError =>
   );
 
 const tooManyAttempts = (retryAfterSeconds: number): AppError =>
-  new AppError('TooManyAttempts', 429, `Too many incorrect passwords for this user. Try again in ${retryAfterSeconds} seconds.`, {
+  new AppError('TooManyAttempts', `Too many incorrect passwords for this user. Try again in ${retryAfterSeconds} seconds.`, {
     details: { retry_after_seconds: retryAfterSeconds },
     retryAfterSeconds,
   });
@@ -270,13 +322,13 @@ async function changePasswordAdmitted(
   await deps.db.transaction().execute(async (tx) => {
     if (input.inTransaction !== undefined) await input.inTransaction(tx);
     if (!(await setNewPassword(tx, key, credential?.password_hash, { passwordHash, changedAt }))) {
-      throw new AppError('PasswordChangeConflict', 409, "The user's password changed while this change was being made. Try again.");
+      throw new AppError('PasswordChangeConflict', "The user's password changed while this change was being made. Try again.");
     }
     if (historyHash !== undefined) {
       const id = await reserveIds(tx, PASSWORD_HISTORY_SEQUENCE, 1);
       await appendPasswordHistory(tx, key, { id, passwordHash: historyHash, createdAt: changedAt }, PASSWORD_POLICY.historySize);
     }
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: key.accountId,
       actor: input.actor,
       action: 'password.changed',
@@ -304,7 +356,7 @@ async function endWhatTheOldPasswordOpened(
   const keepSessionId = input.reason === 'self' ? (input.keepSessionId ?? null) : null;
   const ended = await endSessionsAndPasswordSteps(tx, key, { keepSessionId, now, reason: SESSION_END_REASON[input.reason] });
   if (ended.sessions > 0) {
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: key.accountId,
       actor: input.actor,
       action: 'session.revoked',

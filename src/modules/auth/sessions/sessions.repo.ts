@@ -122,3 +122,38 @@ export async function endSessionsAndPasswordSteps(
   const revoked = await sessions.executeTakeFirst();
   return { sessions: Number(revoked.numUpdatedRows), steps: Number(steps.numUpdatedRows) };
 }
+
+/** Erasure: a person's sessions (with the addresses and user agents they recorded) go. */
+export async function eraseSessions(db: Queryable, accountId: number, userId: number): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('account_id', '=', accountId).where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Web sessions that ended (expired or revoked) before `cutoff`. */
+export async function deleteEndedSessions(db: Queryable, cutoff: string, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) =>
+      eb(
+        eb.refTuple('account_id', 'id'),
+        'in',
+        eb
+          .selectFrom('sessions as ended')
+          .select(['ended.account_id', 'ended.id'])
+          .where((w) => w.or([w('ended.expires_at', '<', cutoff), w('ended.revoked_at', '<', cutoff)]))
+          .limit(limit)
+          .$asTuple('account_id', 'id'),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function countEndedSessions(db: Queryable, cutoff: string): Promise<number> {
+  const row = await db
+    .selectFrom('sessions')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where((w) => w.or([w('expires_at', '<', cutoff), w('revoked_at', '<', cutoff)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

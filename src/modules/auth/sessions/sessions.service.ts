@@ -1,27 +1,16 @@
-import type { FastifyRequest } from 'fastify';
 import { reserveIds } from '../../../db/sequences.js';
 import type { Account, User } from '../../../db/schema.js';
 import { notFound } from '../../../errors.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { mayAuthenticate } from '../../users/user-standing.js';
-import { findUserStandingById } from '../../users/users.repo.js';
-import type { Principal } from '../principal.js';
-import { constantTimeEqual, hashSecretToken, issueSecretToken } from '../secret-tokens.js';
-import { CSRF_HEADER, csrfTokenFor, readCookie, SESSION_COOKIE } from './session-cookie.js';
-import {
-  findLiveSessionByTokenHash,
-  insertSession,
-  listLiveSessions,
-  revokeSessions,
-  touchSession,
-  type SessionRow,
-} from './sessions.repo.js';
+import type { Principal } from '../../accounts/principal.js';
+import { issueSecretToken } from '../secret-tokens.js';
+import { csrfTokenFor } from './session-cookie.js';
+import { insertSession, listLiveSessions, revokeSessions, type SessionRow } from './sessions.repo.js';
 
 /** Absolute lifetime of a web session, and how long it may sit idle. */
 export const SESSION_LIFETIME_SECONDS = 12 * 60 * 60;
 export const SESSION_IDLE_SECONDS = 2 * 60 * 60;
-const TOUCH_EVERY_MS = 60_000;
 
 export interface StartedSession {
   token: string;
@@ -54,7 +43,7 @@ export async function startSession(
       revoked_reason: null,
     };
     await insertSession(tx, row);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: input.account.id,
       actor: { type: 'user', id: input.user.id },
       action: 'session.started',
@@ -65,39 +54,6 @@ export async function startSession(
     return row;
   });
   return { token: issued.raw, session, csrfToken: csrfTokenFor(issued.raw) };
-}
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * The session channel of authentication: a live, unexpired, recently used
- * session of an active, undeleted user of the account the Host names. Writes must carry
- * the session's CSRF token.
- */
-export function sessionAuthenticator(deps: ServiceDeps) {
-  return async (request: FastifyRequest, hostAccount: Account | null): Promise<Principal | null> => {
-    const token = readCookie(request, SESSION_COOKIE);
-    if (token === undefined || token === '' || hostAccount === null) return null;
-    const now = deps.clock.now();
-    const session = await findLiveSessionByTokenHash(deps.db, hashSecretToken(token), now.toISOString());
-    if (session === undefined || Number(session.account_id) !== hostAccount.id) return null;
-    const lastSeen = new Date(session.last_seen_at).getTime();
-    if (now.getTime() - lastSeen > SESSION_IDLE_SECONDS * 1000) return null;
-    const standing = await findUserStandingById(deps.db, hostAccount.id, Number(session.user_id));
-    if (!mayAuthenticate(standing)) return null;
-    const { user } = standing;
-    if (!SAFE_METHODS.has(request.method)) {
-      const sent = request.headers[CSRF_HEADER];
-      if (typeof sent !== 'string' || !constantTimeEqual(sent, csrfTokenFor(token))) {
-        // Not signed in for this request; routes that need a principal say why (requirePrincipal).
-        request.csrfRejected = true;
-        return null;
-      }
-    }
-    if (now.getTime() - lastSeen > TOUCH_EVERY_MS) await touchSession(deps.db, hostAccount.id, session.id, now.toISOString());
-    request.sessionToken = token;
-    return { account: hostAccount, user, via: 'session', scopes: new Set(['read', 'write']), credentialId: Number(session.id) };
-  };
 }
 
 export interface SessionView {
@@ -142,7 +98,7 @@ export async function revokeUserSessions(
     );
     if (input.sessionId !== undefined && revoked === 0) throw notFound('Session');
     if (revoked > 0) {
-      await recordAudit(tx, deps.clock, {
+      await recordAudit(tx, deps, {
         accountId: input.account.id,
         actor: input.actor === null ? { type: 'system' } : { type: 'user', id: input.actor.id },
         action: 'session.revoked',

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireHostAccount } from '../../accounts/tenancy.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { REALMS } from '../../../platform/products.js';
-import { requirePrincipal } from '../principal.js';
+import { requirePrincipal } from '../../accounts/principal.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 import { revokeUserSessions, SESSION_LIFETIME_SECONDS } from './sessions.service.js';
 import { passwordResetRequestJob } from './sign-in.jobs.js';

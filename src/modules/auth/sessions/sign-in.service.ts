@@ -28,7 +28,6 @@ export type SignInResult =
 export const invalidCredentials = (): AppError =>
   new AppError(
     'InvalidCredentials',
-    401,
     'The email or password is not right, or too many attempts were made; wait a little and try again. If your account uses single sign-on, sign in through your identity provider.',
   );
 
@@ -70,6 +69,8 @@ export async function signInWithPassword(
     email: input.email,
     password: input.password,
     clientIp: input.client.ip,
+    channel: 'web',
+    userAgent: input.client.userAgent,
   });
   if (verification.outcome === 'refused') throw invalidCredentials();
   if (verification.outcome === 'must_change') {
@@ -81,7 +82,7 @@ export async function signInWithPassword(
 }
 
 const stepRefused = (what: string): AppError =>
-  new AppError('InvalidToken', 401, `This ${what} has expired or was already used. Start again from the sign-in page.`);
+  new AppError('InvalidToken', `This ${what} has expired or was already used. Start again from the sign-in page.`);
 
 async function userOfStep(deps: ServiceDeps, account: Account, step: ChangeStepRow | undefined, what: string): Promise<User> {
   if (step === undefined || Number(step.account_id) !== account.id) throw stepRefused(what);
@@ -155,7 +156,7 @@ export async function requestPasswordReset(
         expires_at: step.expires_at,
       },
     });
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: input.account.id,
       actor: { type: 'system' },
       action: 'password.reset_requested',

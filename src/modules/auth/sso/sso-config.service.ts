@@ -4,9 +4,9 @@ import { invalid } from '../../../errors.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import { decryptSecretConfidential, sealSecret, type SecretLocation } from '../../../platform/crypto/envelope.service.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
-import { requireRole, type Principal } from '../principal.js';
+import { requireRole, type Principal } from '../../accounts/principal.js';
 import { spEndpointsFor } from './sp-endpoints.js';
-import { findDataKeyCreatedAt, findSsoConfig, saveSsoConfig, type SsoConfigRow } from './sso.repo.js';
+import { findSsoConfig, saveSsoConfig, type SsoConfigRow } from './sso.repo.js';
 import type { SsoConfigInput, SsoConfigView } from './sso.schema.js';
 
 /** Where an account's JWT shared secret is sealed; the ciphertext is bound to it. */
@@ -27,6 +27,8 @@ const emptyConfig = (accountId: number): SsoConfigRow => ({
   saml_idp_certificate: null,
   saml_idp_entity_id: null,
   updated_at: '',
+  jwt_secret_set_at: null,
+  saml_configured_at: null,
 });
 
 /** The account's SSO configuration, or the disabled default when none was saved. */
@@ -87,23 +89,14 @@ function checkUrl(value: string | null, field: string): string | null {
   return parsed.toString();
 }
 
-/** The sealed value's data key id: `v1.<dataKeyId>.…`, as `sealSecret` documents it. */
-const dataKeyIdOf = (sealed: string): number | undefined => {
-  const match = /^v1\.(\d{1,15})\./.exec(sealed);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
-};
-
-async function present(deps: ServiceDeps, config: SsoConfigRow, origin: string): Promise<SsoConfigView> {
-  const accountId = Number(config.account_id);
-  const dataKeyId = config.jwt_secret_sealed === null ? undefined : dataKeyIdOf(config.jwt_secret_sealed);
-  const secretSetAt = dataKeyId === undefined ? undefined : await findDataKeyCreatedAt(deps.db, accountId, dataKeyId);
+function present(config: SsoConfigRow, origin: string): SsoConfigView {
   const certificate = config.saml_idp_certificate === null ? undefined : new X509Certificate(config.saml_idp_certificate);
   const endpoints = spEndpointsFor(origin);
   return {
     jwt: {
       enabled: config.jwt_enabled === 1,
       shared_secret_set: config.jwt_secret_sealed !== null,
-      shared_secret_set_at: secretSetAt ?? null,
+      shared_secret_set_at: config.jwt_secret_set_at,
       remote_login_url: config.jwt_remote_login_url,
     },
     saml: {
@@ -113,6 +106,7 @@ async function present(deps: ServiceDeps, config: SsoConfigRow, origin: string):
       idp_certificate: config.saml_idp_certificate,
       idp_certificate_fingerprint: certificate?.fingerprint256 ?? null,
       idp_certificate_expires_at: certificate === undefined ? null : new Date(certificate.validTo).toISOString(),
+      configured_at: config.saml_configured_at,
       sp_entity_id: endpoints.entityId,
       sp_acs_url: endpoints.acsUrl,
     },
@@ -126,7 +120,7 @@ async function present(deps: ServiceDeps, config: SsoConfigRow, origin: string):
  */
 export async function showSsoConfig(deps: ServiceDeps, principal: Principal, origin: string): Promise<SsoConfigView> {
   requireRole(principal, 'admin');
-  return present(deps, await loadSsoConfig(deps, principal.account.id), origin);
+  return present(await loadSsoConfig(deps, principal.account.id), origin);
 }
 
 interface MergedConfig {
@@ -203,8 +197,11 @@ export async function updateSsoConfig(
           : await sealSecret(tx, deps.keyring, deps.clock, { ...jwtSecretLocation(account.id), plaintext: newSecret });
     }
     row.updated_at = now.toISOString();
+    if (newSecret !== undefined) row.jwt_secret_set_at = newSecret === null ? null : row.updated_at;
+    if ('saml.idp_sso_url' in changes || 'saml.idp_certificate' in changes)
+      row.saml_configured_at = row.saml_idp_certificate === null ? null : row.updated_at;
     await saveSsoConfig(tx, row);
-    await recordAudit(tx, deps.clock, {
+    await recordAudit(tx, deps, {
       accountId: account.id,
       actor: { type: 'user', id: principal.user.id },
       action: 'sso_config.updated',
@@ -213,5 +210,5 @@ export async function updateSsoConfig(
     });
     return row;
   });
-  return present(deps, saved, origin);
+  return present(saved, origin);
 }

@@ -9,11 +9,12 @@ import { backends, openTestDatabase, type TestDatabase } from '../../../../test/
 import { insertAccount } from '../../../../test/support/fixtures.js';
 import { hostOf, insertUser, signIn, type TestSession } from '../../../../test/support/identity-fixtures.js';
 import { generateKeyPair } from '../../../../test/support/sso-fixtures.js';
+import { IN_ORDER } from '../../../../test/support/in-order.js';
 
 const SECRET = 'super-secret-shared-key-0123456789-ABCDEFGHIJ';
 const idpKeys = generateKeyPair('idp.config.test');
 
-describe.each(backends)('SSO configuration on %s', (backend) => {
+describe.each(backends)('SSO configuration on %s, in order: each test builds on the ones before', IN_ORDER, (backend) => {
   let database: TestDatabase;
   let deps: ServiceDeps & { clock: FixedClock };
   let app: FastifyInstance;
@@ -75,6 +76,7 @@ describe.each(backends)('SSO configuration on %s', (backend) => {
           idp_certificate: null,
           idp_certificate_fingerprint: null,
           idp_certificate_expires_at: null,
+          configured_at: null,
           sp_entity_id: `http://${hostOf(acme)}/access/saml/metadata`,
           sp_acs_url: `http://${hostOf(acme)}/access/saml`,
         },
@@ -105,7 +107,7 @@ describe.each(backends)('SSO configuration on %s', (backend) => {
     expect(reread.json()).toMatchObject({ sso: { jwt: { shared_secret_set: true } } });
 
     const row = await database.db.selectFrom('sso_configs').selectAll().where('account_id', '=', acme.id).executeTakeFirstOrThrow();
-    expect(row.jwt_secret_sealed).toMatch(/^v1\./);
+    expect(row.jwt_secret_sealed).toMatch(/^v2\./);
     expect(JSON.stringify(row)).not.toContain(SECRET);
 
     const events = await database.db

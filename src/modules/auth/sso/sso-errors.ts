@@ -20,11 +20,10 @@ export type SsoRefusal =
  * fix; it never quotes the token, which is a bearer credential until it expires.
  */
 export const invalidSsoToken = (reason: SsoRefusal, message: string): AppError =>
-  new AppError('InvalidSsoToken', 401, message, { details: { reason } });
+  new AppError('InvalidSsoToken', message, { details: { reason } });
 
 export const ssoNotEnabled = (kind: 'JWT' | 'SAML' | null): AppError =>
   new AppError(
     'SsoNotEnabled',
-    403,
     `${kind === null ? 'Single sign-on' : `${kind} single sign-on`} is not enabled for this account. An admin turns it on with PUT /api/v2/account/sso.`,
   );

@@ -56,10 +56,10 @@ export function normalizeSsoEmail(email: unknown, field: string): string {
   return email.toLowerCase();
 }
 
-const conflict = (message: string): AppError => new AppError('SsoUserConflict', 409, message);
+const conflict = (message: string): AppError => new AppError('SsoUserConflict', message);
 
 const deletedRefused = (): AppError =>
-  new AppError('Forbidden', 403, 'This user was deleted from this account and cannot sign in. Ask an admin of the account for a new user.');
+  new AppError('Forbidden', 'This user was deleted from this account and cannot sign in. Ask an admin of the account for a new user.');
 
 /** The core products the account has: what a user created by SSO may use. */
 const coreProductsMask = (account: Account): number =>
@@ -111,7 +111,7 @@ async function createSsoUser(
 async function updateSsoUser(tx: Tx, account: Account, user: User, identity: SsoIdentity, method: SsoMethod, now: string) {
   if ((await findDeletedUser(tx, account.id, user.id)) !== undefined) throw deletedRefused();
   if (user.active !== 1)
-    throw new AppError('Forbidden', 403, 'This user is suspended in this account; ask an admin of the account to reactivate it.');
+    throw new AppError('Forbidden', 'This user is suspended in this account; ask an admin of the account to reactivate it.');
   const owner = await isAccountOwner(tx, account.id, user.id);
   const changes: Partial<User> = { last_login_at: now };
   const changed: string[] = [];
@@ -203,7 +203,7 @@ export async function signInWithSso(
       existing === undefined
         ? await createSsoUser(tx, account, identity, method, now)
         : await updateSsoUser(tx, account, existing, identity, method, now);
-    if (audit.length > 0) await recordAudit(tx, deps.clock, ...audit);
+    if (audit.length > 0) await recordAudit(tx, deps, ...audit);
     return signedIn;
   });
   const session = await startSession(deps, {

@@ -53,18 +53,3 @@ export async function findUserByExternalId(db: Queryable, accountId: number, rea
     .orderBy('id')
     .executeTakeFirst();
 }
-
-/**
- * When a sealed secret's data key was created, which is when the secret was
- * sealed (re-wrapping keeps `created_at`). Stands in for a `jwt_secret_set_at`
- * column that `sso_configs` does not have.
- */
-export async function findDataKeyCreatedAt(db: Queryable, accountId: number, dataKeyId: number): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('data_keys')
-    .select('created_at')
-    .where('account_id', '=', accountId)
-    .where('id', '=', dataKeyId)
-    .executeTakeFirst();
-  return row?.created_at;
-}

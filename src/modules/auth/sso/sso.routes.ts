@@ -1,10 +1,12 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Account } from '../../../db/schema.js';
+import { AppError } from '../../../errors.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { requireHostAccount } from '../../accounts/tenancy.js';
-import { requirePrincipal } from '../principal.js';
+import { requirePrincipal } from '../../accounts/principal.js';
 import { setSessionCookie } from '../sessions/session-cookie.js';
-import { SESSION_LIFETIME_SECONDS } from '../sessions/sessions.service.js';
+import { SESSION_LIFETIME_SECONDS, type StartedSession } from '../sessions/sessions.service.js';
 import { verifySsoJwt } from './jwt-sso.service.js';
 import { safeReturnPath } from '../../../platform/http/return-path.js';
 import { serviceProviderMetadata, verifySamlResponse } from './saml-sso.service.js';
@@ -35,20 +37,48 @@ const signInErrors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404
 // Each attempt costs a signature check and a write; this cap is a coarse flood guard.
 const throttled = { rateLimit: { max: 60, timeWindow: '1 minute' } };
 
-/** Signs in the verified identity, sets the session cookie and sends the browser on. */
+/** Why an SSO sign-in failed, for its sign-in event: the token's refusal reason, else the error's code. */
+const ssoFailureReason = (error: unknown): string => {
+  if (!(error instanceof AppError)) return 'error';
+  const reason = error.details?.reason;
+  return typeof reason === 'string' ? reason : error.code.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+};
+
+/**
+ * Verifies the identity provider's token, signs the identity in, sets the
+ * session cookie and sends the browser on; the attempt, either way, is a
+ * sign-in event of its channel.
+ */
 async function completeSignIn(
   deps: ServiceDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  input: { identity: SsoIdentity; method: SsoMethod; returnTo: string | undefined },
+  input: { verify: (account: Account) => Promise<SsoIdentity>; method: SsoMethod; returnTo: string | undefined },
 ): Promise<FastifyReply> {
   const account = requireHostAccount(request);
-  const { session } = await signInWithSso(deps, {
-    account,
-    identity: input.identity,
-    method: input.method,
-    client: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
-  });
+  const client = { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+  const attempt = (outcome: 'succeeded' | 'failed', reason: string | null, userId: number | null, email: string | null) =>
+    deps.signInEvents.record({
+      accountId: account.id,
+      userId,
+      channel: input.method === 'jwt' ? 'jwt_sso' : 'saml_sso',
+      outcome,
+      reason,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      identifier: email,
+    });
+  let identity: SsoIdentity | undefined;
+  let session: StartedSession;
+  try {
+    identity = await input.verify(account);
+    const signedIn = await signInWithSso(deps, { account, identity, method: input.method, client });
+    session = signedIn.session;
+    attempt('succeeded', null, Number(signedIn.user.id), identity.email);
+  } catch (error) {
+    attempt('failed', ssoFailureReason(error), null, identity?.email ?? null);
+    throw error;
+  }
   setSessionCookie(request, reply, session.token, SESSION_LIFETIME_SECONDS);
   void reply.header('cache-control', 'no-store');
   return reply.redirect(safeReturnPath(input.returnTo, originOf(request)), 302);
@@ -90,8 +120,11 @@ export function ssoRoutes(deps: ServiceDeps) {
     );
 
     const jwtSignIn = async (request: FastifyRequest, reply: FastifyReply, fields: JwtSignInFields): Promise<FastifyReply> => {
-      const identity = await verifySsoJwt(deps, requireHostAccount(request), fields.jwt);
-      return completeSignIn(deps, request, reply, { identity, method: 'jwt', returnTo: fields.return_to });
+      return completeSignIn(deps, request, reply, {
+        verify: (account) => verifySsoJwt(deps, account, fields.jwt),
+        method: 'jwt',
+        returnTo: fields.return_to,
+      });
     };
     const jwtSchema = { tags: ['sso'], response: { ...redirect, ...signInErrors } };
     app.get<{ Querystring: JwtSignInFields }>(
@@ -156,9 +189,11 @@ export function ssoRoutes(deps: ServiceDeps) {
         },
       },
       async (request, reply) => {
-        const account = requireHostAccount(request);
-        const identity = await verifySamlResponse(deps, account, spEndpointsFor(originOf(request)), request.body.SAMLResponse);
-        return completeSignIn(deps, request, reply, { identity, method: 'saml', returnTo: request.body.RelayState });
+        return completeSignIn(deps, request, reply, {
+          verify: (account) => verifySamlResponse(deps, account, spEndpointsFor(originOf(request)), request.body.SAMLResponse),
+          method: 'saml',
+          returnTo: request.body.RelayState,
+        });
       },
     );
   };

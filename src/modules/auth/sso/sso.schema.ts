@@ -38,6 +38,8 @@ export interface SsoConfigView {
     idp_certificate: string | null;
     idp_certificate_fingerprint: string | null;
     idp_certificate_expires_at: string | null;
+    /** When the identity provider's URL or certificate was last set. */
+    configured_at: string | null;
     /** What to enter in the identity provider: our entity id and ACS URL. */
     sp_entity_id: string;
     sp_acs_url: string;
@@ -109,6 +111,7 @@ export const ssoConfigViewSchema = {
         idp_certificate: nullableString,
         idp_certificate_fingerprint: nullableString,
         idp_certificate_expires_at: nullableString,
+        configured_at: nullableString,
         sp_entity_id: { type: 'string' },
         sp_acs_url: { type: 'string' },
       },

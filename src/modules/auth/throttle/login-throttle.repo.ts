@@ -173,3 +173,40 @@ export async function deleteDecayedThrottles(db: Queryable, input: { now: string
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Erasure: the throttle counters keyed by a person's address (the email's own and its (email, address) pairs) go. */
+export async function eraseThrottlesOf(db: Queryable, accountId: number, email: string): Promise<number> {
+  const result = await db.deleteFrom('login_throttles').where('account_id', '=', accountId).where('email', '=', email).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Login throttle counters whose last failure is older than `cutoff` and that lock nothing any more. */
+export async function deleteIdleLoginThrottles(db: Queryable, cutoff: string, now: string, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('login_throttles')
+    .where((eb) =>
+      eb(
+        eb.refTuple('account_id', 'subject'),
+        'in',
+        eb
+          .selectFrom('login_throttles as idle')
+          .select(['idle.account_id', 'idle.subject'])
+          .where('idle.last_failure_at', '<', cutoff)
+          .where((w) => w.or([w('idle.locked_until', 'is', null), w('idle.locked_until', '<=', now)]))
+          .limit(limit)
+          .$asTuple('account_id', 'subject'),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function countIdleLoginThrottles(db: Queryable, cutoff: string, now: string): Promise<number> {
+  const row = await db
+    .selectFrom('login_throttles')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('last_failure_at', '<', cutoff)
+    .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Queryable } from '../../../db/database.js';
 import type { Clock } from '../../../platform/clock.js';
+import type { Keyring } from '../../../platform/crypto/keyring.js';
 import type { WarnLog } from '../../../platform/service-deps.js';
 import { countFailures, deleteDecayedThrottles, deleteThrottle, findActiveLocks, type LockSchedule } from './login-throttle.repo.js';
 import { countSustainedFailures, type AlertKind, type AlertTarget } from './sustained-failures.js';
@@ -51,6 +52,7 @@ export type LoginThrottleState = { locked: false } | { locked: true; retryAfterS
 export interface ThrottleDeps {
   db: Queryable;
   clock: Clock;
+  keyring: Keyring;
   log?: WarnLog;
 }
 

@@ -1,3 +1,4 @@
+import { testKeyring } from '../../../../test/support/app.js';
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { backends, openTestDatabase, type TestDatabase } from '../../../../test/support/databases.js';
 import { FixedClock } from '../../../platform/clock.js';
@@ -58,7 +59,7 @@ describe.each(backends)('login throttle on %s', (backend) => {
   beforeEach(async () => {
     database = await openTestDatabase(backend);
     warn = vi.fn<(details: object, message: string) => void>();
-    deps = { db: database.db, clock: new FixedClock('2026-06-01T12:00:00.000Z'), log: { warn } };
+    deps = { db: database.db, clock: new FixedClock('2026-06-01T12:00:00.000Z'), keyring: testKeyring(database), log: { warn } };
   });
   afterEach(() => database.dispose());
 

@@ -65,7 +65,6 @@ function rememberRefusal(refused: Map<string, number>, address: string, until: n
 const overBudget = (limit: number, retryAfterSeconds: number): AppError =>
   new AppError(
     'TooManyRequests',
-    429,
     `Too many password attempts from your address: at most ${limit} a minute. Try again in ${retryAfterSeconds} seconds; ` +
       'scripts should use an API token (email/token:TOKEN), which needs no password check.',
     { retryAfterSeconds, details: { retry_after_seconds: retryAfterSeconds } },

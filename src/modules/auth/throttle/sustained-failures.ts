@@ -1,5 +1,6 @@
 import type { Queryable } from '../../../db/database.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
+import type { Keyring } from '../../../platform/crypto/keyring.js';
 import type { Clock } from '../../../platform/clock.js';
 import type { WarnLog } from '../../../platform/service-deps.js';
 import { claimWindowAlert, countFailingAddresses, countInWindow, type CounterKey } from './login-throttle.repo.js';
@@ -33,6 +34,7 @@ export interface AlertTarget {
 interface AlertDeps {
   db: Queryable;
   clock: Clock;
+  keyring: Keyring;
   log?: WarnLog;
 }
 
@@ -65,7 +67,7 @@ export async function countSustainedFailures(
   const email = input.kind === 'email' ? input.key.email : null;
   const addresses = await countFailingAddresses(deps.db, { accountId: input.accountId, email, since: counted.windowStartedAt });
   const target = input.kind === 'email' ? input.target : undefined;
-  await recordAudit(deps.db, deps.clock, {
+  await recordAudit(deps.db, deps, {
     accountId: input.accountId,
     actor: { type: 'system' },
     action: SUSTAINED_FAILURES_ACTION,

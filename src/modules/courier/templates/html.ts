@@ -1,3 +1,5 @@
+import { escapeHtml } from '../../../platform/html-escape.js';
+
 /**
  * HTML for mail, built so that nothing interpolated can become markup: the
  * `html` tag escapes every value unless it is already `SafeHtml` (made by
@@ -9,10 +11,6 @@ export class SafeHtml {
     return this.value;
   }
 }
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
 function fragment(value: unknown): string {
   if (value instanceof SafeHtml) return value.value;

@@ -1,3 +1,4 @@
+import type { VendorIdentity } from '../../../config/vendor.js';
 import { AppError } from '../../../errors.js';
 import type { MessagePurpose } from '../outbox.service.js';
 import { customerIncidentNoticeTemplate, type CustomerIncidentNoticeData } from './customer-incident-notice.js';
@@ -8,7 +9,13 @@ import { staffAccessChangedTemplate, type StaffAccessChangedData } from './staff
 import { userRotationNoticeTemplate, type UserRotationNoticeData } from './user-rotation-notice.js';
 
 export type { RenderedMessage } from './rendered-message.js';
-export type { CustomerIncidentNoticeData, NoticeCertificate, NoticeInstallation } from './customer-incident-notice.js';
+export type {
+  CustomerIncidentNoticeData,
+  NoticeCertificate,
+  NoticeCredential,
+  NoticeInstallation,
+  NoticeMeasure,
+} from './customer-incident-notice.js';
 export type { PasswordResetData } from './password-reset.js';
 export type { StaffAccessChangedData } from './staff-access-changed.js';
 export type { UserRotationNoticeData } from './user-rotation-notice.js';
@@ -33,20 +40,26 @@ const isPurpose = (purpose: string): purpose is MessagePurpose => Object.hasOwn(
 /**
  * Renders a message in the recipient's language (French for `fr` and its
  * variants, English for anything else): subject, plain text and HTML, every
- * interpolated value escaped in the HTML.
+ * interpolated value escaped in the HTML, signed and given the contacts of
+ * the configured vendor (`vendorIdentity(config)`).
  *
  * @example
- * renderMessage('password_reset', 'fr', { user_name: 'Ana', account_name: 'Acme', reset_url: 'https://…', expires_at: '2026-06-01T13:00:00Z' });
+ * renderMessage('password_reset', 'fr', { user_name: 'Ana', account_name: 'Acme', reset_url: 'https://…', expires_at: '2026-06-01T13:00:00Z' }, vendorIdentity(config));
  * // { subject: 'Réinitialisez votre mot de passe Acme', text: '…', html: '<!doctype html>…' }
  */
-export function renderMessage<P extends MessagePurpose>(purpose: P, locale: string, data: TemplateDataByPurpose[P]): RenderedMessage {
+export function renderMessage<P extends MessagePurpose>(
+  purpose: P,
+  locale: string,
+  data: TemplateDataByPurpose[P],
+  vendor: VendorIdentity,
+): RenderedMessage {
   const template = templates[purpose] as MessageTemplate<TemplateDataByPurpose[P]>;
-  return template.render(template.read(data), templateLocale(locale));
+  return template.render(template.read(data), templateLocale(locale), vendor);
 }
 
 /** Renders a stored message, checking its data against the purpose's shape first (the sender's path). */
-export function renderStoredMessage(purpose: string, locale: string, data: unknown): RenderedMessage {
-  if (!isPurpose(purpose)) throw new AppError('TemplateUnknown', 500, `No template for messages of purpose "${purpose}".`);
+export function renderStoredMessage(purpose: string, locale: string, data: unknown, vendor: VendorIdentity): RenderedMessage {
+  if (!isPurpose(purpose)) throw new AppError('TemplateUnknown', `No template for messages of purpose "${purpose}".`);
   const template = templates[purpose] as MessageTemplate<unknown>;
-  return template.render(template.read(data), templateLocale(locale));
+  return template.render(template.read(data), templateLocale(locale), vendor);
 }

@@ -1,6 +1,7 @@
 import { html, layout, link } from './html.js';
 import { formatDateTime, type TemplateLocale } from './locale.js';
-import { SIGNATURE, type MessageTemplate, type RenderedMessage } from './rendered-message.js';
+import type { VendorIdentity } from '../../../config/vendor.js';
+import { signature, type MessageTemplate, type RenderedMessage } from './rendered-message.js';
 import { TemplateDataReader } from './template-data.js';
 
 /** Queued by `requestPasswordReset` (auth/sessions/sign-in.service.ts). */
@@ -33,16 +34,16 @@ const words = {
   },
 } as const;
 
-function render(d: PasswordResetData, locale: TemplateLocale): RenderedMessage {
+function render(d: PasswordResetData, locale: TemplateLocale, vendor: VendorIdentity): RenderedMessage {
   const w = words[locale];
   const expires = w.expires(formatDateTime(d.expires_at, locale));
   const subject = w.subject(d);
-  const text = [w.hello(d), '', w.asked(d), d.reset_url, '', expires, w.ignore, '', SIGNATURE[locale], ''].join('\n');
+  const text = [w.hello(d), '', w.asked(d), d.reset_url, '', expires, w.ignore, '', signature(vendor, locale), ''].join('\n');
   const body = html`<p>${w.hello(d)}</p>
     <p>${w.asked(d)}</p>
     <p>${link(d.reset_url, w.button)}</p>
     <p>${expires}<br />${w.ignore}</p>
-    <p>${SIGNATURE[locale]}</p>`;
+    <p>${signature(vendor, locale)}</p>`;
   return { subject, text, html: layout(locale, subject, body) };
 }
 

@@ -1,3 +1,4 @@
+import type { VendorIdentity } from '../../../config/vendor.js';
 import type { TemplateLocale } from './locale.js';
 
 export interface RenderedMessage {
@@ -6,13 +7,16 @@ export interface RenderedMessage {
   html: string;
 }
 
-/** One purpose's template: reads stored data, renders it in each language. */
+/** One purpose's template: reads stored data, renders it in each language, signed by the configured vendor. */
 export interface MessageTemplate<D> {
   read(data: unknown): D;
-  render(data: D, locale: TemplateLocale): RenderedMessage;
+  render(data: D, locale: TemplateLocale, vendor: VendorIdentity): RenderedMessage;
 }
 
-export const SIGNATURE: Record<TemplateLocale, string> = {
-  en: 'The Riposte security team',
-  fr: 'L’équipe sécurité de Riposte',
-};
+/** French elides "de" before a vowel: "d’Acme", "de Globex". */
+const frenchOf = (name: string): string => (/^[aeiouyàâæéèêëîïôœùûü]/i.test(name) ? `d’${name}` : `de ${name}`);
+
+/** The sign-off of every message: the vendor's security team, by the configured name. */
+export function signature(vendor: Pick<VendorIdentity, 'name'>, locale: TemplateLocale): string {
+  return locale === 'fr' ? `L’équipe sécurité ${frenchOf(vendor.name)}` : `The ${vendor.name} security team`;
+}

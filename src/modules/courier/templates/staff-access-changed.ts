@@ -1,6 +1,7 @@
 import { html, layout } from './html.js';
 import { formatDateTime, type TemplateLocale } from './locale.js';
-import { SIGNATURE, type MessageTemplate, type RenderedMessage } from './rendered-message.js';
+import type { VendorIdentity } from '../../../config/vendor.js';
+import { signature, type MessageTemplate, type RenderedMessage } from './rendered-message.js';
 import { TemplateDataReader } from './template-data.js';
 
 export const STAFF_ACCESS_CHANGES = ['granted', 'revoked', 'expired'] as const;
@@ -70,12 +71,12 @@ function sentences(d: StaffAccessChangedData, locale: TemplateLocale): string[] 
   return [d.change === 'revoked' ? w.revoked(d, by) : w.expired(d), w.audit];
 }
 
-function render(d: StaffAccessChangedData, locale: TemplateLocale): RenderedMessage {
+function render(d: StaffAccessChangedData, locale: TemplateLocale, vendor: VendorIdentity): RenderedMessage {
   const subject = `${words[locale].subject[d.change]}${words[locale].separator}${d.accountName}`;
   const lines = sentences(d, locale);
-  const text = [...lines, '', SIGNATURE[locale], ''].join('\n');
+  const text = [...lines, '', signature(vendor, locale), ''].join('\n');
   const body = html`${lines.map((line) => html`<p>${line}</p> `)}
-    <p>${SIGNATURE[locale]}</p>`;
+    <p>${signature(vendor, locale)}</p>`;
   return { subject, text, html: layout(locale, subject, body) };
 }
 

@@ -35,6 +35,13 @@ export class TemplateDataReader {
     return value;
   }
 
+  /** A whole number, or null when absent (data stored before the field existed). */
+  optionalCount(key: string): number | null {
+    const value = this.data[key];
+    if (value === null || value === undefined) return null;
+    return this.count(key);
+  }
+
   oneOf<T extends string>(key: string, allowed: readonly T[]): T {
     const value = this.data[key];
     if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value))
@@ -48,6 +55,20 @@ export class TemplateDataReader {
     return value.map((entry, index) => item(TemplateDataReader.of(`${this.purpose}.${key}[${index}]`, entry)));
   }
 
+  /** A list, or an empty one when absent (data stored before the field existed). */
+  optionalList<T>(key: string, item: (reader: TemplateDataReader) => T): T[] {
+    const value = this.data[key];
+    if (value === null || value === undefined) return [];
+    return this.list(key, item);
+  }
+
+  /** An object, or null when absent or null (data stored before the field existed). */
+  optionalObject<T>(key: string, item: (reader: TemplateDataReader) => T): T | null {
+    const value = this.data[key];
+    if (value === null || value === undefined) return null;
+    return item(TemplateDataReader.of(`${this.purpose}.${key}`, value));
+  }
+
   strings(key: string): string[] {
     const value = this.data[key];
     if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string'))
@@ -57,5 +78,5 @@ export class TemplateDataReader {
 }
 
 function invalidData(purpose: string, key: string, expected: string): AppError {
-  return new AppError('TemplateDataInvalid', 500, `The ${purpose} message's data has no valid "${key}" (expected ${expected}).`);
+  return new AppError('TemplateDataInvalid', `The ${purpose} message's data has no valid "${key}" (expected ${expected}).`);
 }

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Account, NewUser } from '../../../db/schema.js';
 import { reserveIds } from '../../../db/sequences.js';
 import { PRODUCTS, REALMS, maskToProducts } from '../../../platform/products.js';
-import { ACCOUNT_STATUSES, USER_ROLES } from '../../population/import.schema.js';
 import { SeededRandom } from '../../population/seeded-random.js';
 import { backends, openTestDatabase, type TestDatabase } from '../../../../test/support/databases.js';
 import { insertAccount } from '../../../../test/support/fixtures.js';
@@ -15,7 +14,9 @@ import {
 } from './selector.compile.js';
 import { evaluateSelector, explainSelector, type SelectorRecord } from './selector.explain.js';
 import { fieldSpec, SELECTOR_FIELDS, type SelectorField } from './selector.fields.js';
-import { parseSelector, type Selector } from './selector.schema.js';
+import { parseSelector, type Selector } from './selector.model.js';
+import { ACCOUNT_STATUSES } from '../../accounts/account-status.js';
+import { USER_ROLES } from '../../accounts/roles.js';
 
 /**
  * SQL and evaluation must agree: a seeded random population and seeded
@@ -58,6 +59,7 @@ async function seedPopulation(database: TestDatabase, random: SeededRandom): Pro
       await insertAccount(database.db, `tenant${index}`, {
         status: random.pick(ACCOUNT_STATUSES),
         activated_at: maybe(random, 0.85, () => instant(random)),
+        created_at: instant(random),
         products_mask: randomMask(random),
       }),
     );

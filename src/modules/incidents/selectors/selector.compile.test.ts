@@ -13,7 +13,7 @@ import {
   toSelectorRecord,
 } from './selector.compile.js';
 import { evaluateSelector, explainSelector, type ExplainedSelector, type SelectorRecord } from './selector.explain.js';
-import { parseSelector, type Selector } from './selector.schema.js';
+import { parseSelector, type Selector } from './selector.model.js';
 
 const CUTOFF = '2016-11-01T00:00:00.000Z';
 const BEFORE = '2015-06-01T00:00:00.000Z';

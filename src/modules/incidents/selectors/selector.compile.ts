@@ -3,7 +3,7 @@ import type { Database } from '../../../db/schema.js';
 import { AppError } from '../../../errors.js';
 import { productsToMask } from '../../../platform/products.js';
 import { fieldSpec, type AccountField, type SelectorField } from './selector.fields.js';
-import { isClause, parseSelector, selectorClauses, userClauses, type Selector, type SelectorClause } from './selector.schema.js';
+import { isClause, parseSelector, selectorClauses, userClauses, type Selector, type SelectorClause } from './selector.model.js';
 import type { SelectorRecord } from './selector.explain.js';
 
 /**
@@ -18,7 +18,12 @@ interface FieldColumnTypes {
   'account.id': number;
   'account.status': string;
   'account.activated_at': string | null;
+  'account.created_at': string;
   'account.products': number;
+  'account.oldest_api_token_at': string | null;
+  'account.oldest_oauth_secret_at': string | null;
+  'account.jwt_secret_set_at': string | null;
+  'account.saml_configured_at': string | null;
   'user.role': string;
   'user.realm': string;
   'user.active': number;
@@ -36,12 +41,42 @@ type ColumnOf = <F extends SelectorField>(field: F) => Expression<FieldColumnTyp
 // Builds expressions only; the tables they name are those of the query they go into.
 const eb = expressionBuilder<Database, 'users' | 'accounts' | 'password_credentials'>();
 
+type CredentialDateField =
+  'account.oldest_api_token_at' | 'account.oldest_oauth_secret_at' | 'account.jwt_secret_set_at' | 'account.saml_configured_at';
+
+/** The account's credential dates, as scalar subqueries on its id: no join, so a selector that does not test them costs nothing. */
+const credentialDateColumns = (accountId: 'users.account_id' | 'accounts.id') =>
+  ({
+    'account.oldest_api_token_at': eb
+      .selectFrom('api_tokens')
+      .select((inner) => inner.fn.min<string | null>('api_tokens.created_at').as('at'))
+      .whereRef('api_tokens.account_id', '=', accountId)
+      .$asScalar(),
+    'account.oldest_oauth_secret_at': eb
+      .selectFrom('oauth_clients')
+      .select((inner) => inner.fn.min<string | null>('oauth_clients.secret_set_at').as('at'))
+      .whereRef('oauth_clients.account_id', '=', accountId)
+      .$asScalar(),
+    'account.jwt_secret_set_at': eb
+      .selectFrom('sso_configs')
+      .select('sso_configs.jwt_secret_set_at')
+      .whereRef('sso_configs.account_id', '=', accountId)
+      .$asScalar(),
+    'account.saml_configured_at': eb
+      .selectFrom('sso_configs')
+      .select('sso_configs.saml_configured_at')
+      .whereRef('sso_configs.account_id', '=', accountId)
+      .$asScalar(),
+  }) satisfies { [F in CredentialDateField]: Expression<FieldColumnTypes[F]> };
+
 const USER_QUERY_COLUMNS: { [F in SelectorField]: Expression<FieldColumnTypes[F]> } = {
   // users.account_id rather than accounts.id: the same value, and it leads the users indexes.
   'account.id': eb.ref('users.account_id'),
   'account.status': eb.ref('accounts.status'),
   'account.activated_at': eb.ref('accounts.activated_at'),
+  'account.created_at': eb.ref('accounts.created_at'),
   'account.products': eb.ref('accounts.products_mask'),
+  ...credentialDateColumns('users.account_id'),
   'user.role': eb.ref('users.role'),
   'user.realm': eb.ref('users.realm'),
   'user.active': eb.ref('users.active'),
@@ -57,7 +92,9 @@ const ACCOUNT_QUERY_COLUMNS: { [F in AccountField]: Expression<FieldColumnTypes[
   'account.id': eb.ref('accounts.id'),
   'account.status': eb.ref('accounts.status'),
   'account.activated_at': eb.ref('accounts.activated_at'),
+  'account.created_at': eb.ref('accounts.created_at'),
   'account.products': eb.ref('accounts.products_mask'),
+  ...credentialDateColumns('accounts.id'),
 };
 
 const userQueryColumn: ColumnOf = (field) => USER_QUERY_COLUMNS[field];
@@ -65,7 +102,7 @@ const userQueryColumn: ColumnOf = (field) => USER_QUERY_COLUMNS[field];
 const accountQueryColumn: ColumnOf = (field) => {
   const column = (ACCOUNT_QUERY_COLUMNS as Partial<Record<SelectorField, Expression<FieldColumnTypes[typeof field]>>>)[field];
   // Unreachable: selectAccountsMatching refuses user fields first.
-  if (column === undefined) throw new AppError('InvalidSelector', 422, `${field} is not an account field.`);
+  if (column === undefined) throw new AppError('InvalidSelector', `${field} is not an account field.`);
   return column;
 };
 
@@ -192,7 +229,6 @@ export function selectAccountsMatching(db: Kysely<Database>, selector: Selector)
     }));
     throw new AppError(
       'InvalidSelector',
-      422,
       `The selector tests user fields, so it selects users, not accounts: ${problems.map((p) => p.path).join(', ')}. Select the users and group them by account instead.`,
       { details: { problems } },
     );
@@ -211,7 +247,12 @@ export function selectSelectorRecords(db: Kysely<Database>) {
     'users.id',
     'accounts.status as account_status',
     'accounts.activated_at as account_activated_at',
+    'accounts.created_at as account_created_at',
     'accounts.products_mask as account_products_mask',
+    credentialDateColumns('users.account_id')['account.oldest_api_token_at'].as('account_oldest_api_token_at'),
+    credentialDateColumns('users.account_id')['account.oldest_oauth_secret_at'].as('account_oldest_oauth_secret_at'),
+    credentialDateColumns('users.account_id')['account.jwt_secret_set_at'].as('account_jwt_secret_set_at'),
+    credentialDateColumns('users.account_id')['account.saml_configured_at'].as('account_saml_configured_at'),
     'users.role',
     'users.realm',
     'users.active',
@@ -232,7 +273,12 @@ export function toSelectorRecord(row: SelectorRecordRow): SelectorRecord {
       id: row.account_id,
       status: row.account_status,
       activated_at: row.account_activated_at,
+      created_at: row.account_created_at,
       products_mask: row.account_products_mask,
+      oldest_api_token_at: row.account_oldest_api_token_at,
+      oldest_oauth_secret_at: row.account_oldest_oauth_secret_at,
+      jwt_secret_set_at: row.account_jwt_secret_set_at,
+      saml_configured_at: row.account_saml_configured_at,
     },
     user: {
       role: row.role,

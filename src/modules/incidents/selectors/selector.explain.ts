@@ -2,7 +2,7 @@ import type { Account, PasswordCredentialsTable, User } from '../../../db/schema
 import { AppError } from '../../../errors.js';
 import { maskToProducts, productsToMask, type Product } from '../../../platform/products.js';
 import { fieldSpec, type SelectorField } from './selector.fields.js';
-import { isClause, parseSelector, selectorChildPath, type Selector, type SelectorClause } from './selector.schema.js';
+import { isClause, parseSelector, selectorChildPath, type Selector, type SelectorClause } from './selector.model.js';
 
 /**
  * One account, or one user with its account and password credential, as
@@ -12,8 +12,17 @@ import { isClause, parseSelector, selectorChildPath, type Selector, type Selecto
  *
  * A `credential` that is absent or null means the user has no password.
  */
+/** When the account's credentials were set: the values of the `account.*_at` credential fields. */
+export interface AccountCredentialDates {
+  oldest_api_token_at: string | null;
+  oldest_oauth_secret_at: string | null;
+  jwt_secret_set_at: string | null;
+  saml_configured_at: string | null;
+}
+
 export interface SelectorRecord {
-  account: Pick<Account, 'id' | 'status' | 'activated_at' | 'products_mask'>;
+  /** The credential dates are read with the account (`selectSelectorRecords`); absent means none. */
+  account: Pick<Account, 'id' | 'status' | 'activated_at' | 'created_at' | 'products_mask'> & Partial<AccountCredentialDates>;
   user?: Pick<User, 'role' | 'realm' | 'active' | 'sso' | 'products_mask' | 'created_at' | 'last_login_at'>;
   credential?: Pick<PasswordCredentialsTable, 'password_changed_at'> | null;
 }
@@ -49,11 +58,7 @@ export type ExplainedSelector =
 
 function userOf(record: SelectorRecord, field: SelectorField): NonNullable<SelectorRecord['user']> {
   if (record.user !== undefined) return record.user;
-  throw new AppError(
-    'SelectorNeedsUser',
-    422,
-    `The selector tests ${field}, and no user was given; explain it for one of the account's users.`,
-  );
+  throw new AppError('SelectorNeedsUser', `The selector tests ${field}, and no user was given; explain it for one of the account's users.`);
 }
 
 /** The field's value as stored: what the SQL compares. */
@@ -65,8 +70,18 @@ function storedValue(field: SelectorField, record: SelectorRecord): string | num
       return record.account.status;
     case 'account.activated_at':
       return record.account.activated_at;
+    case 'account.created_at':
+      return record.account.created_at;
     case 'account.products':
       return record.account.products_mask;
+    case 'account.oldest_api_token_at':
+      return record.account.oldest_api_token_at ?? null;
+    case 'account.oldest_oauth_secret_at':
+      return record.account.oldest_oauth_secret_at ?? null;
+    case 'account.jwt_secret_set_at':
+      return record.account.jwt_secret_set_at ?? null;
+    case 'account.saml_configured_at':
+      return record.account.saml_configured_at ?? null;
     case 'user.role':
       return userOf(record, field).role;
     case 'user.realm':

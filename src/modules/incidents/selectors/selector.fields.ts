@@ -1,5 +1,6 @@
 import { REALMS } from '../../../platform/products.js';
-import { ACCOUNT_STATUSES, USER_ROLES } from '../../population/import.schema.js';
+import { ACCOUNT_STATUSES } from '../../accounts/account-status.js';
+import { USER_ROLES } from '../../accounts/roles.js';
 
 /**
  * The fields a selector may test, what each one is and which ops apply.
@@ -57,12 +58,47 @@ export const SELECTOR_FIELDS = {
     ops: NULLABLE_TIMESTAMP_OPS,
     meaning: 'when the account was activated; null if it never was',
   },
+  'account.created_at': {
+    entity: 'account',
+    type: 'timestamp',
+    nullable: false,
+    ops: TIMESTAMP_OPS,
+    meaning: 'when the account was created (a trial too, activated or not)',
+  },
   'account.products': {
     entity: 'account',
     type: 'products',
     nullable: false,
     ops: PRODUCT_OPS,
     meaning: 'the products the account has enabled',
+  },
+  'account.oldest_api_token_at': {
+    entity: 'account',
+    type: 'timestamp',
+    nullable: true,
+    ops: NULLABLE_TIMESTAMP_OPS,
+    meaning: "when the account's oldest API token was created (before X: it has a token from before X); null if it has none",
+  },
+  'account.oldest_oauth_secret_at': {
+    entity: 'account',
+    type: 'timestamp',
+    nullable: true,
+    ops: NULLABLE_TIMESTAMP_OPS,
+    meaning: "when the oldest secret of the account's OAuth clients was set; null if it has no confidential client",
+  },
+  'account.jwt_secret_set_at': {
+    entity: 'account',
+    type: 'timestamp',
+    nullable: true,
+    ops: NULLABLE_TIMESTAMP_OPS,
+    meaning: 'when the JWT single sign-on shared secret was set; null if none is',
+  },
+  'account.saml_configured_at': {
+    entity: 'account',
+    type: 'timestamp',
+    nullable: true,
+    ops: NULLABLE_TIMESTAMP_OPS,
+    meaning: "when the SAML identity provider's URL or certificate was set; null if SAML is not configured",
   },
   'user.role': { entity: 'user', type: 'enum', nullable: false, ops: ENUM_OPS, values: USER_ROLES, meaning: "the user's role" },
   'user.realm': {

@@ -7,12 +7,11 @@ import { Loading, PageHeading } from '../../ui/layout.js';
 import { useRequests } from '../../ui/requests.js';
 import type { Me } from '../account-types.js';
 import { CertificatesSection } from './certificates.js';
-import { ActionItemCard } from './action-item.js';
+import { ActionItemCard, actionItemKey } from './action-item.js';
+import { AffectedUsersSection } from './affected-users.js';
 import type { AccountIncident, ActionItem, SecurityIncidents } from './security-types.js';
+import { SignInEventsSection } from './sign-in-events.js';
 import { StaffAccessSection } from './staff-access.js';
-
-const itemKey = (item: ActionItem): string =>
-  item.kind === 'rotate_installation_secrets' ? `i${item.installation_id}` : `c${item.certificate_id}`;
 
 /** The account admin's security center: whether the account is affected, what to do, and the evidence for Article 33. */
 export function SecurityCenter(props: { me: Me }) {
@@ -66,6 +65,7 @@ export function SecurityCenter(props: { me: Me }) {
         ))
       )}
       <CertificatesSection csrf={csrf} version={certificatesVersion} onChanged={() => void load()} />
+      <SignInEventsSection />
       <StaffAccessSection csrf={csrf} />
     </section>
   );
@@ -76,8 +76,8 @@ function IncidentBlock(props: { incident: AccountIncident; csrf: string | null; 
   const { incident } = props;
   // Items done here stay on the list, marked done, after the server drops them from the to-do list.
   const [done, setDone] = useState<ActionItem[]>([]);
-  const doneKeys = new Set(done.map(itemKey));
-  const open = incident.action_items.filter((item) => !doneKeys.has(itemKey(item)));
+  const doneKeys = new Set(done.map(actionItemKey));
+  const open = incident.action_items.filter((item) => !doneKeys.has(actionItemKey(item)));
   const headingId = `incident-${incident.id}`;
   return (
     <article className="incident" aria-labelledby={headingId}>
@@ -104,7 +104,7 @@ function IncidentBlock(props: { incident: AccountIncident; csrf: string | null; 
         <ul className="cards" aria-label={t('security.actionItems')}>
           {open.map((item) => (
             <ActionItemCard
-              key={itemKey(item)}
+              key={actionItemKey(item)}
               item={item}
               csrf={props.csrf}
               onDone={(finished) => {
@@ -114,7 +114,7 @@ function IncidentBlock(props: { incident: AccountIncident; csrf: string | null; 
             />
           ))}
           {done.map((item) => (
-            <ActionItemCard key={itemKey(item)} item={item} csrf={props.csrf} onDone={() => undefined} done />
+            <ActionItemCard key={actionItemKey(item)} item={item} csrf={props.csrf} onDone={() => undefined} done />
           ))}
         </ul>
       )}
@@ -134,6 +134,21 @@ function IncidentBlock(props: { incident: AccountIncident; csrf: string | null; 
           </p>
         </div>
       )}
+
+      {incident.actions_taken.length === 0 ? null : (
+        <>
+          <h3>{t('security.actionsTaken')}</h3>
+          <ul className="actions-taken">
+            {incident.actions_taken.map((action) => (
+              <li key={`${action.done_at} ${action.title}`}>
+                <time dateTime={action.done_at}>{date(action.done_at)}</time> · {action.title}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+
+      <AffectedUsersSection incidentId={incident.id} />
 
       <h3>{t('security.evidence')}</h3>
       <p>{t('security.evidenceLead')}</p>

@@ -1,10 +1,10 @@
-// Type-only imports of the server's views: erased from the bundle, they keep
+// Type-only imports of the answer's wire schema: erased from the bundle, they keep
 // the console reading exactly what `/api/v2/security/incidents.json` sends.
 export type {
-  AccountIncidentView as AccountIncident,
-  ActionItem,
-  SecurityIncidentsView as SecurityIncidents,
-} from '../../../../src/modules/incidents/customer-view.service.js';
+  AccountIncidentWire as AccountIncident,
+  ActionItemWire as ActionItem,
+  SecurityIncidentsWire as SecurityIncidents,
+} from '../../../../src/modules/incidents/customer-view.schema.js';
 
 export interface Certificate {
   id: number;
