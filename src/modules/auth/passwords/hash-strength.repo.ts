@@ -18,7 +18,7 @@ import { HASH_TIER_RULES, type HashTier } from './hash-strength.js';
  * per account alone does, and as much as grouping by a stored tier column;
  * the numbers are in the README.
  *
- * It reads the prefix and the cost only (`$2b$09$` → high; the 6th digit of
+ * It reads the prefix and the cost only (`$2b$09$` → high; six digits of
  * PBKDF2's iterations, which have no leading zero, → at least 100,000): the
  * import admits well-formed hashes only, and `hash-strength.test.ts` and
  * `hash-strength.repo.test.ts` hold the two to the same answers.
@@ -29,13 +29,28 @@ const BCRYPT_MODERATE_COSTS = Array.from({ length: 32 - HASH_TIER_RULES.bcryptMi
   String(i + HASH_TIER_RULES.bcryptMinCost),
 );
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
-/** `$pbkdf2-sha256$i=` is 17 characters: iterations start at 18, and have at least 6 digits (>= 100,000) when the 23rd is one. */
-const PBKDF2_SIXTH_DIGIT = '$pbkdf2-sha256$i='.length + String(HASH_TIER_RULES.pbkdf2MinIterations).length;
+/**
+ * `$pbkdf2-sha256$i=` is 17 characters: iterations start at 18 and have at
+ * least 6 digits (>= 100,000) when characters 18 to 23 are all digits. Each
+ * is checked: past a shorter count come `$` and the salt, whose base64 may
+ * hold digits.
+ */
+const PBKDF2_ITERATIONS_AT = '$pbkdf2-sha256$i='.length + 1;
+const PBKDF2_MODERATE_DIGITS = String(HASH_TIER_RULES.pbkdf2MinIterations).length;
 
 const list = (values: readonly string[]) =>
   sql.join(
     values.map((value) => sql.lit(value)),
     sql`, `,
+  );
+
+const pbkdf2HasModerateIterations = (hash: RawBuilder<unknown>) =>
+  sql.join(
+    Array.from(
+      { length: PBKDF2_MODERATE_DIGITS },
+      (_, i) => sql`substr(${hash}, ${sql.lit(PBKDF2_ITERATIONS_AT + i)}, 1) in (${list(DIGITS)})`,
+    ),
+    sql` and `,
   );
 
 /** The tier of the hash in `hashColumn` as it stands (a wrapped hash is argon2id's: moderate). */
@@ -49,7 +64,7 @@ export function storedHashTierSql(hashColumn: string): RawBuilder<HashTier> {
       when substr(${hash}, 5, 2) in (${list(BCRYPT_MODERATE_COSTS)}) then 'moderate'
       else 'critical' end
     when ${hash} like '$pbkdf2-sha256$i=%' then case
-      when substr(${hash}, ${sql.lit(PBKDF2_SIXTH_DIGIT)}, 1) in (${list(DIGITS)}) then 'moderate' else 'high' end
+      when ${pbkdf2HasModerateIterations(hash)} then 'moderate' else 'high' end
     else 'critical' end)`;
 }
 
