@@ -7,6 +7,7 @@ import { addExposure } from '../modules/incidents/exposures.service.js';
 import type { Evidence } from '../modules/incidents/evidence.service.js';
 import { declareIncident } from '../modules/incidents/incidents.service.js';
 import { FixedClock } from '../platform/clock.js';
+import { SignInEventLog } from '../platform/sign-in-events/sign-in-event-log.js';
 import { registerIncidentCommand } from './incident.js';
 
 const actor = { type: 'cli' as const };
@@ -40,7 +41,17 @@ describe.each(backends)('riposte incident evidence on %s', (backend) => {
   async function run(...args: string[]): Promise<string> {
     const { stdout } = await runCli(
       (program, output) =>
-        registerIncidentCommand(program, openRuntime({ db: database.db, clock, keyring: testKeyring(database), handle: database }), output),
+        registerIncidentCommand(
+          program,
+          openRuntime({
+            db: database.db,
+            clock,
+            keyring: testKeyring(database),
+            handle: database,
+            signInEvents: new SignInEventLog(database.db, clock),
+          }),
+          output,
+        ),
       ['incident', ...args],
     );
     return stdout;

@@ -5,9 +5,10 @@ import { renderEvidenceHtml } from '../modules/incidents/evidence.html.js';
 import { buildEvidence } from '../modules/incidents/evidence.service.js';
 import { recordStaffWorkOnAccount } from '../modules/staff-access/staff-work.js';
 import { dataDirOption, processOutput, usingRuntime, type CommandOutput, positiveWholeNumber } from './command-io.js';
+import type { SignInEventLog } from '../platform/sign-in-events/sign-in-event-log.js';
 import type { IncidentRuntime, OpenIncidentRuntime } from './incident-runtime.js';
 
-type EvidenceRuntime = IncidentRuntime & { handle: DatabaseHandle };
+type EvidenceRuntime = IncidentRuntime & { handle: DatabaseHandle; signInEvents: SignInEventLog };
 
 /**
  * Adds `incident evidence ID --account SUB [--format json|html]` under the
@@ -35,8 +36,11 @@ export function registerIncidentEvidenceCommand(
     )
     .action(async (id: number, options: { account: string; format: 'json' | 'html'; json?: boolean; dataDir?: string }) => {
       await usingRuntime(openRuntime, options, async (runtime) => {
-        if (!('handle' in runtime))
-          throw new AppError('RuntimeIncomplete', 'Evidence needs the database handle; open the runtime with openRuntime().');
+        if (!('handle' in runtime) || !('signInEvents' in runtime))
+          throw new AppError(
+            'RuntimeIncomplete',
+            'Evidence needs the database handle and sign-in events; open the runtime with openRuntime().',
+          );
         const evidence = await buildEvidence(runtime as EvidenceRuntime, id, options.account);
         await recordStaffWorkOnAccount(runtime, { type: 'cli' }, options.account, {
           kind: 'read',

@@ -2,6 +2,7 @@ import { closedObject, nullable, wire, type FromSchema } from '../../platform/ht
 import { NOT_AFFECTED_DESCRIPTION, type SecurityIncidentsView } from './customer-view.service.js';
 import { INCIDENT_STATES } from './incident.model.js';
 import { actionItemWireSchema } from './incidents-ops.schema.js';
+import { useBeforeRotationWireSchema } from './use-before-rotation.schema.js';
 import { exposureCategoryWireSchema, hashTierCountsWireSchema, recordsByCategoryWireSchema } from './scope-ops.schema.js';
 
 // The customer view is built in wire names already: this schema closes it, and the presenter at the end
@@ -24,6 +25,8 @@ export const accountIncidentWireSchema = closedObject({
   password_hash_tiers: hashTierCountsWireSchema,
   action_items: { type: 'array', items: actionItemWireSchema },
   rotation: nullable(closedObject({ targets: wire.integer, changed: wire.integer, remaining: wire.integer })),
+  /** Successful sign-ins with the exposed password before rotation; null until a campaign targets the account's users. */
+  use_before_rotation: nullable(useBeforeRotationWireSchema),
   /** What the vendor has done, by completion date. */
   actions_taken: { type: 'array', items: closedObject({ title: wire.string, done_at: wire.string }) },
 });

@@ -9,8 +9,11 @@ import type { IncidentState } from './incident.model.js';
 import { listPublicTasksDone } from './incidents.repo.js';
 import { inventoryCutoffOf, parseHashTiers } from './scope.service.js';
 import type { HashTierCounts } from '../auth/passwords/hash-strength.js';
+import { useBeforeRotation, type UseBeforeRotation } from './use-before-rotation.service.js';
 
 export type CustomerViewDeps = Pick<ServiceDeps, 'db' | 'clock' | 'handle'>;
+/** The whole view also reads the account's sign-in events (use before rotation). */
+export type IncidentViewDeps = CustomerViewDeps & Pick<ServiceDeps, 'signInEvents'>;
 
 /** A closed incident stays on the customer's list this long after closing. */
 export const CLOSED_INCIDENT_VISIBILITY_MS = 90 * 24 * 60 * 60 * 1000;
@@ -63,6 +66,8 @@ export interface AccountIncidentView {
   password_hash_tiers: HashTierCounts | null;
   action_items: ActionItem[];
   rotation: AccountRotationProgress | null;
+  /** Was the exposed password used before rotation (README, "Use before rotation")? Null until a campaign of the incident targets the account's users. */
+  use_before_rotation: UseBeforeRotation | null;
   /** What the vendor has done, by completion date (tasks marked public when completed). */
   actions_taken: ActionTaken[];
 }
@@ -159,7 +164,7 @@ export async function accountRotationProgress(
 
 /** One affecting incident as the account's admin sees it. */
 export async function accountIncidentView(
-  deps: CustomerViewDeps,
+  deps: IncidentViewDeps,
   row: AffectingIncidentRow,
   accountId: number,
 ): Promise<AccountIncidentView> {
@@ -183,6 +188,7 @@ export async function accountIncidentView(
     password_hash_tiers: parseHashTiers(row.hash_tiers),
     action_items,
     rotation,
+    use_before_rotation: rotation !== null && categories.includes('password_hashes') ? await useBeforeRotation(deps, row, accountId) : null,
     actions_taken,
   };
 }
@@ -199,7 +205,7 @@ const closedSince = (deps: CustomerViewDeps): string => new Date(deps.clock.now(
  * const view = await securityIncidentsForAccount(deps, principal.account.id);
  * // { incidents: [{ id: 1, categories: ['app_secrets'], action_items: [{ kind: 'rotate_installation_secrets', app_name: 'Slack', ... }], ... }] }
  */
-export async function securityIncidentsForAccount(deps: CustomerViewDeps, accountId: number): Promise<SecurityIncidentsView> {
+export async function securityIncidentsForAccount(deps: IncidentViewDeps, accountId: number): Promise<SecurityIncidentsView> {
   const rows = await listAffectingIncidents(deps.db, accountId, closedSince(deps));
   if (rows.length === 0) return { incidents: [], affected: false, description: NOT_AFFECTED_DESCRIPTION };
   return { incidents: await Promise.all(rows.map((row) => accountIncidentView(deps, row, accountId))) };

@@ -1,3 +1,4 @@
+import { USE_BEFORE_ROTATION_METHOD } from './use-before-rotation.service.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, testDeps } from '../../../test/support/app.js';
@@ -154,6 +155,16 @@ describe.each(backends)("the customer's view of security incidents and the Artic
           password_hash_tiers: { critical: 0, high: 0, moderate: 2 },
           action_items: acmeActionItems,
           rotation: { targets: 2, changed: 1, remaining: 1 },
+          // No sign-in was recorded in this scenario: measured, and nothing found.
+          use_before_rotation: {
+            period: { from: expect.any(String), to: expect.any(String) },
+            method: USE_BEFORE_ROTATION_METHOD,
+            records_since: null,
+            sign_ins: 0,
+            users: 0,
+            unfamiliar: { sign_ins: 0, users: 0 },
+            to_investigate: [],
+          },
           actions_taken: [],
         },
       ],
@@ -177,6 +188,7 @@ describe.each(backends)("the customer's view of security incidents and the Artic
         },
       ],
       rotation: null,
+      use_before_rotation: null,
     });
     expect(JSON.stringify(body)).not.toMatch(/acme|Slack/);
   });

@@ -68,6 +68,36 @@ const proposedRows = (evidence: Evidence): Array<Array<string | number | null>> 
  * @example
  * reply.type('text/html; charset=utf-8').send(renderEvidenceHtml(await buildEvidence(deps, 1, 'acme')));
  */
+/** "No evidence of use" as a measured statement, with its period and method; or the sign-ins to investigate. */
+const users = (count: number): string => `${count} ${count === 1 ? 'user' : 'users'}`;
+
+function useOfExposedPasswordsHtml(use: Evidence['use_of_exposed_passwords']): string {
+  if (use === null) return '';
+  const finding =
+    use.unfamiliar.sign_ins === 0
+      ? `No sign-in with an exposed password came from a source new to its user (${use.sign_ins} password sign-ins by ${users(use.users)}, all from networks and clients they had used before).`
+      : `${use.unfamiliar.sign_ins} sign-ins by ${users(use.unfamiliar.users)} came from a source new to the user: investigate them (${use.sign_ins} password sign-ins by ${users(use.users)} in all).`;
+  return `<h2>Use of the exposed passwords before rotation</h2>
+<p>${e(finding)}</p>
+<p class="meta">Period: ${e(use.period.from)} to ${e(use.period.to)}; sign-in records kept since ${e(use.records_since ?? 'no record')}. ${e(use.method)}</p>
+${
+  use.to_investigate.length === 0
+    ? ''
+    : table(
+        ['When', 'User', 'Channel', 'Address', 'User agent', 'New'],
+        use.to_investigate.map((row) => [
+          row.occurred_at,
+          row.user_id,
+          row.channel,
+          row.ip,
+          row.user_agent,
+          row.reasons.map((reason) => (reason === 'new_network' ? 'network' : 'client')).join(', '),
+        ]),
+        '',
+      )
+}`;
+}
+
 export function renderEvidenceHtml(evidence: Evidence): string {
   const { incident, nature, people, records, contact_points: contacts, measures_taken: taken } = evidence;
   const rotation = taken.password_rotation;
@@ -151,6 +181,8 @@ ${table(
   evidence.likely_consequences.map((item) => [item.category, item.consequence]),
   'None identified.',
 )}
+
+${useOfExposedPasswordsHtml(evidence.use_of_exposed_passwords)}
 
 <h2>Measures taken</h2>
 ${table(

@@ -6,7 +6,7 @@ import {
   affectingIncident,
   type AccountIncidentView,
   type ActionTaken,
-  type CustomerViewDeps,
+  type IncidentViewDeps,
 } from './customer-view.service.js';
 import type { ExposureCategory } from './exposures.model.js';
 import { HASH_TIERS, type HashTier, type HashTierCounts } from '../auth/passwords/hash-strength.js';
@@ -14,7 +14,7 @@ import { listIncidentEvents } from './incidents.repo.js';
 import { inventoryCutoffOf } from './scope.service.js';
 
 /** The evidence names the vendor (the processor) as configured (`RIPOSTE_VENDOR_*`); absent settings take their defaults. */
-export type EvidenceDeps = CustomerViewDeps & { config?: Partial<VendorConfig> };
+export type EvidenceDeps = IncidentViewDeps & { config?: Partial<VendorConfig> };
 
 /** Art. 33(3)(c): the likely consequences of each exposed category, in words a controller can reuse. */
 export const LIKELY_CONSEQUENCES: Record<ExposureCategory, string> = {
@@ -84,6 +84,12 @@ export interface Evidence {
   likely_consequences: Array<{ category: ExposureCategory; consequence: string }>;
   /** Art. 33(3)(c) for password hashes: per tier, how many, how they were stored and what cracking them costs; empty without password hashes. */
   password_hash_strength: Array<{ tier: HashTier; credentials: number; stored_with: string; guess_list_cost: string }>;
+  /**
+   * Art. 33(3)(c): was the exposed password used? Successful password sign-ins
+   * of the rotation targets before their rotation, and those from a source new
+   * to the user; null until a campaign targets the account's users.
+   */
+  use_of_exposed_passwords: AccountIncidentView['use_before_rotation'];
   /** Art. 33(3)(d): measures taken. */
   measures_taken: {
     password_rotation: AccountIncidentView['rotation'];
@@ -160,6 +166,7 @@ export async function buildEvidence(deps: EvidenceDeps, incidentId: number, subd
     password_hash_strength: HASH_TIERS.flatMap((tier) =>
       view.password_hash_tiers === null ? [] : [{ tier, credentials: view.password_hash_tiers[tier], ...HASH_TIER_MEANINGS[tier] }],
     ),
+    use_of_exposed_passwords: view.use_before_rotation,
     measures_taken: {
       password_rotation: view.rotation,
       sessions_revoked: measures.sessionsRevoked,

@@ -1,3 +1,4 @@
+import { useBeforeRotationWireSchema } from './use-before-rotation.schema.js';
 import { closedObject, nullable, wire, type FromSchema } from '../../platform/http/wire-schema.js';
 import type { Evidence } from './evidence.service.js';
 import {
@@ -233,6 +234,7 @@ export const evidenceWireSchema = closedObject({
       guess_list_cost: wire.string,
     }),
   },
+  use_of_exposed_passwords: nullable(useBeforeRotationWireSchema),
   measures_taken: closedObject({
     password_rotation: nullable(closedObject({ targets: wire.integer, changed: wire.integer, remaining: wire.integer })),
     sessions_revoked: wire.integer,

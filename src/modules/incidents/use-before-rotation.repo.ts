@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/database.js';
 
 /** The channels on which a password, and so the exposed one, is presented. */
 export const PASSWORD_CHANNELS = ['web', 'password_basic'] as const;
+export type PasswordChannel = (typeof PASSWORD_CHANNELS)[number];
 
 export interface PasswordSignInRow {
   user_id: number;
@@ -9,7 +10,7 @@ export interface PasswordSignInRow {
   attempts: number;
   ip: string | null;
   user_agent: string | null;
-  channel: string;
+  channel: PasswordChannel;
 }
 
 /**
@@ -61,7 +62,7 @@ export async function listPasswordSignInsBeforeRotation(
     attempts: Number(row.attempts),
     ip: row.ip,
     user_agent: row.user_agent,
-    channel: row.channel,
+    channel: row.channel as PasswordChannel,
   }));
 }
 

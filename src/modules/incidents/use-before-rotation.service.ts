@@ -1,7 +1,12 @@
 import type { IncidentsTable } from '../../db/schema.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { truncatedAddress } from '../../platform/sign-in-events/sign-in-events.repo.js';
-import { listKnownSources, listPasswordSignInsBeforeRotation, oldestSignInEventAt } from './use-before-rotation.repo.js';
+import {
+  listKnownSources,
+  listPasswordSignInsBeforeRotation,
+  oldestSignInEventAt,
+  type PasswordChannel,
+} from './use-before-rotation.repo.js';
 
 /** At most this many sign-ins from a new source are listed; all are counted. */
 export const UNFAMILIAR_LIST_LIMIT = 50;
@@ -24,7 +29,7 @@ export interface UseBeforeRotation {
   to_investigate: Array<{
     user_id: number;
     occurred_at: string;
-    channel: string;
+    channel: PasswordChannel;
     ip: string | null;
     user_agent: string | null;
     reasons: NewSourceReason[];

@@ -8,6 +8,12 @@ import { createCampaign, startCampaign } from './campaigns.service.js';
 import { addExposure } from './exposures.service.js';
 import { findIncident } from './incidents.repo.js';
 import { declareIncident } from './incidents.service.js';
+import { buildTestApp } from '../../../test/support/app.js';
+import { insertUser, signIn } from '../../../test/support/identity-fixtures.js';
+import type { SecurityIncidentsWire } from './customer-view.schema.js';
+import { securityIncidentsForAccount } from './customer-view.service.js';
+import { renderEvidenceHtml } from './evidence.html.js';
+import { buildEvidence } from './evidence.service.js';
 import { userAgentFamily, useBeforeRotation, type UseBeforeRotation } from './use-before-rotation.service.js';
 
 const actor = { type: 'cli' as const };
@@ -47,6 +53,8 @@ describe.each(backends)('use of the exposed password before rotation on %s', (ba
   let population: ScopePopulation;
   let use: UseBeforeRotation;
   let users: Record<'ana' | 'dana' | 'bob', User>;
+  let incidentId: number;
+  let noCampaignYet: UseBeforeRotation | null | undefined;
 
   const at = (when: string, attempt: Omit<SignInAttempt, 'accountId'>) => {
     deps.clock.set(when);
@@ -90,7 +98,10 @@ describe.each(backends)('use of the exposed password before rotation on %s', (ba
       exposureWindow: { startsAt: EXPOSURE_STARTS },
       actor,
     });
+    incidentId = incident.id;
     await addExposure(deps, { incidentId: incident.id, category: 'password_hashes', selector: SEED_SELECTOR, actor });
+    const before = await securityIncidentsForAccount(deps, population.accounts.acme.id);
+    noCampaignYet = 'incidents' in before ? before.incidents[0]?.use_before_rotation : undefined;
     const campaign = await createCampaign(deps, { incidentId: incident.id, selector: SEED_SELECTOR });
     await startCampaign(deps, campaign.id);
     await deps.jobs.start();
@@ -123,5 +134,27 @@ describe.each(backends)('use of the exposed password before rotation on %s', (ba
         reasons: ['new_network', 'new_user_agent'],
       },
     ]);
+  });
+
+  it('is in the customer view and the Article 33 evidence, JSON and page, once a campaign targets the account', async () => {
+    expect(noCampaignYet).toBeNull();
+    const app = await buildTestApp(deps);
+    try {
+      const admin = await insertUser(database.db, population.accounts.acme, 'ida@acme.test', { role: 'admin' });
+      const session = await signIn(deps, population.accounts.acme, admin);
+      const answer = await app.inject({ url: '/api/v2/security/incidents', headers: session.headers });
+      expect(answer.statusCode).toBe(200);
+      const [view] = answer.json<SecurityIncidentsWire>().incidents ?? [];
+      expect(view?.use_before_rotation).toMatchObject({ sign_ins: 3, users: 2, unfamiliar: { sign_ins: 2, users: 1 } });
+      expect(view?.use_before_rotation?.to_investigate).toEqual(use.to_investigate);
+    } finally {
+      await app.close();
+    }
+    const evidence = await buildEvidence(deps, incidentId, 'acme');
+    expect(evidence.use_of_exposed_passwords).toMatchObject({ sign_ins: 3, unfamiliar: { sign_ins: 2, users: 1 } });
+    const page = renderEvidenceHtml(evidence);
+    expect(page).toContain('Use of the exposed passwords before rotation');
+    expect(page).toContain('2 sign-ins by 1 user came from a source new to the user');
+    expect(page).toContain('198.51.100.5');
   });
 });

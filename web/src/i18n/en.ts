@@ -93,6 +93,16 @@ export const en = {
   'security.rotation': 'Your users’ new passwords',
   'security.rotationNone': 'No password rotation has run for your account.',
   'security.rotationCounts': '{changed} of {targets} users have chosen a new password; {remaining} still have to at their next sign-in.',
+  'security.useBeforeRotation': 'Was an exposed password used?',
+  'security.useNone':
+    'No sign-in with an exposed password came from a network or client new to its user: {signIns} password sign-ins by {users} users before their rotation, all from sources they had used before.',
+  'security.useUnfamiliar':
+    '{unfamiliar} sign-ins by {unfamiliarUsers} users came from a network or client new to the user, out of {signIns} password sign-ins before rotation. Investigate them below.',
+  'security.usePeriod': 'From {from} to {to}, from sign-in records kept since {since}. Rotated users count until their rotation.',
+  'security.useToInvestigate': 'Sign-ins with an exposed password from a new source',
+  'security.useNew': 'New',
+  'security.useNewNetwork': 'network',
+  'security.useNewClient': 'client',
   'security.actionsTaken': 'What we have done',
   'security.evidence': 'Evidence for GDPR Article 33',
   'security.evidenceLead':

@@ -98,6 +98,17 @@ export const fr: Record<MessageKey, string> = {
   'security.rotationNone': 'Aucun renouvellement de mots de passe n’a eu lieu pour votre compte.',
   'security.rotationCounts':
     '{changed} utilisateurs sur {targets} ont choisi un nouveau mot de passe ; {remaining} devront le faire à leur prochaine connexion.',
+  'security.useBeforeRotation': 'Un mot de passe exposé a-t-il servi ?',
+  'security.useNone':
+    'Aucune connexion avec un mot de passe exposé n’est venue d’un réseau ou d’un client nouveau pour son utilisateur : {signIns} connexions par mot de passe de {users} utilisateurs avant leur renouvellement, toutes depuis des sources déjà utilisées.',
+  'security.useUnfamiliar':
+    '{unfamiliar} connexions de {unfamiliarUsers} utilisateurs sont venues d’un réseau ou d’un client nouveau pour l’utilisateur, sur {signIns} connexions par mot de passe avant renouvellement. Examinez-les ci-dessous.',
+  'security.usePeriod':
+    'Du {from} au {to}, d’après les connexions enregistrées depuis le {since}. Chaque utilisateur compte jusqu’à son renouvellement.',
+  'security.useToInvestigate': 'Connexions avec un mot de passe exposé depuis une source nouvelle',
+  'security.useNew': 'Nouveau',
+  'security.useNewNetwork': 'réseau',
+  'security.useNewClient': 'client',
   'security.actionsTaken': 'Ce que nous avons fait',
   'security.evidence': 'Éléments pour l’article 33 du RGPD',
   'security.evidenceLead':

@@ -135,6 +135,8 @@ function IncidentBlock(props: { incident: AccountIncident; csrf: string | null; 
         </div>
       )}
 
+      {incident.use_before_rotation === null ? null : <UseBeforeRotationSection use={incident.use_before_rotation} />}
+
       {incident.actions_taken.length === 0 ? null : (
         <>
           <h3>{t('security.actionsTaken')}</h3>
@@ -170,5 +172,63 @@ function IncidentBlock(props: { incident: AccountIncident; csrf: string | null; 
         </a>
       </p>
     </article>
+  );
+}
+
+/** Was the exposed password used? The measured statement, with its period and method, or the sign-ins to investigate. */
+function UseBeforeRotationSection(props: { use: NonNullable<AccountIncident['use_before_rotation']> }) {
+  const { t, date } = useI18n();
+  const { use } = props;
+  return (
+    <section data-testid="use-before-rotation">
+      <h3>{t('security.useBeforeRotation')}</h3>
+      <p>
+        {use.unfamiliar.sign_ins === 0
+          ? t('security.useNone', { signIns: use.sign_ins, users: use.users })
+          : t('security.useUnfamiliar', {
+              unfamiliar: use.unfamiliar.sign_ins,
+              unfamiliarUsers: use.unfamiliar.users,
+              signIns: use.sign_ins,
+            })}
+      </p>
+      <p className="muted">
+        {t('security.usePeriod', {
+          from: date(use.period.from),
+          to: date(use.period.to),
+          since: use.records_since === null ? '—' : date(use.records_since),
+        })}
+      </p>
+      {use.to_investigate.length === 0 ? null : (
+        <table>
+          <caption>{t('security.useToInvestigate')}</caption>
+          <thead>
+            <tr>
+              <th>{t('signIns.when')}</th>
+              <th>{t('signIns.who')}</th>
+              <th>{t('signIns.channel')}</th>
+              <th>{t('signIns.from')}</th>
+              <th>{t('security.useNew')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {use.to_investigate.map((row) => (
+              <tr key={`${row.user_id} ${row.occurred_at}`}>
+                <td>
+                  <time dateTime={row.occurred_at}>{date(row.occurred_at)}</time>
+                </td>
+                <td>#{row.user_id}</td>
+                <td>{t(`signIns.channel.${row.channel}`)}</td>
+                <td>
+                  {row.ip ?? '—'} · {row.user_agent ?? '—'}
+                </td>
+                <td>
+                  {row.reasons.map((reason) => t(reason === 'new_network' ? 'security.useNewNetwork' : 'security.useNewClient')).join(', ')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
