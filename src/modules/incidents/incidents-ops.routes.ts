@@ -1,6 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { idParamsSchema, type IdParams } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
+import { baseUrlOf } from '../../platform/http/route-shapes.js';
+import {
+  signInEventsPageWireSchema,
+  signInEventsQuerySchema,
+  type SignInEventsQuery,
+} from '../auth/sign-in-events/sign-in-events.schema.js';
+import { signInEventsPage } from '../auth/sign-in-events/sign-in-events.service.js';
+import { affectingIncident } from './customer-view.service.js';
+import { findControllerAccount } from './customer-view.repo.js';
+import { inventoryCutoffOf } from './scope.service.js';
+import { notFound } from '../../errors.js';
 import { renderEvidenceHtml } from './evidence.html.js';
 import { buildEvidence } from './evidence.service.js';
 import { recordStaffWorkOnAccount } from '../staff-access/staff-work.js';
@@ -199,6 +210,42 @@ export function opsIncidentRoutes(deps: ServiceDeps) {
         });
         if (request.query.format !== 'html') return presentEvidence(evidence);
         return reply.type('text/html; charset=utf-8').send(renderEvidenceHtml(evidence));
+      },
+    );
+
+    app.get<{ Params: IdParams; Querystring: SignInEventsQuery & { account: string } }>(
+      '/ops/v1/incidents/:id/sign_in_events',
+      {
+        schema: {
+          tags,
+          summary:
+            'One affected account’s sign-in events for the incident, newest first: from the start of the exposure (else the cutoff) unless `since` says otherwise; the same filters and pages as the account’s own API',
+          params: idParamsSchema,
+          querystring: {
+            ...signInEventsQuerySchema,
+            required: ['account'],
+            properties: { ...signInEventsQuerySchema.properties, account: { type: 'string', minLength: 1, maxLength: 63 } },
+          },
+          response: opsResponses(signInEventsPageWireSchema),
+        },
+      },
+      async (request) => {
+        const incidentId = Number(request.params.id);
+        const { account: subdomain, ...filters } = request.query;
+        const account = await findControllerAccount(deps.db, subdomain.trim().toLowerCase());
+        if (account === undefined) throw notFound(`Account ${subdomain}`);
+        const incident = await affectingIncident(deps, incidentId, Number(account.id));
+        await recordStaffWorkOnAccount(deps, staffActor(requireStaff(request)), account.subdomain, {
+          kind: 'read',
+          what: 'incident.sign_in_events',
+          target: { type: 'incident', id: incidentId },
+        });
+        const url = `${baseUrlOf(request)}/ops/v1/incidents/${incidentId}/sign_in_events`;
+        const since = filters.since ?? incident.exposure_starts_at ?? inventoryCutoffOf(incident);
+        const page = await signInEventsPage(deps, Number(account.id), { ...filters, since }, url, 'operators');
+        // The next page keeps naming the account.
+        const next = page.links.next === null ? null : `${page.links.next}&account=${encodeURIComponent(account.subdomain)}`;
+        return { ...page, links: { next } };
       },
     );
     done();

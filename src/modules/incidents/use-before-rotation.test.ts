@@ -9,6 +9,9 @@ import { addExposure } from './exposures.service.js';
 import { findIncident } from './incidents.repo.js';
 import { declareIncident } from './incidents.service.js';
 import { buildTestApp } from '../../../test/support/app.js';
+import { insertAccount } from '../../../test/support/fixtures.js';
+import { createTestStaff, staffSignIn } from '../../../test/support/staff-fixtures.js';
+import type { SignInEventsPageWire } from '../auth/sign-in-events/sign-in-events.schema.js';
 import { insertUser, signIn } from '../../../test/support/identity-fixtures.js';
 import type { SecurityIncidentsWire } from './customer-view.schema.js';
 import { securityIncidentsForAccount } from './customer-view.service.js';
@@ -156,5 +159,66 @@ describe.each(backends)('use of the exposed password before rotation on %s', (ba
     expect(page).toContain('Use of the exposed passwords before rotation');
     expect(page).toContain('2 sign-ins by 1 user came from a source new to the user');
     expect(page).toContain('198.51.100.5');
+  });
+
+  it("gives operators the account's sign-in events for the incident, from the exposure, audited on the account", async () => {
+    deps.signInEvents.record({
+      accountId: population.accounts.acme.id,
+      userId: null,
+      channel: 'web',
+      outcome: 'failed',
+      reason: 'unknown_user',
+      ip: '198.51.100.9',
+      userAgent: 'curl/8.5.0',
+      identifier: 'stranger@elsewhere.test',
+    });
+    const app = await buildTestApp(deps);
+    try {
+      const operator = await staffSignIn(app, deps.clock, await createTestStaff(deps, 'olga@vendor.test', 'operator'));
+      const read = (query: string, headers: Record<string, string> = operator.headers) =>
+        app.inject({ url: `/ops/v1/incidents/${incidentId}/sign_in_events?${query}`, headers: { ...headers, host: 'localhost' } });
+
+      const page = await read('account=acme&page[size]=2');
+      expect(page.statusCode).toBe(200);
+      const body = page.json<SignInEventsPageWire>();
+      expect(body.meta.has_more).toBe(true);
+      expect(body.links.next).toContain('account=acme');
+      const all = [...body.sign_in_events];
+      for (let next = body.links.next; next !== null;) {
+        const more = await app.inject({
+          url: new URL(next).pathname + new URL(next).search,
+          headers: { ...operator.headers, host: 'localhost' },
+        });
+        const moreBody = more.json<SignInEventsPageWire>();
+        all.push(...moreBody.sign_in_events);
+        next = moreBody.links.next;
+      }
+      // From the exposure on: the April sign-ins are not the incident's.
+      expect(all.every((event) => event.occurred_at >= EXPOSURE_STARTS)).toBe(true);
+      expect(all.map((event) => event.occurred_at).sort()).toContain('2026-05-04T02:00:00.000Z');
+      // Operators see the email an unknown user's attempt named; the account's admins do not.
+      expect(all.find((event) => event.reason === 'unknown_user')?.identifier).toBe('stranger@elsewhere.test');
+      const admin = await insertUser(database.db, population.accounts.acme, 'ivo@acme.test', { role: 'admin' });
+      const session = await signIn(deps, population.accounts.acme, admin);
+      const own = await app.inject({ url: '/api/v2/security/sign_in_events.json?outcome=failed', headers: session.headers });
+      expect(own.json<SignInEventsPageWire>().sign_in_events.find((event) => event.reason === 'unknown_user')?.identifier).toBeNull();
+
+      const staffReads = await database.db
+        .selectFrom('audit_events')
+        .select('data')
+        .where('account_id', '=', population.accounts.acme.id)
+        .where('action', '=', 'staff.read')
+        .execute();
+      expect(staffReads.map((row) => row.data).join('\n')).toContain('incident.sign_in_events');
+
+      // An account outside the incident's scope, an unknown one, no account named, nobody signed in.
+      const other = await insertAccount(database.db, 'outsider');
+      expect((await read(`account=${other.subdomain}`)).statusCode).toBe(404);
+      expect((await read('account=nobody')).statusCode).toBe(404);
+      expect((await read('')).statusCode).toBe(400);
+      expect((await read('account=acme', {})).statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -54,7 +54,13 @@ export const signInEventsPageWireSchema = closedObject({
 });
 export type SignInEventsPageWire = FromSchema<typeof signInEventsPageWireSchema>;
 
-export const presentSignInEvent = (row: SignInEventRow): SignInEventWire => ({
+/**
+ * Who reads: an account's admins see the email an attempt named only when it
+ * names one of their users; the vendor's operators see it always.
+ */
+export type SignInEventReader = 'account' | 'operators';
+
+export const presentSignInEvent = (row: SignInEventRow, reader: SignInEventReader = 'account'): SignInEventWire => ({
   id: Number(row.id),
   occurred_at: row.occurred_at,
   last_at: row.last_at,
@@ -65,6 +71,6 @@ export const presentSignInEvent = (row: SignInEventRow): SignInEventWire => ({
   reason: row.reason,
   ip: row.ip,
   user_agent: row.user_agent,
-  identifier: row.user_id === null ? null : row.identifier,
+  identifier: row.user_id === null && reader === 'account' ? null : row.identifier,
   credential_id: row.credential_id === null ? null : Number(row.credential_id),
 });

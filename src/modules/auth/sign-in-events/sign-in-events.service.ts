@@ -3,7 +3,7 @@ import { MAX_PAGE_SIZE } from '../../../platform/http/pagination.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { listSignInEvents } from '../../../platform/sign-in-events/sign-in-events.repo.js';
 import { normaliseTimestamp } from '../../../platform/timestamps.js';
-import { presentSignInEvent, type SignInEventsPageWire, type SignInEventsQuery } from './sign-in-events.schema.js';
+import { presentSignInEvent, type SignInEventReader, type SignInEventsPageWire, type SignInEventsQuery } from './sign-in-events.schema.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'signInEvents'>;
 
@@ -39,6 +39,7 @@ export async function signInEventsPage(
   accountId: number,
   query: SignInEventsQuery,
   url: string,
+  reader: SignInEventReader = 'account',
 ): Promise<SignInEventsPageWire> {
   const since = instant('since', query.since);
   const until = instant('until', query.until);
@@ -63,7 +64,7 @@ export async function signInEventsPage(
   for (const [key, value] of Object.entries(query)) if (key !== 'page[after]' && typeof value === 'string') next.append(key, value);
   if (after !== null) next.set('page[after]', after);
   return {
-    sign_in_events: page.map(presentSignInEvent),
+    sign_in_events: page.map((row) => presentSignInEvent(row, reader)),
     meta: { has_more: after !== null, after_cursor: after },
     links: { next: after === null ? null : `${url}?${next.toString()}` },
   };
