@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import { chunks, rowsPerStatement } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
+import { hasDueLeasedQueueRows, nextLeasedQueueWakeUp } from '../../db/leased-queue.repo.js';
 import type { MessagesTable } from '../../db/schema.js';
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -135,33 +136,13 @@ export async function requeueFailedIncidentMessages(db: Queryable, incidentId: n
 }
 
 /** When the outbox next has work: the earliest queued message, or lease of a message being sent; null when there is none. */
-export async function nextOutboxWakeUp(db: Queryable): Promise<string | null> {
-  const row = await db
-    .selectFrom('messages')
-    .select((eb) => [
-      eb.fn.min(eb.case().when('state', '=', 'queued').then(eb.ref('next_attempt_at')).end()).as('queued'),
-      eb.fn.min(eb.case().when('state', '=', 'sending').then(eb.ref('lease_expires_at')).end()).as('sending'),
-    ])
-    .where('state', 'in', ['queued', 'sending'])
-    .executeTakeFirst();
-  const times = [row?.queued, row?.sending].filter((time): time is string => typeof time === 'string');
-  return times.length === 0 ? null : (times.sort()[0] ?? null);
+export function nextOutboxWakeUp(db: Queryable): Promise<string | null> {
+  return nextLeasedQueueWakeUp(db, 'messages');
 }
 
 /** Whether any message is due now (a cheap probe for the periodic sweep). */
-export async function hasDueMessages(db: Queryable, now: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('messages')
-    .select('id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
-        eb.and([eb('state', '=', 'sending'), eb('lease_expires_at', '<=', now)]),
-      ]),
-    )
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+export function hasDueMessages(db: Queryable, now: string): Promise<boolean> {
+  return hasDueLeasedQueueRows(db, 'messages', now);
 }
 
 /**

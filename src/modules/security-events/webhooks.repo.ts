@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Queryable } from '../../db/database.js';
+import { hasDueLeasedQueueRows, nextLeasedQueueWakeUp } from '../../db/leased-queue.repo.js';
 import type { WebhookDeliveriesTable, WebhookSubscriptionsTable } from '../../db/schema.js';
 
 export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionsTable>;
@@ -112,33 +113,13 @@ export async function settleDelivery(
 }
 
 /** When a delivery is next due: the earliest queued one or running lease; null when none waits. */
-export async function nextDeliveryWakeUp(db: Queryable): Promise<string | null> {
-  const row = await db
-    .selectFrom('webhook_deliveries')
-    .select((eb) => [
-      eb.fn.min(eb.case().when('state', '=', 'queued').then(eb.ref('next_attempt_at')).end()).as('queued'),
-      eb.fn.min(eb.case().when('state', '=', 'sending').then(eb.ref('lease_expires_at')).end()).as('sending'),
-    ])
-    .where('state', 'in', ['queued', 'sending'])
-    .executeTakeFirst();
-  const times = [row?.queued, row?.sending].filter((time): time is string => typeof time === 'string');
-  return times.length === 0 ? null : (times.sort()[0] ?? null);
+export function nextDeliveryWakeUp(db: Queryable): Promise<string | null> {
+  return nextLeasedQueueWakeUp(db, 'webhook_deliveries');
 }
 
 /** Whether a delivery is due now (the sweep's probe). */
-export async function hasDueDeliveries(db: Queryable, now: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('webhook_deliveries')
-    .select('event_id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
-        eb.and([eb('state', '=', 'sending'), eb('lease_expires_at', '<=', now)]),
-      ]),
-    )
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+export function hasDueDeliveries(db: Queryable, now: string): Promise<boolean> {
+  return hasDueLeasedQueueRows(db, 'webhook_deliveries', now);
 }
 
 /** A subscription's deliveries, newest first (the registration's status). */

@@ -8,7 +8,7 @@ import { hashSecretToken } from '../secret-tokens.js';
 import { findApiTokenCredentialForVerification, touchApiToken } from './api-tokens.repo.js';
 import { LAST_USED_GRANULARITY_MS } from './api-tokens.service.js';
 import { AppError } from '../../../errors.js';
-import type { SignInOutcome } from '../../../platform/sign-in-events/sign-in-event-log.js';
+import { tokenAttemptRecorder } from '../../../platform/sign-in-events/token-attempts.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'signInEvents'>;
 
@@ -40,27 +40,7 @@ const refused = (): AppError =>
  */
 export function authenticateApiToken(deps: Deps) {
   return async (request: FastifyRequest, hostAccount: Account | null, email: string, token: string): Promise<Principal> => {
-    const attempt = (
-      accountId: number | undefined,
-      outcome: SignInOutcome,
-      reason: string | null,
-      userId: number | null,
-      tokenId: number | null,
-    ) => {
-      // An attempt that names no account (a token unknown, called where the host names none) belongs to nobody's log.
-      if (accountId === undefined) return;
-      deps.signInEvents.record({
-        accountId,
-        userId,
-        channel: 'api_token',
-        outcome,
-        reason,
-        ip: request.ip,
-        userAgent: request.headers['user-agent'] ?? null,
-        identifier: email,
-        credentialId: tokenId,
-      });
-    };
+    const attempt = tokenAttemptRecorder(deps.signInEvents, request, 'api_token', email);
     const hostId = hostAccount === null ? undefined : Number(hostAccount.id);
     if (token === '' || token.length > MAX_TOKEN_LENGTH || email.length > MAX_EMAIL_LENGTH) {
       attempt(hostId, 'failed', 'invalid_token', null, null);

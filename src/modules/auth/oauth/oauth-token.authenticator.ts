@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import type { Account } from '../../../db/schema.js';
 import { AppError } from '../../../errors.js';
-import type { SignInOutcome } from '../../../platform/sign-in-events/sign-in-event-log.js';
+import { tokenAttemptRecorder } from '../../../platform/sign-in-events/token-attempts.js';
 import { findAccountById } from '../../accounts/accounts.repo.js';
 import { mayAuthenticate } from '../../users/user-standing.js';
 import { type Principal } from '../../accounts/principal.js';
@@ -38,25 +38,7 @@ const refused = (): AppError =>
  */
 export function authenticateOauthToken(deps: Deps) {
   return async (request: FastifyRequest, hostAccount: Account | null, token: string): Promise<Principal> => {
-    const attempt = (
-      accountId: number | undefined,
-      outcome: SignInOutcome,
-      reason: string | null,
-      userId: number | null,
-      tokenId: number | null,
-    ) => {
-      if (accountId === undefined) return;
-      deps.signInEvents.record({
-        accountId,
-        userId,
-        channel: 'oauth_token',
-        outcome,
-        reason,
-        ip: request.ip,
-        userAgent: request.headers['user-agent'] ?? null,
-        credentialId: tokenId,
-      });
-    };
+    const attempt = tokenAttemptRecorder(deps.signInEvents, request, 'oauth_token');
     const hostId = hostAccount === null ? undefined : Number(hostAccount.id);
     const credential =
       token.length > MAX_TOKEN_LENGTH ? undefined : await findOauthTokenCredentialForVerification(deps.db, hashSecretToken(token));
