@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -24,5 +26,27 @@ describe('the module graph', () => {
       expect.stringContaining('src/modules/apps/ and src/modules/certificates/ import each other'),
       'src/new-folder/x.ts belongs to no layer: add its folder to the architecture',
     ]);
+  });
+
+  it('reads every form of import: named, type-only, re-export, side effect only, dynamic', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-imports-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'src'));
+      fs.writeFileSync(
+        path.join(dir, 'src/a.ts'),
+        [
+          "import { b } from './b.js';",
+          "import type { C } from './c.js';",
+          "export * from './d.js';",
+          "import './e.js';",
+          "const f = await import('./f.js');",
+          "import fs from 'node:fs';",
+        ].join('\n'),
+      );
+      fs.writeFileSync(path.join(dir, 'src/a.test.ts'), "import './g.js';");
+      expect(readSourceImports(dir, 'src').map((edge) => edge.to)).toEqual(['src/b.ts', 'src/c.ts', 'src/d.ts', 'src/e.ts', 'src/f.ts']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,8 +7,8 @@ export interface SourceImport {
   to: string;
 }
 
-// Static imports and re-exports (type-only too: a type is a dependency as well) and dynamic imports.
-const IMPORT = /^\s*(?:import|export)\s[^;]*?\sfrom\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/gm;
+// Static imports and re-exports (type-only too: a type is a dependency as well), imports for their side effects, and dynamic imports.
+const IMPORT = /^\s*(?:import|export)\s[^;]*?\sfrom\s+'(\.[^']+)'|^\s*import\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/gm;
 
 function resolve(fromFile: string, specifier: string): string {
   const target = path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), specifier));
@@ -24,7 +24,8 @@ export function readSourceImports(root: string, dir: string): SourceImport[] {
       if (entry.isDirectory()) walk(child);
       else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) {
         const text = fs.readFileSync(path.join(root, child), 'utf8');
-        for (const match of text.matchAll(IMPORT)) imports.push({ from: child, to: resolve(child, match[1] ?? match[2] ?? '') });
+        for (const match of text.matchAll(IMPORT))
+          imports.push({ from: child, to: resolve(child, match[1] ?? match[2] ?? match[3] ?? '') });
       }
     }
   };
