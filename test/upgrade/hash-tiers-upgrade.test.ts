@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateDownOne, migrateToLatest } from '../../src/db/migrate.js';
-import { hashBcrypt, hashSaltedSha1 } from '../../src/modules/auth/password-formats.js';
+import { hashBcrypt, hashPbkdf2Sha256, hashSaltedSha1 } from '../../src/modules/auth/password-formats.js';
+
+const DIGIT_SALT = Buffer.from([0x03, 0x40, ...Array<number>(14).fill(0x34)]);
 import { hashPassword, wrapLegacyHash } from '../../src/modules/auth/passwords/password-hashing.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { insertAccount } from '../support/fixtures.js';
@@ -40,6 +42,14 @@ describe.each(backends)('upgrading to hash tiers (0021) on %s', (backend) => {
       [acme, 'upgraded-from-sha1', await hashPassword(password), '2015-01-01T00:00:00.000Z'],
       [acme, 'changed-after-upgrade', await hashPassword(password), '2022-01-01T00:00:00.000Z'],
       [acme, 'plain-sha1', hashSaltedSha1(password, 'p1'), '2015-01-01T00:00:00.000Z'],
+      // One iteration, then a salt whose base64 has a digit where a sixth iteration digit would be ('$wrapped$pbkdf2-sha256$i=1,s=A0…').
+      [acme, 'wrapped-pbkdf2-1', (await wrapLegacyHash(hashPbkdf2Sha256(password, DIGIT_SALT, 1))) ?? '', '2015-01-01T00:00:00.000Z'],
+      [
+        acme,
+        'wrapped-pbkdf2-100k',
+        (await wrapLegacyHash(hashPbkdf2Sha256(password, DIGIT_SALT, 100_000))) ?? '',
+        '2015-01-01T00:00:00.000Z',
+      ],
     ];
     const ids: Record<string, number> = {};
     for (const [account, name, hash, changedAt] of hashes) {
@@ -105,6 +115,8 @@ describe.each(backends)('upgrading to hash tiers (0021) on %s', (backend) => {
       'upgraded-from-sha1': ['critical', '2021-03-01T00:00:00.000Z'],
       'changed-after-upgrade': [null, null],
       'plain-sha1': [null, null],
+      'wrapped-pbkdf2-1': ['high', '2020-02-01T00:00:00.000Z'],
+      'wrapped-pbkdf2-100k': [null, null],
     });
     expect(rows.every((row) => row.api_revoked_at === null)).toBe(true);
   });

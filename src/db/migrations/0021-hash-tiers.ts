@@ -34,7 +34,13 @@ const wrappedInnerTier = sql`case
   when password_hash like '$wrapped$bcrypt$%' then case
     when substr(password_hash, 24, 2) in ('04', '05', '06', '07', '08', '09') then 'high' else 'moderate' end
   when password_hash like '$wrapped$pbkdf2-sha256$i=%' then case
-    when substr(password_hash, 31, 1) in ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9') then 'moderate' else 'high' end
+    -- Six digits from the 26th character: 100,000 iterations or more (past a shorter count come '$' and the salt, which may hold digits).
+    when substr(password_hash, 26, 1) in ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+      and substr(password_hash, 27, 1) in ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+      and substr(password_hash, 28, 1) in ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+      and substr(password_hash, 29, 1) in ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+      and substr(password_hash, 30, 1) in ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+      and substr(password_hash, 31, 1) in ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9') then 'moderate' else 'high' end
   else 'critical' end`;
 
 /** The tier of an upgraded event's `from` scheme (its data is compact JSON): no cost was kept, so bcrypt and PBKDF2 are `high`. */

@@ -45,7 +45,7 @@ export const HASH_TIER_MEANINGS: Record<HashTier, { stored_with: string; guess_l
   high: {
     stored_with: 'PBKDF2-SHA256 under 100,000 iterations, or bcrypt under cost 10',
     guess_list_cost:
-      'from a few seconds (PBKDF2 at 1,000 iterations, bcrypt at cost 4) to about 21 minutes (bcrypt at cost 9) per password',
+      'from about 2 seconds (PBKDF2 at 1,000 iterations) or 39 seconds (bcrypt at cost 4) to about 21 minutes (bcrypt at cost 9) per password',
   },
   moderate: {
     stored_with: 'PBKDF2-SHA256 from 100,000 iterations, bcrypt from cost 10, or argon2id',

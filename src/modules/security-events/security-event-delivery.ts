@@ -27,7 +27,7 @@ const DISPATCH_BATCH = 500;
 const DELIVERY_BATCH = 50;
 /** A delivery's lease: its POST times out well before, so a live sender never loses its claim. */
 const LEASE_MS = 60_000;
-/** Attempts before a delivery is left `failed`: with the backoff below, about a day and a half of retrying. */
+/** Attempts before a delivery is left `failed`: with the backoff below, about 16.5 hours of retrying. */
 export const MAX_DELIVERY_ATTEMPTS = 12;
 const BASE_RETRY_MS = 30_000;
 

@@ -12,11 +12,8 @@ import { HASH_TIER_RULES, type HashTier } from './hash-strength.js';
  * the tier that matters is the one at an incident's exposure time, not the
  * current one, so a column would still need the superseded tier beside it;
  * the CASE needs no backfill, no write path to remember it (import, demo,
- * sign-in upgrade, wrap, change, reset) and no index. Measured on 100,000
- * users (bench/hash-tiers.bench.ts, SQLite and PostgreSQL): counting the
- * exposed credentials per account and tier costs about what counting them
- * per account alone does, and as much as grouping by a stored tier column;
- * the numbers are in the README.
+ * sign-in upgrade, wrap, change, reset) and no index: it reads two
+ * characters of a column the scope's query reads already.
  *
  * It reads the prefix and the cost only (`$2b$09$` → high; six digits of
  * PBKDF2's iterations, which have no leading zero, → at least 100,000): the
