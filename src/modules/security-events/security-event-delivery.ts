@@ -43,10 +43,11 @@ const wants = (subscription: WebhookSubscriptionRow, event: SecurityEventRow): b
 };
 
 /**
- * Takes the oldest undispatched events: writes them to the SIEM sinks, queues a
- * delivery per matching subscription, and marks them dispatched, a batch at a
- * time. A sink that fails leaves the batch pending (the job retries it), so the
- * SIEM stream is at least once; deliveries are once per (event, subscription).
+ * Takes the oldest undispatched events: queues a delivery per matching
+ * subscription, writes them to the SIEM sinks, and marks them dispatched, a
+ * batch at a time. A sink that fails leaves the batch pending (the job retries
+ * it), so the SIEM stream is at least once; its webhook deliveries are queued
+ * already, and once per (event, subscription) however often it is retried.
  * Returns how many events it dispatched.
  */
 export async function dispatchSecurityEvents(deps: Deps, sinks: readonly SiemSink[]): Promise<number> {
@@ -54,7 +55,6 @@ export async function dispatchSecurityEvents(deps: Deps, sinks: readonly SiemSin
   for (;;) {
     const events = await pendingSecurityEvents(deps.db, DISPATCH_BATCH);
     if (events.length === 0) return dispatched;
-    for (const sink of sinks) await sink.write(events.map((event) => ({ occurredAt: event.occurred_at, json: event.body })));
     const now = deps.clock.now().toISOString();
     const subscriptions = await subscriptionsForAccounts(
       deps.db,
@@ -78,10 +78,10 @@ export async function dispatchSecurityEvents(deps: Deps, sinks: readonly SiemSin
           created_at: now,
         })),
     );
-    await deps.db.transaction().execute(async (tx) => {
-      await insertDeliveriesOnce(tx, deliveries);
-      await markSecurityEventsDispatched(tx, events, now);
-    });
+    // Webhooks first, once per (event, endpoint) however often this batch is retried: a SIEM receiver that is down does not hold them.
+    await insertDeliveriesOnce(deps.db, deliveries);
+    for (const sink of sinks) await sink.write(events.map((event) => ({ occurredAt: event.occurred_at, json: event.body })));
+    await markSecurityEventsDispatched(deps.db, events, now);
     dispatched += events.length;
     if (events.length < DISPATCH_BATCH) return dispatched;
   }

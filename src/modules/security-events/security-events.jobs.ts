@@ -17,7 +17,11 @@ export const SECURITY_EVENTS_SWEEP_MS = 2_000;
 export function defineSecurityEventJobs(deps: ServiceDeps): void {
   const sinks = configuredSiemSinks(deps.config);
   deps.jobs.define(securityEventsDeliveryJob, async () => {
-    await dispatchSecurityEvents(deps, sinks);
+    // A SIEM receiver that is down fails the run, but only after the due webhook deliveries went out.
+    const dispatching = await dispatchSecurityEvents(deps, sinks).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error : new Error('security event dispatch failed', { cause: error })),
+    );
     const run = await deliverDueWebhooks(deps);
     // Keyed by the time, so that many runs seeing the same retry schedule one wake-up for it.
     if (run.nextWakeUp !== null)
@@ -26,6 +30,7 @@ export function defineSecurityEventJobs(deps: ServiceDeps): void {
         singletonKey: `wake-${run.nextWakeUp}`,
         reason: 'retry',
       });
+    if (dispatching !== undefined) throw dispatching;
   });
 }
 

@@ -48,7 +48,14 @@ interface Received {
 interface EventBody {
   type: string;
   timestamp: string;
-  data: { id: string; account_id: number; action: string; audit_seq: number; target: { type: string; id: string } | null };
+  data: {
+    id: string;
+    account_id: number;
+    action: string;
+    audit_seq: number;
+    target: { type: string; id: string } | null;
+    details: Record<string, unknown>;
+  };
 }
 
 /** A receiver: `/failing-once` answers 500 to the first request of each webhook-id, then 200; every other path 200. */
@@ -239,6 +246,32 @@ describe.each(backends)('security event webhooks on %s', (backend) => {
       url: `/api/v2/security/webhooks/${down.json<{ webhook: { id: number } }>().webhook.id}.json`,
       headers: acmeSession.headers,
     });
+  });
+
+  it('delivers webhooks while the SIEM receiver is down, and queues each delivery once however often the batch is retried', async () => {
+    const received = receiver.received.length;
+    await app.inject({
+      method: 'POST',
+      url: '/api/v2/api_tokens.json',
+      headers: acmeSession.headers,
+      payload: { api_token: { description: 'during a SIEM outage' } },
+    });
+    const downSink = { write: () => Promise.reject(new Error('syslog receiver refused the connection')) };
+    await expect(dispatchSecurityEvents(deps, [downSink])).rejects.toThrow('refused');
+    await expect(dispatchSecurityEvents(deps, [downSink])).rejects.toThrow('refused');
+    expect((await deliverDueWebhooks(deps)).delivered).toBeGreaterThanOrEqual(1);
+    const during = receiver.received
+      .slice(received)
+      .filter((r) => (JSON.parse(r.body) as EventBody).data.details.description === 'during a SIEM outage');
+    // Acme's endpoint (which answers the first attempt with a 500) and the operators' each got it once.
+    expect(during.map((r) => r.path).sort()).toEqual(['/failing-once', '/operators']);
+    // The receiver is back: the stream gets the batch, and no endpoint gets anything twice.
+    const before = siem.length;
+    expect(await dispatchSecurityEvents(deps, [memorySink])).toBeGreaterThanOrEqual(1);
+    expect(siem.length).toBeGreaterThan(before);
+    expect(await deliverDueWebhooks(deps)).toMatchObject({ delivered: 0, retrying: 0 });
+    const ids = receiver.received.slice(received).map((r) => `${r.path} ${String(r.headers['webhook-id'])}`);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('keeps registration to the account’s own admins', async () => {
