@@ -37,8 +37,8 @@ async function fill(handle: DatabaseHandle): Promise<void> {
   const columns = sql`(id, account_id, occurred_at, last_at, attempts, user_id, channel, outcome, reason, ip, user_agent, identifier, credential_id)`;
   if (handle.capabilities.kind === 'postgres') {
     await sql`insert into sign_in_events ${columns}
-      select i, i % ${ACCOUNTS}, to_char(to_timestamp((${START} + i * ${SPAN_MS / rows}) / 1000.0) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        to_char(to_timestamp((${START} + i * ${SPAN_MS / rows}) / 1000.0) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      select i, i % ${ACCOUNTS}, to_char(to_timestamp((${START}::float8 + i * ${SPAN_MS / rows}::float8) / 1000.0) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        to_char(to_timestamp((${START}::float8 + i * ${SPAN_MS / rows}::float8) / 1000.0) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         1, (i / ${ACCOUNTS}) % ${USERS_PER_ACCOUNT}, 'web', case when i % 10 = 0 then 'failed' else 'succeeded' end,
         null, '198.51.100.' || (i % 250), 'bench', null, null
       from generate_series(1, ${rows}) as i`.execute(handle.db);
