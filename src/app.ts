@@ -31,6 +31,7 @@ import { opsScopeRoutes } from './modules/incidents/scope-ops.routes.js';
 import { opsCampaignRoutes } from './modules/incidents/campaigns-ops.routes.js';
 import { opsNotificationRoutes } from './modules/notices/notices-ops.routes.js';
 import { opsAccountRoutes } from './modules/staff-access/accounts-ops.routes.js';
+import { opsAccountLifecycleRoutes } from './modules/staff-access/account-lifecycle-ops.routes.js';
 import { opsConsoleRoutes } from './modules/web-console/ops-console.routes.js';
 import { selectorSchema } from './modules/incidents/selectors/selector.schema.js';
 import { explainedSelectorSchema } from './modules/incidents/scope-ops.schema.js';
@@ -137,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await operators.register(opsCampaignRoutes(deps));
     await operators.register(opsNotificationRoutes(deps));
     await operators.register(opsAccountRoutes(deps));
+    await operators.register(opsAccountLifecycleRoutes(deps));
     await operators.register(opsConsoleRoutes(deps));
     await operators.register(opsAdvisoryRoutes(deps));
     await operators.register(opsSecurityWebhookRoutes(deps));

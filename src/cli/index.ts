@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { openRuntime } from '../main.js';
+import { registerAccountsCommand } from './accounts.js';
 import { registerAdvisoryCommand } from './advisory.js';
 import { registerAuditCommand } from './audit.js';
 import { registerRetentionCommand } from './retention.js';
@@ -26,6 +27,7 @@ registerDemoCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerAuditCommand(program);
 registerRetentionCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerUsersCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
+registerAccountsCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerPasswordsCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 registerKeysCommand(program, ({ dataDir }) => openRuntime({ dataDir }));
 const incident = registerIncidentCommand(program, ({ dataDir }) => openRuntime({ dataDir }));

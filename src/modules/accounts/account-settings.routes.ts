@@ -5,6 +5,8 @@ import { errorResponses } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { requirePrincipal, requireRole } from './principal.js';
 import { setPasswordApiAccess } from './accounts.repo.js';
+import { accountLifecycleAnswerSchema, presentAccountLifecycle } from './account-lifecycle.schema.js';
+import { presentLifecycle } from './account-lifecycle.service.js';
 
 const settingsBody = {
   type: 'object',
@@ -32,6 +34,22 @@ export function accountSettingsRoutes(deps: ServiceDeps) {
         const principal = requirePrincipal(request);
         requireRole(principal, 'admin');
         return present(principal.account);
+      },
+    );
+
+    app.get(
+      '/api/v2/account',
+      {
+        schema: {
+          tags: ['account'],
+          summary: 'The account’s standing with the vendor: status, activation date, products (admins)',
+          response: { 200: accountLifecycleAnswerSchema, ...errorResponses },
+        },
+      },
+      (request) => {
+        const principal = requirePrincipal(request);
+        requireRole(principal, 'admin');
+        return presentAccountLifecycle(presentLifecycle(principal.account));
       },
     );
 

@@ -108,3 +108,12 @@ export async function forgetSecurityContact(db: Queryable, accountId: number, em
     .where((eb) => eb(eb.fn('lower', ['security_contact_email']), '=', email))
     .execute();
 }
+
+/** Writes an account's status, activation date and products; returns the row as it now is. */
+export function updateAccountLifecycle(
+  db: Queryable,
+  accountId: number,
+  changes: Pick<Account, 'status' | 'activated_at' | 'products_mask' | 'updated_at'>,
+): Promise<Account> {
+  return db.updateTable('accounts').set(changes).where('id', '=', accountId).returningAll().executeTakeFirstOrThrow();
+}
