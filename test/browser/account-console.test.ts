@@ -336,6 +336,8 @@ describe.skipIf(!chromiumAvailable)(
       await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: /You are signed in/ }).waitFor();
+      // An admin sees where the account stands with the vendor.
+      expect(await page.getByTestId('account-standing').textContent()).toMatch(/Your account is active since .+ · Products: support/);
       await page.goto(`${server.accountUrl('acme')}/security`);
       await page.getByRole('heading', { name: 'Security center' }).waitFor();
       expect(await hasHorizontalScroll(page)).toBe(false);
