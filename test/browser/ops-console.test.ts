@@ -207,6 +207,34 @@ describe.skipIf(!chromiumAvailable)('operator console (Chromium), in order: each
     await article.close();
   });
 
+  it('changes an account’s status and products, recorded on the account’s audit trail', async () => {
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('heading', { name: 'Accounts', exact: true }).waitFor();
+    await page.getByLabel('Subdomain').fill('acme');
+    await page.getByRole('button', { name: 'Find the account' }).click();
+    await page.getByRole('heading', { name: /\(acme\)$/ }).waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('active');
+    await page.getByLabel('Status').selectOption('inactive');
+    await page.getByRole('checkbox', { name: 'talk' }).check();
+    await page.getByRole('button', { name: 'Save the account' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await screenshot(page, 'ops-account');
+    const [event] = await server.runtime.db
+      .selectFrom('audit_events as e')
+      .innerJoin('accounts as a', 'a.id', 'e.account_id')
+      .select(['e.actor_type', 'e.data'])
+      .where('a.subdomain', '=', 'acme')
+      .where('e.action', '=', 'account.lifecycle_changed')
+      .execute();
+    expect(event?.actor_type).toBe('staff');
+    expect(JSON.parse(event?.data ?? '{}')).toMatchObject({ from: { status: 'active' }, to: { status: 'inactive' } });
+    expect((JSON.parse(event?.data ?? '{}') as { to: { products: string[] } }).to.products).toContain('talk');
+    // A wrong date is refused with what to do, and changes nothing.
+    await page.getByLabel('Activated at').fill('2099-01-01T00:00:00Z');
+    await page.getByRole('button', { name: 'Save the account' }).click();
+    await page.getByRole('alert').filter({ hasText: 'in the future' }).waitFor();
+  });
+
   it('fits a 390-pixel-wide screen without scrolling sideways', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await hasHorizontalScroll(page)).toBe(false);

@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { I18nProvider, initialLocale, useI18n } from '../i18n/i18n.js';
 import { navigate, useLocation } from '../router.js';
 import { Loading, Shell } from '../ui/layout.js';
+import { AccountLifecyclePage } from './account-lifecycle.js';
 import { CampaignLive } from './campaign-live.js';
 import { IncidentPage } from './incident-page.js';
 import { IncidentsPage } from './incidents.js';
@@ -44,7 +45,12 @@ function OpsRoutes() {
   };
 
   const nav =
-    context === null || context === undefined ? [] : [{ href: `${CONSOLE}/`, label: t('ops.nav.incidents'), current: path === CONSOLE }];
+    context === null || context === undefined
+      ? []
+      : [
+          { href: `${CONSOLE}/`, label: t('ops.nav.incidents'), current: path === CONSOLE },
+          { href: `${CONSOLE}/accounts`, label: t('ops.nav.accounts'), current: path === `${CONSOLE}/accounts` },
+        ];
   const actions =
     context === null || context === undefined ? null : (
       <>
@@ -63,6 +69,7 @@ function OpsRoutes() {
   else if (incident !== null)
     page = <IncidentPage context={context} incidentId={Number(incident[1])} section={incident[2] ?? 'overview'} />;
   else if (campaign !== null) page = <CampaignLive context={context} campaignId={Number(campaign[1])} />;
+  else if (path === `${CONSOLE}/accounts`) page = <AccountLifecyclePage context={context} />;
   else page = <IncidentsPage context={context} />;
   return (
     <Shell brand="Riposte" subtitle={t('brand.ops')} nav={nav} actions={actions} wide>
