@@ -5,6 +5,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { KEYED_AUDIT_MIGRATION, migrateToLatest } from './db/migrate.js';
 import { definePasswordResetJobs } from './modules/auth/sessions/sign-in.jobs.js';
 import { defineCampaignJobs } from './modules/incidents/campaigns.jobs.js';
+import { defineExposedPasswordJobs } from './modules/auth/exposed-passwords/exposed-passwords.jobs.js';
 import { defineRetentionJobs, scheduleRetention } from './modules/retention/retention.jobs.js';
 import { defineCourierJobs, startCourierSweep } from './modules/courier/courier.jobs.js';
 import { defineSecurityEventJobs, startSecurityEventsSweep } from './modules/security-events/security-events.jobs.js';
@@ -34,6 +35,7 @@ export type ConfigFlags = Partial<Record<keyof Config, string | undefined>>;
 /** Every module's job handlers, defined on the queue of `deps`. */
 export function defineJobs(deps: ServiceDeps): void {
   definePasswordResetJobs(deps);
+  defineExposedPasswordJobs(deps);
   defineCampaignJobs(deps);
   defineCourierJobs(deps);
   defineNoticeJobs(deps);

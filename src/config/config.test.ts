@@ -30,6 +30,7 @@ const EVERY_KEY: Record<keyof Config, true> = {
   passwordHashMemoryKib: true,
   passwordHashTimeCost: true,
   passwordRefusalDelayMs: true,
+  exposedAlertWindowMinutes: true,
   publicUrl: true,
   smtpUrl: true,
   smtpRequireTls: true,
@@ -132,6 +133,13 @@ describe('configuration', () => {
     ]);
     expect(loadConfig({}).passwordHashConcurrency).toBeUndefined();
     expect(loadConfig({ RIPOSTE_PASSWORD_HASH_CONCURRENCY: '8' }).passwordHashConcurrency).toBe(8);
+  });
+
+  it('reads the exposed-password alert window, in whole minutes from 1 to 1440', () => {
+    expect(loadConfig({}).exposedAlertWindowMinutes).toBe(15);
+    expect(loadConfig({ RIPOSTE_EXPOSED_ALERT_WINDOW_MINUTES: '30' }).exposedAlertWindowMinutes).toBe(30);
+    expect(() => loadConfig({ RIPOSTE_EXPOSED_ALERT_WINDOW_MINUTES: '0' })).toThrow(/RIPOSTE_EXPOSED_ALERT_WINDOW_MINUTES/);
+    expect(() => loadConfig({ RIPOSTE_EXPOSED_ALERT_WINDOW_MINUTES: '1441' })).toThrow(/RIPOSTE_EXPOSED_ALERT_WINDOW_MINUTES/);
   });
 
   it('is documented in the README, every setting with its variable and default', () => {

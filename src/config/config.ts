@@ -137,6 +137,8 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
       return path.resolve(raw);
     case 'passwordRefusalDelayMs':
       return parseInteger(spec, raw, 0, 60_000);
+    case 'exposedAlertWindowMinutes':
+      return parseInteger(spec, raw, 1, 1440);
     case 'passwordHashMemoryKib':
       return parseInteger(spec, raw, 1024, 65_536);
     case 'passwordHashTimeCost':

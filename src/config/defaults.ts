@@ -44,6 +44,8 @@ export interface Config {
   /** argon2id passes of new password hashes. */
   passwordHashTimeCost: number;
   passwordRefusalDelayMs: number;
+  /** Alert mails on exposed-password attempts: at most one per recipient and account per this many minutes. */
+  exposedAlertWindowMinutes: number;
   publicUrl: string;
   smtpUrl: string | undefined;
   smtpRequireTls: boolean;
@@ -243,6 +245,14 @@ export const settings: readonly SettingSpec[] = [
     expects: 'a whole number of milliseconds, at most 60000 (0: answer at once)',
     description:
       'How long a client past its password budget waits for its 429, so a flood over keep-alive connections slows to one request per connection and pause.',
+  },
+  {
+    key: 'exposedAlertWindowMinutes',
+    env: 'RIPOSTE_EXPOSED_ALERT_WINDOW_MINUTES',
+    default: '15',
+    expects: 'a whole number of minutes from 1 to 1440',
+    description:
+      "Attempts with a password exposed in an incident alert the operators and the account's security contact at most once per recipient and account per window; the mail summarises the window's attempts.",
   },
   {
     key: 'publicUrl',

@@ -34,6 +34,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0021-hash-tiers',
       '0022-sign-in-events',
       '0023-security-event-delivery',
+      '0024-exposed-password-hashes',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

@@ -23,6 +23,7 @@ import * as credentialDates from './migrations/0020-credential-dates.js';
 import * as hashTiers from './migrations/0021-hash-tiers.js';
 import * as signInEvents from './migrations/0022-sign-in-events.js';
 import * as securityEventDelivery from './migrations/0023-security-event-delivery.js';
+import * as exposedPasswordHashes from './migrations/0024-exposed-password-hashes.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '0021-hash-tiers': hashTiers,
   '0022-sign-in-events': signInEvents,
   '0023-security-event-delivery': securityEventDelivery,
+  '0024-exposed-password-hashes': exposedPasswordHashes,
 };
 
 /** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */

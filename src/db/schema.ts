@@ -387,6 +387,34 @@ export interface WebhookDeliveriesTable {
   created_at: string;
 }
 
+/**
+ * The hash a credential held when a rotation campaign flagged it (the exposed
+ * one), sealed under the account (place `exposed_password_hashes.hash_sealed`,
+ * row id `{user_id}.{incident_id}`); one per user and incident (0024).
+ */
+export interface ExposedPasswordHashesTable {
+  account_id: number;
+  user_id: number;
+  incident_id: number;
+  hash_sealed: string;
+  flagged_at: string;
+}
+
+/** One attempt that presented an exposed password (0024); `alerted_at` once an alert mail summarised it. */
+export interface ExposedPasswordAttemptsTable {
+  account_id: number;
+  id: number;
+  user_id: number;
+  incident_id: number;
+  channel: string;
+  ip: string | null;
+  user_agent: string | null;
+  /** 1 when the same source presented exposed passwords of two or more users of the account within the alert window. */
+  stuffing: number;
+  occurred_at: string;
+  alerted_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -434,6 +462,8 @@ export interface Database {
   advisory_revisions: AdvisoryRevisionsTable;
   advisory_updates: AdvisoryUpdatesTable;
   advisory_update_bodies: AdvisoryUpdateBodiesTable;
+  exposed_password_hashes: ExposedPasswordHashesTable;
+  exposed_password_attempts: ExposedPasswordAttemptsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

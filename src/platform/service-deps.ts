@@ -53,7 +53,7 @@ export interface ServiceDeps {
   /** Every authentication attempt, written off the request path (`SignInEventLog`). */
   signInEvents: SignInEventLog;
   config: Pick<Config, 'baseDomain' | 'bodyLimitBytes' | 'logLevel' | 'trustProxy' | 'port' | 'passwordRateLimit'> &
-    Partial<Pick<Config, 'passwordHashConcurrency' | 'passwordRefusalDelayMs' | 'opsHost'>> &
+    Partial<Pick<Config, 'passwordHashConcurrency' | 'passwordRefusalDelayMs' | 'opsHost' | 'exposedAlertWindowMinutes'>> &
     Partial<
       Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'idleTimeoutMs' | 'metricsToken' | 'metricsAddress'>
     > &

@@ -5,7 +5,8 @@ import { decryptSecretConfidential, sealSecrets } from '../../platform/crypto/en
 import { existingIdempotencyKeys, insertMessageOnce, insertMessagesOnce, type MessageRow } from './outbox.repo.js';
 import { enqueueCourierDrain } from './courier-drain.job.js';
 
-export type MessagePurpose = 'password_reset' | 'customer_incident_notice' | 'user_rotation_notice' | 'staff_access_changed';
+export type MessagePurpose =
+  'password_reset' | 'customer_incident_notice' | 'user_rotation_notice' | 'staff_access_changed' | 'exposed_credential_alert';
 
 export interface OutgoingMessage {
   accountId: number;

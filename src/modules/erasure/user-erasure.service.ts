@@ -8,6 +8,7 @@ import { forgetSecurityContact } from '../accounts/accounts.repo.js';
 import { requireRole, type Principal } from '../accounts/principal.js';
 import { forgetApiTokenCreator } from '../auth/api-tokens/api-tokens.repo.js';
 import { eraseOauthGrants } from '../auth/oauth/oauth-tokens.repo.js';
+import { eraseExposedPasswordsOf } from '../auth/exposed-passwords/exposed-passwords.repo.js';
 import { erasePasswords } from '../auth/passwords/passwords.repo.js';
 import { eraseSessions } from '../auth/sessions/sessions.repo.js';
 import { eraseThrottlesOf } from '../auth/throttle/login-throttle.repo.js';
@@ -30,6 +31,8 @@ export interface ErasedCounts {
   auditEvents: number;
   jobs: number;
   signInEvents: number;
+  /** Sealed exposed hashes and the attempts that presented them. */
+  exposedPasswords: number;
 }
 
 /**
@@ -47,6 +50,7 @@ async function eraseEverywhere(
   const userId = Number(user.id);
   const email = user.email.toLowerCase();
   const passwords = await erasePasswords(tx, { accountId, userId });
+  const exposedPasswords = await eraseExposedPasswordsOf(tx, accountId, userId);
   const sessions = await eraseSessions(tx, accountId, userId);
   const oauthTokens = await eraseOauthGrants(tx, accountId, userId);
   await forgetApiTokenCreator(tx, accountId, userId);
@@ -58,7 +62,7 @@ async function eraseEverywhere(
   const signInEvents = await eraseSignInEventsOf(tx, accountId, userId, email);
   await eraseUserRow(tx, accountId, userId, now);
   const auditEvents = await erasePersonalData(tx, accountId, userId);
-  return { ...passwords, sessions, oauthTokens, loginThrottles, messages, auditEvents, jobs, signInEvents };
+  return { ...passwords, sessions, oauthTokens, loginThrottles, messages, auditEvents, jobs, signInEvents, exposedPasswords };
 }
 
 /**

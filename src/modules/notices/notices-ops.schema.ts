@@ -19,6 +19,7 @@ const byPurposeProperties = {
   customer_incident_notice: deliveryCountsWireSchema,
   user_rotation_notice: deliveryCountsWireSchema,
   staff_access_changed: deliveryCountsWireSchema,
+  exposed_credential_alert: deliveryCountsWireSchema,
 } as const satisfies Record<MessagePurpose, unknown>;
 // `satisfies` holds the keys to exactly the message purposes.
 const MESSAGE_PURPOSES = Object.keys(byPurposeProperties) as MessagePurpose[];

@@ -29,6 +29,7 @@ export const SECURITY_EVENT_TYPES: Readonly<Record<string, string>> = Object.fre
   'staff_access.expired': 'staff_access.expired',
   'password.rotation_forced': 'rotation.flagged',
   'password.api_access_revoked': 'rotation.api_access_revoked',
+  'password.exposed_credential_attempt': 'password.exposed_credential_attempt',
   'api_token.created': 'api_token.created',
   'api_token.deleted': 'api_token.deleted',
   'oauth_client.secret_regenerated': 'oauth_client.secret_regenerated',

@@ -16,6 +16,7 @@ import {
   type ThrottleSubject,
 } from '../throttle/login-throttle.service.js';
 import { endSessionsAndPasswordSteps } from '../sessions/sessions.repo.js';
+import { EXPOSED_PASSWORD_REASON, matchExposedPassword, recordExposedAttempt } from '../exposed-passwords/exposed-passwords.service.js';
 import { throughPasswordGate, type Hashing } from './password-gate.js';
 import { hashPassword, storedHashKind, verifyAgainstDummy, verifyStoredPassword, wrapLegacyHash } from './password-hashing.js';
 import { assertPasswordAllowed, PASSWORD_POLICY } from './password-policy.js';
@@ -30,6 +31,8 @@ import {
 } from './passwords.repo.js';
 
 export type PasswordServiceDeps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'config' | 'log' | 'signInEvents'>;
+/** A sign-in also watches for exposed passwords, whose alerts go through the job queue (without one, none is queued). */
+export type PasswordSignInDeps = PasswordServiceDeps & Partial<Pick<ServiceDeps, 'jobs'>>;
 type Credential = Selectable<PasswordCredentialsTable>;
 
 export interface PasswordSignInInput {
@@ -140,7 +143,7 @@ async function completeSignIn(
  * const result = await verifyPasswordSignIn(deps, { account, realm: 'core', email, password, clientIp: request.ip });
  * if (result.outcome === 'refused') throw unauthenticated();
  */
-export async function verifyPasswordSignIn(deps: PasswordServiceDeps, input: PasswordSignInInput): Promise<PasswordSignInResult> {
+export async function verifyPasswordSignIn(deps: PasswordSignInDeps, input: PasswordSignInInput): Promise<PasswordSignInResult> {
   const attempt = (outcome: SignInOutcome, reason: string | null, userId: number | null) =>
     deps.signInEvents.record({
       accountId: input.account.id,
@@ -163,7 +166,7 @@ export async function verifyPasswordSignIn(deps: PasswordServiceDeps, input: Pas
 type RecordAttempt = (outcome: SignInOutcome, reason: string | null, userId: number | null) => void;
 
 async function checkSignInPassword(
-  deps: PasswordServiceDeps,
+  deps: PasswordSignInDeps,
   input: PasswordSignInInput,
   hashing: Hashing,
   attempt: RecordAttempt,
@@ -178,10 +181,11 @@ async function checkSignInPassword(
   const candidate = await findSignInCandidate(deps, input);
   const verification = await hashing(() => verifyAndRehash(candidate, input.password));
   if (candidate === undefined || !verification.ok) {
+    const exposedIncident = candidate === undefined ? undefined : await watchExposedPassword(deps, input, candidate, hashing);
     await recordLoginFailure(deps, accountId, subjects, candidate && { type: 'user', id: Number(candidate.user.id) });
     attempt(
       'failed',
-      candidate === undefined ? 'unknown_user' : 'wrong_password',
+      candidate === undefined ? 'unknown_user' : exposedIncident !== undefined ? EXPOSED_PASSWORD_REASON : 'wrong_password',
       candidate === undefined ? null : Number(candidate.user.id),
     );
     return REFUSED;
@@ -195,6 +199,40 @@ async function checkSignInPassword(
   // On the web, a pending change leads on to choosing a new password; on the API it is a refusal.
   else attempt(input.channel === 'web' ? 'succeeded' : 'failed', 'password_change_required', userId);
   return result;
+}
+
+/**
+ * The exposed password, watched: a wrong password for a user a rotation
+ * flagged is checked against the exposed hash (one extra verification, in the
+ * same gate; none for users never flagged). A match is recorded
+ * (`recordExposedAttempt`: attempt, audit and security event, throttled
+ * alert) and otherwise answered exactly like the wrong password it is.
+ */
+async function watchExposedPassword(
+  deps: PasswordSignInDeps,
+  input: PasswordSignInInput,
+  candidate: { user: User; credential: Credential },
+  hashing: Hashing,
+): Promise<number | undefined> {
+  const accountId = input.account.id;
+  const userId = Number(candidate.user.id);
+  const incidentId = await matchExposedPassword(deps, {
+    accountId,
+    userId,
+    liveHash: candidate.credential.password_hash,
+    password: input.password,
+    hashing,
+  });
+  if (incidentId === undefined) return undefined;
+  await recordExposedAttempt(deps, {
+    accountId,
+    userId,
+    incidentId,
+    channel: input.channel,
+    ip: input.clientIp,
+    userAgent: input.userAgent,
+  });
+  return incidentId;
 }
 
 export type PasswordChangeReason = 'self' | 'forced' | 'admin' | 'reset';

@@ -1,6 +1,7 @@
 import type { VendorIdentity } from '../../../config/vendor.js';
 import { AppError } from '../../../errors.js';
 import type { MessagePurpose } from '../outbox.service.js';
+import { exposedCredentialAlertTemplate, type ExposedCredentialAlertData } from './exposed-credential-alert.js';
 import { customerIncidentNoticeTemplate, type CustomerIncidentNoticeData } from './customer-incident-notice.js';
 import { templateLocale } from './locale.js';
 import { passwordResetTemplate, type PasswordResetData } from './password-reset.js';
@@ -17,6 +18,7 @@ export type {
   NoticeMeasure,
 } from './customer-incident-notice.js';
 export type { PasswordResetData } from './password-reset.js';
+export type { ExposedAlertSource, ExposedCredentialAlertData } from './exposed-credential-alert.js';
 export type { StaffAccessChangedData } from './staff-access-changed.js';
 export type { UserRotationNoticeData } from './user-rotation-notice.js';
 
@@ -26,6 +28,7 @@ export interface TemplateDataByPurpose {
   customer_incident_notice: CustomerIncidentNoticeData;
   user_rotation_notice: UserRotationNoticeData;
   staff_access_changed: StaffAccessChangedData;
+  exposed_credential_alert: ExposedCredentialAlertData;
 }
 
 const templates: { [P in MessagePurpose]: MessageTemplate<TemplateDataByPurpose[P]> } = {
@@ -33,6 +36,7 @@ const templates: { [P in MessagePurpose]: MessageTemplate<TemplateDataByPurpose[
   customer_incident_notice: customerIncidentNoticeTemplate,
   user_rotation_notice: userRotationNoticeTemplate,
   staff_access_changed: staffAccessChangedTemplate,
+  exposed_credential_alert: exposedCredentialAlertTemplate,
 };
 
 const isPurpose = (purpose: string): purpose is MessagePurpose => Object.hasOwn(templates, purpose);

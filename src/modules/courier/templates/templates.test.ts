@@ -44,6 +44,18 @@ const samples: { [P in MessagePurpose]: TemplateDataByPurpose[P] } = {
     expiresAt: '2026-06-08T12:00:00Z',
     changedBy: 'Ana <ana@acme.test>',
   },
+  exposed_credential_alert: {
+    accountName: EVIL,
+    subdomain: 'acme',
+    from: '2026-06-01T12:00:00Z',
+    to: '2026-06-01T12:03:00Z',
+    attempts: 3,
+    users: ['ana@acme.test', 'dana@acme.test'],
+    sources: [{ ip: '198.51.100.7', attempts: 3, users: 2 }],
+    channels: ['password_basic', 'web'],
+    stuffing: true,
+    incidentIds: [4],
+  },
 };
 
 const purposes = Object.keys(samples) as MessagePurpose[];
@@ -145,6 +157,21 @@ describe('mail templates', () => {
     );
     expect(render('staff_access_changed', 'fr', { ...samples.staff_access_changed, change: 'expired' }).subject).toMatch(
       /^Accès du support expiré/,
+    );
+  });
+
+  it('summarises exposed-password attempts: count, users, sources, stuffing', () => {
+    const en = render('exposed_credential_alert', 'en', samples.exposed_credential_alert);
+    expect(en.text).toContain('3 sign-in attempt(s)');
+    expect(en.text).toContain('- dana@acme.test');
+    expect(en.text).toContain('198.51.100.7: 3 attempt(s), 2 user(s)');
+    expect(en.text).toContain('Credential stuffing');
+    const fr = render('exposed_credential_alert', 'fr', { ...samples.exposed_credential_alert, stuffing: false });
+    expect(fr.text).toContain('3 tentative(s)');
+    expect(fr.text).toContain('198.51.100.7 : 3 tentative(s), 2 utilisateur(s)');
+    expect(fr.text).not.toContain('Bourrage');
+    expect(() => renderStored('exposed_credential_alert', 'en', { ...samples.exposed_credential_alert, incidentIds: ['x'] })).toThrow(
+      /incidentIds/,
     );
   });
 

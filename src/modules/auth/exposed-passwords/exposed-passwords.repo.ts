@@ -1,0 +1,173 @@
+import type { Queryable } from '../../../db/database.js';
+import type { ExposedPasswordAttemptsTable, ExposedPasswordHashesTable } from '../../../db/schema.js';
+
+export const EXPOSED_ATTEMPT_SEQUENCE = 'exposed_password_attempts';
+
+/** Where an exposed hash is sealed: the envelope binds the ciphertext to this place. */
+export const exposedHashPlace = (row: { account_id: number; user_id: number; incident_id: number }) => ({
+  accountId: Number(row.account_id),
+  table: 'exposed_password_hashes',
+  column: 'hash_sealed',
+  rowId: `${Number(row.user_id)}.${Number(row.incident_id)}`,
+});
+
+/**
+ * The credentials a campaign batch is about to flag, with the hash each holds
+ * now: the same targets and conditions as `flagBatchCredentials`, read first
+ * in the batch's transaction.
+ */
+export async function credentialsAboutToBeFlagged(
+  db: Queryable,
+  campaign: { id: number; incident_id: number; cutoff: string },
+  batch: number,
+): Promise<Array<{ account_id: number; user_id: number; password_hash: string }>> {
+  const incidentId = Number(campaign.incident_id);
+  const rows = await db
+    .selectFrom('password_credentials as credential')
+    .innerJoin('campaign_targets as target', (join) =>
+      join.onRef('credential.account_id', '=', 'target.account_id').onRef('credential.user_id', '=', 'target.user_id'),
+    )
+    .select(['credential.account_id', 'credential.user_id', 'credential.password_hash'])
+    .where('target.campaign_id', '=', Number(campaign.id))
+    .where('target.batch', '=', batch)
+    .where('target.flagged_at', 'is', null)
+    .where('credential.password_changed_at', '<', campaign.cutoff)
+    .where((eb) =>
+      eb.or([
+        eb('credential.must_change', '=', 0),
+        eb('credential.must_change_incident_id', 'is', null),
+        eb('credential.must_change_incident_id', '!=', incidentId),
+      ]),
+    )
+    .execute();
+  return rows.map((row) => ({ account_id: Number(row.account_id), user_id: Number(row.user_id), password_hash: row.password_hash }));
+}
+
+/** Stores sealed exposed hashes; a user already holding one for the incident keeps the first (the hash as it stood). */
+export async function insertExposedHashes(db: Queryable, rows: readonly ExposedPasswordHashesTable[]): Promise<number> {
+  let inserted = 0;
+  for (let start = 0; start < rows.length; start += 500) {
+    const chunk = rows.slice(start, start + 500);
+    const result = await db
+      .insertInto('exposed_password_hashes')
+      .values([...chunk])
+      .onConflict((oc) => oc.columns(['account_id', 'user_id', 'incident_id']).doNothing())
+      .executeTakeFirst();
+    inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+  return inserted;
+}
+
+/** A user's sealed exposed hashes, newest incident first (usually none: only flagged users have any). */
+export async function findExposedHashes(db: Queryable, accountId: number, userId: number): Promise<ExposedPasswordHashesTable[]> {
+  const rows = await db
+    .selectFrom('exposed_password_hashes')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('user_id', '=', userId)
+    .orderBy('incident_id', 'desc')
+    .execute();
+  return rows.map((row) => ({
+    ...row,
+    account_id: Number(row.account_id),
+    user_id: Number(row.user_id),
+    incident_id: Number(row.incident_id),
+  }));
+}
+
+export async function insertExposedAttempt(db: Queryable, row: ExposedPasswordAttemptsTable): Promise<void> {
+  await db.insertInto('exposed_password_attempts').values(row).execute();
+}
+
+/** How many distinct users of the account this source presented exposed passwords of since `since` (the current attempt's user included). */
+export async function distinctUsersFromSource(
+  db: Queryable,
+  input: { accountId: number; ip: string; since: string; userId: number },
+): Promise<number> {
+  const rows = await db
+    .selectFrom('exposed_password_attempts')
+    .select('user_id')
+    .distinct()
+    .where('account_id', '=', input.accountId)
+    .where('ip', '=', input.ip)
+    .where('occurred_at', '>=', input.since)
+    .execute();
+  const users = new Set(rows.map((row) => Number(row.user_id)));
+  users.add(input.userId);
+  return users.size;
+}
+
+export interface PendingAttempt {
+  id: number;
+  user_id: number;
+  email: string | null;
+  incident_id: number;
+  channel: string;
+  ip: string | null;
+  stuffing: number;
+  occurred_at: string;
+}
+
+/**
+ * Claims the attempts no alert mail has summarised yet, up to `until`, for
+ * the mail being written (one UPDATE … RETURNING: of two jobs racing, the
+ * second claims none), oldest first, with each user's email.
+ */
+export async function claimPendingAttempts(db: Queryable, accountId: number, until: string): Promise<PendingAttempt[]> {
+  const claimed = await db
+    .updateTable('exposed_password_attempts')
+    .set({ alerted_at: until })
+    .where('account_id', '=', accountId)
+    .where('alerted_at', 'is', null)
+    .where('occurred_at', '<=', until)
+    .returning(['id', 'user_id', 'incident_id', 'channel', 'ip', 'stuffing', 'occurred_at'])
+    .execute();
+  if (claimed.length === 0) return [];
+  const userIds = [...new Set(claimed.map((row) => Number(row.user_id)))];
+  const users = await db
+    .selectFrom('users')
+    .select(['id', 'email'])
+    .where('account_id', '=', accountId)
+    .where('id', 'in', userIds)
+    .execute();
+  const emails = new Map(users.map((user) => [Number(user.id), user.email]));
+  return claimed
+    .map((row) => ({
+      id: Number(row.id),
+      user_id: Number(row.user_id),
+      email: emails.get(Number(row.user_id)) ?? null,
+      incident_id: Number(row.incident_id),
+      channel: row.channel,
+      ip: row.ip,
+      stuffing: Number(row.stuffing),
+      occurred_at: row.occurred_at,
+    }))
+    .sort((a, b) => (a.occurred_at === b.occurred_at ? a.id - b.id : a.occurred_at < b.occurred_at ? -1 : 1));
+}
+
+/** The vendor's active operators, who hear of every exposed-password alert. */
+export async function operatorEmails(db: Queryable): Promise<string[]> {
+  const rows = await db
+    .selectFrom('staff_users')
+    .select('email')
+    .where('role', '=', 'operator')
+    .where('disabled_at', 'is', null)
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => row.email.toLowerCase());
+}
+
+/** Erasure: a user's exposed hashes and attempts go with them. Returns how many rows went. */
+export async function eraseExposedPasswordsOf(db: Queryable, accountId: number, userId: number): Promise<number> {
+  const hashes = await db
+    .deleteFrom('exposed_password_hashes')
+    .where('account_id', '=', accountId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  const attempts = await db
+    .deleteFrom('exposed_password_attempts')
+    .where('account_id', '=', accountId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(hashes.numDeletedRows) + Number(attempts.numDeletedRows);
+}

@@ -1,0 +1,261 @@
+import type { Config } from '../../../config/config.js';
+import type { Queryable } from '../../../db/database.js';
+import type { Account, ExposedPasswordHashesTable } from '../../../db/schema.js';
+import { reserveIds } from '../../../db/sequences.js';
+import { recordAudit } from '../../../platform/audit/audit.service.js';
+import { decryptSecretsConfidential, sealSecrets } from '../../../platform/crypto/envelope.service.js';
+import type { ServiceDeps } from '../../../platform/service-deps.js';
+import { findAccountById } from '../../accounts/accounts.repo.js';
+import { enqueueMessages, type OutgoingMessage } from '../../courier/outbox.service.js';
+import type { ExposedCredentialAlertData } from '../../courier/templates/index.js';
+import type { Hashing } from '../passwords/password-gate.js';
+import { verifyStoredPassword } from '../passwords/password-hashing.js';
+import { exposedAlertJob, exposedAlertKey } from './exposed-alert.job.js';
+import {
+  credentialsAboutToBeFlagged,
+  distinctUsersFromSource,
+  EXPOSED_ATTEMPT_SEQUENCE,
+  exposedHashPlace,
+  findExposedHashes,
+  insertExposedAttempt,
+  insertExposedHashes,
+  operatorEmails,
+  claimPendingAttempts,
+  type PendingAttempt,
+} from './exposed-passwords.repo.js';
+
+/** The audit action (and, as `password.exposed_credential_attempt`, the public security event type) of an attempt. */
+export const EXPOSED_ATTEMPT_ACTION = 'password.exposed_credential_attempt';
+/** The sign-in event reason of an attempt. */
+export const EXPOSED_PASSWORD_REASON = 'exposed_password';
+/** `RIPOSTE_EXPOSED_ALERT_WINDOW_MINUTES`'s default. */
+export const DEFAULT_EXPOSED_ALERT_WINDOW_MINUTES = 15;
+/** The first attempt of a window is mailed this long after it (at most the window), so that a burst lands in one mail. */
+export const EXPOSED_ALERT_GATHER_MS = 60_000;
+
+type ConfigDeps = { config: Partial<Pick<Config, 'exposedAlertWindowMinutes'>> };
+/** Without a job queue (unit tests of the password service), attempts are recorded and audited but no alert is queued. */
+type WatchDeps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'log'> & Partial<Pick<ServiceDeps, 'jobs'>> & ConfigDeps;
+
+export const alertWindowMs = (deps: ConfigDeps): number =>
+  (deps.config.exposedAlertWindowMinutes ?? DEFAULT_EXPOSED_ALERT_WINDOW_MINUTES) * 60_000;
+
+/**
+ * In a campaign batch's transaction, before its credentials are flagged:
+ * copies the hash each about-to-be-flagged credential holds (the exposed one,
+ * as stored: argon2id, legacy or `$wrapped$`) into `exposed_password_hashes`,
+ * sealed under the account. A user who already has one for the incident keeps
+ * it (its place is not sealed again, which would retire its key).
+ */
+export async function sealExposedHashes(
+  tx: Queryable,
+  deps: Pick<ServiceDeps, 'keyring' | 'clock'>,
+  campaign: { id: number; incident_id: number; cutoff: string },
+  batch: number,
+  now: string,
+): Promise<number> {
+  const incidentId = Number(campaign.incident_id);
+  const credentials = await credentialsAboutToBeFlagged(tx, campaign, batch);
+  if (credentials.length === 0) return 0;
+  const existing = await tx
+    .selectFrom('exposed_password_hashes')
+    .select(['account_id', 'user_id'])
+    .where('incident_id', '=', incidentId)
+    .where(
+      'user_id',
+      'in',
+      credentials.map((c) => c.user_id),
+    )
+    .execute();
+  const kept = new Set(existing.map((row) => `${Number(row.account_id)}:${Number(row.user_id)}`));
+  const fresh = credentials.filter((c) => !kept.has(`${c.account_id}:${c.user_id}`));
+  if (fresh.length === 0) return 0;
+  const rows = fresh.map((c) => ({ account_id: c.account_id, user_id: c.user_id, incident_id: incidentId }));
+  const sealed = await sealSecrets(
+    tx,
+    deps.keyring,
+    deps.clock,
+    fresh.map((c, index) => ({ ...exposedHashPlace(rows[index] ?? { ...c, incident_id: incidentId }), plaintext: c.password_hash })),
+  );
+  const values: ExposedPasswordHashesTable[] = rows.map((row, index) => ({ ...row, hash_sealed: sealed[index] ?? '', flagged_at: now }));
+  return insertExposedHashes(tx, values);
+}
+
+/**
+ * After a wrong password for a known user: whether it is a password a
+ * rotation flagged as exposed. Only users with an exposed hash on record pay
+ * anything, and at most one extra verification (through `hashing`, the same
+ * gate and budget as the live check): against the newest exposed hash that
+ * differs from the live one (a user who has not changed it yet has none to
+ * check). Returns the incident whose exposed password it is.
+ */
+export async function matchExposedPassword(
+  deps: Pick<WatchDeps, 'db' | 'keyring' | 'log'>,
+  input: { accountId: number; userId: number; liveHash: string; password: string; hashing: Hashing },
+): Promise<number | undefined> {
+  const rows = await findExposedHashes(deps.db, input.accountId, input.userId);
+  if (rows.length === 0) return undefined;
+  let hashes: string[];
+  try {
+    hashes = await decryptSecretsConfidential(
+      deps.db,
+      deps.keyring,
+      rows.map((row) => ({ ...exposedHashPlace(row), sealed: row.hash_sealed })),
+    );
+  } catch (error) {
+    // A watch that cannot open its hash watches nothing; the sign-in answers as it would anyway.
+    deps.log?.warn(
+      { event: 'exposed_password.unreadable', accountId: input.accountId, userId: input.userId, error: String(error) },
+      'An exposed password hash could not be opened.',
+    );
+    return undefined;
+  }
+  const index = hashes.findIndex((hash) => hash !== input.liveHash);
+  const exposed = hashes[index];
+  const row = rows[index];
+  if (exposed === undefined || row === undefined) return undefined;
+  const verification = await input.hashing(() => verifyStoredPassword(exposed, input.password));
+  return verification.ok ? Number(row.incident_id) : undefined;
+}
+
+export interface ExposedAttempt {
+  accountId: number;
+  userId: number;
+  incidentId: number;
+  channel: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * Records an attempt with an exposed password, in one transaction: its row
+ * (stuffing when the same address presented the exposed passwords of two or
+ * more users of the account within the alert window), the audit event
+ * `password.exposed_credential_attempt` (a public security event; address and
+ * user agent as personal data, erasable) and the alert job of its window
+ * (one per account and window, `exposedAlertJob`). When this window's job
+ * exists already (it may have sent), the next window's is queued too, so a
+ * late attempt is still mailed, in the next window.
+ */
+export async function recordExposedAttempt(deps: WatchDeps, attempt: ExposedAttempt): Promise<{ stuffing: boolean }> {
+  const now = deps.clock.now();
+  const windowMs = alertWindowMs(deps);
+  return deps.db.transaction().execute(async (tx) => {
+    const users =
+      attempt.ip === null
+        ? 1
+        : await distinctUsersFromSource(tx, {
+            accountId: attempt.accountId,
+            ip: attempt.ip,
+            since: new Date(now.getTime() - windowMs).toISOString(),
+            userId: attempt.userId,
+          });
+    const stuffing = users >= 2;
+    const id = await reserveIds(tx, EXPOSED_ATTEMPT_SEQUENCE, 1);
+    await insertExposedAttempt(tx, {
+      account_id: attempt.accountId,
+      id,
+      user_id: attempt.userId,
+      incident_id: attempt.incidentId,
+      channel: attempt.channel,
+      ip: attempt.ip,
+      user_agent: attempt.userAgent,
+      stuffing: stuffing ? 1 : 0,
+      occurred_at: now.toISOString(),
+      alerted_at: null,
+    });
+    await recordAudit(tx, deps, {
+      accountId: attempt.accountId,
+      actor: { type: 'system', id: 'exposed_password_watch' },
+      action: EXPOSED_ATTEMPT_ACTION,
+      target: { type: 'user', id: attempt.userId },
+      data: { incident_id: attempt.incidentId, channel: attempt.channel, stuffing, source_users: users },
+      personal: { userId: attempt.userId, values: { ip: attempt.ip, user_agent: attempt.userAgent } },
+    });
+    if (deps.jobs !== undefined) await queueAlert(deps.jobs, tx, attempt.accountId, now, windowMs);
+    return { stuffing };
+  });
+}
+
+/** The alert job of the attempt's window; when it exists already (it may have sent), the next window's as well. */
+async function queueAlert(jobs: ServiceDeps['jobs'], tx: Queryable, accountId: number, now: Date, windowMs: number): Promise<void> {
+  const windowStartMs = Math.floor(now.getTime() / windowMs) * windowMs;
+  const queued = await jobs.enqueue(
+    exposedAlertJob,
+    { accountId, windowStart: new Date(windowStartMs).toISOString() },
+    {
+      singletonKey: exposedAlertKey(accountId, windowStartMs),
+      startAfter: new Date(now.getTime() + Math.min(EXPOSED_ALERT_GATHER_MS, windowMs)),
+      transaction: tx,
+    },
+  );
+  if (queued === null) {
+    const nextMs = windowStartMs + windowMs;
+    await jobs.enqueue(
+      exposedAlertJob,
+      { accountId, windowStart: new Date(nextMs).toISOString() },
+      { singletonKey: exposedAlertKey(accountId, nextMs), startAfter: new Date(nextMs), transaction: tx },
+    );
+  }
+}
+
+/** The mail's summary of pending attempts: count, users, sources (with how many users each tried), channels, stuffing. */
+export function summariseAttempts(
+  account: Pick<Account, 'name' | 'subdomain'>,
+  attempts: readonly PendingAttempt[],
+): ExposedCredentialAlertData {
+  const bySource = new Map<string, { attempts: number; users: Set<number> }>();
+  for (const attempt of attempts) {
+    const key = attempt.ip ?? '';
+    const source = bySource.get(key) ?? { attempts: 0, users: new Set<number>() };
+    source.attempts += 1;
+    source.users.add(attempt.user_id);
+    bySource.set(key, source);
+  }
+  const sources = [...bySource].map(([ip, source]) => ({ ip, attempts: source.attempts, users: source.users.size }));
+  return {
+    accountName: account.name,
+    subdomain: account.subdomain,
+    from: attempts[0]?.occurred_at ?? '',
+    to: attempts.at(-1)?.occurred_at ?? '',
+    attempts: attempts.length,
+    users: [...new Set(attempts.map((a) => a.email ?? `user #${a.user_id}`))],
+    sources,
+    channels: [...new Set(attempts.map((a) => a.channel))].sort(),
+    stuffing: attempts.some((a) => a.stuffing === 1) || sources.some((s) => s.ip !== '' && s.users >= 2),
+    incidentIds: [...new Set(attempts.map((a) => a.incident_id))].sort((a, b) => a - b),
+  };
+}
+
+/**
+ * The alert job: one mail per recipient (the operators, and the account's
+ * security contact or else its owner) summarising every attempt not yet
+ * mailed, then marks them mailed; all in one transaction, and idempotent per
+ * (window, recipient), so a retry sends nothing twice.
+ */
+export async function sendExposedCredentialAlert(
+  deps: Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'jobs'>,
+  payload: { accountId: number; windowStart: string },
+): Promise<number> {
+  const account = await findAccountById(deps.db, payload.accountId);
+  if (account === undefined) return 0;
+  const now = deps.clock.now().toISOString();
+  return deps.db.transaction().execute(async (tx) => {
+    const attempts = await claimPendingAttempts(tx, account.id, now);
+    if (attempts.length === 0) return 0;
+    const data = summariseAttempts(account, attempts);
+    const recipients = new Map<string, string>();
+    for (const email of await operatorEmails(tx)) recipients.set(email, 'en');
+    const contact = (account.security_contact_email ?? account.owner_email).toLowerCase();
+    recipients.set(contact, account.locale);
+    const messages: OutgoingMessage[] = [...recipients].map(([recipient, locale]) => ({
+      accountId: account.id,
+      purpose: 'exposed_credential_alert',
+      recipient,
+      locale,
+      idempotencyKey: `exposed_credential_alert:${payload.windowStart}:${recipient}`,
+      data: { ...data },
+    }));
+    return enqueueMessages(deps, tx, messages, 32_000);
+  });
+}
