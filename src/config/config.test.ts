@@ -55,6 +55,7 @@ const EVERY_KEY: Record<keyof Config, true> = {
   retentionFinishedJobsDays: true,
   retentionSignInEventsDays: true,
   retentionSignInAddressesDays: true,
+  retentionSecurityEventsDays: true,
   retentionBatchSize: true,
 };
 

@@ -151,6 +151,7 @@ function parseSetting(spec: SettingSpec, raw: string): Config[keyof Config] {
     case 'retentionFinishedJobsDays':
     case 'retentionSignInEventsDays':
     case 'retentionSignInAddressesDays':
+    case 'retentionSecurityEventsDays':
       return parseInteger(spec, raw, 0, 36_500);
     case 'retentionBatchSize':
       return parseInteger(spec, raw, 1, 100_000);

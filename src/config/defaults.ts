@@ -76,6 +76,7 @@ export interface Config {
   retentionFinishedJobsDays: number;
   retentionSignInEventsDays: number;
   retentionSignInAddressesDays: number;
+  retentionSecurityEventsDays: number;
   retentionBatchSize: number;
 }
 
@@ -440,6 +441,12 @@ function retentionSettings(): SettingSpec[] {
       'RIPOSTE_RETENTION_SIGN_IN_ADDRESSES_DAYS',
       '30',
       'Client addresses of older sign-in events are cut to their network (IPv4 /24, IPv6 /48).',
+    ),
+    days(
+      'retentionSecurityEventsDays',
+      'RIPOSTE_RETENTION_SECURITY_EVENTS_DAYS',
+      '30',
+      'Security events sent this long ago, every webhook delivery settled, are deleted with their deliveries.',
     ),
     {
       key: 'retentionBatchSize',

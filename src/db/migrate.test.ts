@@ -35,6 +35,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0022-sign-in-events',
       '0023-security-event-delivery',
       '0024-exposed-password-hashes',
+      '0025-exposed-password-fingerprints',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

@@ -409,10 +409,30 @@ export interface ExposedPasswordAttemptsTable {
   channel: string;
   ip: string | null;
   user_agent: string | null;
-  /** 1 when the same source presented exposed passwords of two or more users of the account within the alert window. */
+  /**
+   * 1 when the attempt presented another user's exposed password, or the same
+   * source presented exposed passwords of two or more users of the account
+   * within the alert window.
+   */
   stuffing: number;
+  /** Whose exposed password it was: `user_id` unless stuffed (0025; null before). */
+  exposed_user_id: number | null;
   occurred_at: string;
   alerted_at: string | null;
+}
+
+/**
+ * A password proven exposed, by its keyed fingerprint (0025): HMAC-SHA256 of
+ * `{account_id}\n{password}` under the keyring's `exposed-password` key of
+ * `key_version`. Lets a stuffed password be recognised on any user.
+ */
+export interface ExposedPasswordFingerprintsTable {
+  account_id: number;
+  key_version: number;
+  fingerprint: string;
+  user_id: number;
+  incident_id: number;
+  recorded_at: string;
 }
 
 export interface Database {
@@ -464,6 +484,7 @@ export interface Database {
   advisory_update_bodies: AdvisoryUpdateBodiesTable;
   exposed_password_hashes: ExposedPasswordHashesTable;
   exposed_password_attempts: ExposedPasswordAttemptsTable;
+  exposed_password_fingerprints: ExposedPasswordFingerprintsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -28,6 +28,7 @@ export type RetentionConfig = Pick<
   | 'retentionFinishedJobsDays'
   | 'retentionSignInEventsDays'
   | 'retentionSignInAddressesDays'
+  | 'retentionSecurityEventsDays'
   | 'retentionBatchSize'
 >;
 

@@ -186,20 +186,38 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     expect(unflaggedCost).toBe(1);
     expect(flaggedCost).toBe(2);
     expect(await attempts()).toHaveLength(before);
-    // The old password of a user who never had to change it is just a wrong password.
-    expect((await webSignIn('bob@acme.test', OLD.ana, '203.0.113.8')).statusCode).toBe(401);
-    expect(await attempts()).toHaveLength(before);
   });
 
   it('notes stuffing when one source tries the exposed passwords of two users, and mails one summary per recipient', async () => {
     deps.clock.set('2026-06-01T12:03:00.000Z');
     expect((await webSignIn('dana@acme.test', OLD.dana, STUFFER)).statusCode).toBe(401);
     expect((await basicAuth('ana@acme.test', OLD.ana, STUFFER)).statusCode).toBe(401);
+    // Ana's exposed password, stuffed on Bob (never flagged) from an address never seen: recognised by its
+    // fingerprint, at no extra hash, and answered like any wrong password.
+    const wrongForBob = await webSignIn('bob@acme.test', 'Random-Guess-Not-Exposed-7', '192.0.2.77');
+    const hashesBefore = passwordArgon2idVerifications();
+    const stuffed = await webSignIn('bob@acme.test', OLD.ana, '192.0.2.77');
+    expect(passwordArgon2idVerifications() - hashesBefore).toBe(1);
+    expect(stuffed.statusCode).toBe(401);
+    expect(stuffed.json()).toEqual(wrongForBob.json());
     const recorded = await attempts();
-    expect(recorded.slice(-2).map((a) => [Number(a.user_id), a.ip, Number(a.stuffing)])).toEqual([
-      [users.dana.id, STUFFER, 0],
-      [users.ana.id, STUFFER, 1],
+    expect(recorded.slice(-3).map((a) => [Number(a.user_id), a.ip, Number(a.stuffing), Number(a.exposed_user_id)])).toEqual([
+      [users.dana.id, STUFFER, 0, users.dana.id],
+      [users.ana.id, STUFFER, 1, users.ana.id],
+      [users.bob.id, '192.0.2.77', 1, users.ana.id],
     ]);
+    const stuffedAudit = await deps.db
+      .selectFrom('audit_events')
+      .select(['target_id', 'data'])
+      .where('action', '=', 'password.exposed_credential_attempt')
+      .orderBy('seq', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(stuffedAudit.target_id).toBe(String(users.bob.id));
+    expect(JSON.parse(stuffedAudit.data ?? '{}')).toMatchObject({ stuffing: true, exposed_user_id: users.ana.id });
+    // The fingerprint is keyed: neither the password nor a bare hash of it is stored.
+    const fingerprints = await deps.db.selectFrom('exposed_password_fingerprints').selectAll().orderBy('user_id').execute();
+    expect(fingerprints.map((row) => Number(row.user_id))).toEqual([users.ana.id, users.dana.id]);
+    expect(JSON.stringify(fingerprints)).not.toContain(OLD.ana);
     deps.clock.set('2026-06-01T12:05:00.000Z');
     await deps.jobs.start();
     await deps.jobs.drain();
@@ -208,12 +226,13 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     const mails = alertMails();
     expect(mails.map((m) => m.to[0]).sort()).toEqual(['sam@vendor.test', 'security@acme.test']);
     const text = mails[0]?.mail.text ?? '';
-    expect(text).toContain('4 sign-in attempt(s)');
+    expect(text).toContain('5 sign-in attempt(s)');
     expect(text).toContain('- ana@acme.test');
     expect(text).toContain('- dana@acme.test');
+    expect(text).toContain('- bob@acme.test');
     expect(text).toContain(`${STUFFER}: 2 attempt(s), 2 user(s)`);
     expect(text).toContain('Credential stuffing');
-    expect(await signInEvents('exposed_password')).toHaveLength(4);
+    expect(await signInEvents('exposed_password')).toHaveLength(5);
   });
 
   it('mails nothing more within the window, and a second summary after it', async () => {
@@ -235,11 +254,13 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     expect((await attempts()).every((a) => a.alerted_at !== null)).toBe(true);
   });
 
-  it('erases a user’s exposed hashes and attempts with the user', async () => {
+  it('erases a user’s exposed hashes, fingerprints and attempts with the user', async () => {
     await markDeleted(deps, acme, users.dana, actor);
     await eraseDeletedUser(deps, acme, users.dana.id, actor);
     const left = await deps.db.selectFrom('exposed_password_hashes').select('user_id').execute();
     expect(left.map((row) => Number(row.user_id))).toEqual([users.ana.id]);
+    const fingerprints = await deps.db.selectFrom('exposed_password_fingerprints').select('user_id').execute();
+    expect(fingerprints.map((row) => Number(row.user_id))).toEqual([users.ana.id]);
     expect((await attempts()).some((a) => Number(a.user_id) === users.dana.id)).toBe(false);
   });
 });

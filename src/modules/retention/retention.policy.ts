@@ -10,6 +10,7 @@ export const RETENTION_KINDS = [
   'finished_jobs',
   'sign_in_events',
   'sign_in_addresses',
+  'security_events',
   'audit_events',
 ] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];
@@ -23,6 +24,7 @@ export const DAYS_SETTING: Record<RetentionKind, keyof RetentionConfig> = {
   finished_jobs: 'retentionFinishedJobsDays',
   sign_in_events: 'retentionSignInEventsDays',
   sign_in_addresses: 'retentionSignInAddressesDays',
+  security_events: 'retentionSecurityEventsDays',
 };
 
 export interface RetentionPolicy {

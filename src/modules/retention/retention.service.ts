@@ -15,6 +15,8 @@ import {
   deleteSignInEventsBefore,
   truncateSignInAddressesBefore,
 } from '../../platform/sign-in-events/sign-in-events.repo.js';
+import { countExposedAttemptsBefore, deleteExposedAttemptsBefore } from '../auth/exposed-passwords/exposed-passwords.repo.js';
+import { countSettledSecurityEventsBefore, deleteSettledSecurityEventsBefore } from '../security-events/webhooks.repo.js';
 
 export interface RetentionReport {
   dry_run: boolean;
@@ -73,8 +75,11 @@ export async function runRetention(
     message_bodies: () => inBatches(db, dropMessageBodies, cutoffs.message_bodies, limit),
     legacy_password_hashes: () => inBatches(db, deleteSupersededLegacyHashes, cutoffs.legacy_password_hashes, limit),
     finished_jobs: () => inBatches(db, deleteFinishedJobs, cutoffs.finished_jobs, limit),
-    sign_in_events: () => inBatches(db, deleteSignInEventsBefore, cutoffs.sign_in_events, limit),
+    sign_in_events: async () =>
+      (await inBatches(db, deleteSignInEventsBefore, cutoffs.sign_in_events, limit)) +
+      (await inBatches(db, deleteExposedAttemptsBefore, cutoffs.sign_in_events, limit)),
     sign_in_addresses: () => inBatches(db, truncateSignInAddressesBefore, cutoffs.sign_in_addresses, limit),
+    security_events: () => inBatches(db, deleteSettledSecurityEventsBefore, cutoffs.security_events, limit),
     audit_events: () => purgeAuditEventsBefore(db, deps, cutoffs.audit_events, limit),
   };
   const count: Record<RetentionKind, () => Promise<number>> = {
@@ -83,8 +88,10 @@ export async function runRetention(
     message_bodies: () => countMessageBodies(db, cutoffs.message_bodies),
     legacy_password_hashes: () => countSupersededLegacyHashes(db, cutoffs.legacy_password_hashes),
     finished_jobs: () => countFinishedJobs(db, cutoffs.finished_jobs),
-    sign_in_events: () => countSignInEventsBefore(db, cutoffs.sign_in_events),
+    sign_in_events: async () =>
+      (await countSignInEventsBefore(db, cutoffs.sign_in_events)) + (await countExposedAttemptsBefore(db, cutoffs.sign_in_events)),
     sign_in_addresses: () => countSignInAddressesBefore(db, cutoffs.sign_in_addresses, cutoffs.sign_in_events),
+    security_events: () => countSettledSecurityEventsBefore(db, cutoffs.security_events),
     audit_events: () => countAuditEventsBefore(db, cutoffs.audit_events),
   };
 

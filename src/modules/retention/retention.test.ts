@@ -174,6 +174,61 @@ describe.each(backends)('retention on %s', (backend) => {
       });
       await deps.signInEvents.flush();
     }
+    // Exposed-password attempts keep the sign-in events' period: the first goes.
+    const exposedAttempt = (id: number, at: string) => ({
+      account_id: acme.id,
+      id,
+      user_id: ana.id,
+      exposed_user_id: ana.id,
+      incident_id: 1,
+      channel: 'web',
+      ip: '203.0.113.9',
+      user_agent: null,
+      stuffing: 0,
+      occurred_at: at,
+      alerted_at: at,
+    });
+    await database.db
+      .insertInto('exposed_password_attempts')
+      .values([exposedAttempt(1, ago(90, -1)), exposedAttempt(2, ago(90, 1))])
+      .execute();
+    // Security events: sent over 30 days ago with every delivery settled (goes, deliveries with it); as old
+    // but one delivery still retrying (stays); recent (stays).
+    const securityEvent = (seq: number, id: string, dispatchedAt: string) => ({
+      account_id: acme.id,
+      audit_seq: 1000 + seq,
+      event_id: id,
+      type: 'sign_in.locked',
+      occurred_at: dispatchedAt,
+      body: '{}',
+      dispatched_at: dispatchedAt,
+    });
+    await database.db
+      .insertInto('security_events')
+      .values([
+        securityEvent(1, 'evt_old', ago(30, -1)),
+        securityEvent(2, 'evt_retrying', ago(40)),
+        securityEvent(3, 'evt_recent', ago(29)),
+      ])
+      .execute();
+    const delivery = (eventId: string, subscriptionId: number, state: 'delivered' | 'failed' | 'queued') => ({
+      account_id: acme.id,
+      subscription_id: subscriptionId,
+      event_id: eventId,
+      state,
+      attempts: 1,
+      next_attempt_at: ago(40),
+      created_at: ago(40),
+    });
+    await database.db
+      .insertInto('webhook_deliveries')
+      .values([
+        delivery('evt_old', 1, 'delivered'),
+        delivery('evt_old', 2, 'failed'),
+        delivery('evt_retrying', 1, 'delivered'),
+        delivery('evt_retrying', 2, 'queued'),
+      ])
+      .execute();
     deps.clock.set(NOW);
   }
 
@@ -198,8 +253,9 @@ describe.each(backends)('retention on %s', (backend) => {
       message_bodies: 2,
       legacy_password_hashes: 2,
       finished_jobs: 2,
-      sign_in_events: 1,
+      sign_in_events: 2,
       sign_in_addresses: 2,
+      security_events: 1,
       audit_events: 3,
     };
     expect(Object.fromEntries(Object.entries(dryRun.kinds).map(([kind, report]) => [kind, report.removed]))).toEqual(expected);
@@ -225,6 +281,15 @@ describe.each(backends)('retention on %s', (backend) => {
     expect(jobs.map((row) => row.id)).toEqual(['job-done-recent', 'job-queued']);
     const signIns = await database.db.selectFrom('sign_in_events').select('ip').orderBy('occurred_at').execute();
     expect(signIns.map((row) => row.ip)).toEqual(['203.0.113.0/24', '2001:db8:1234::/48', '203.0.113.4', '203.0.113.5']);
+    const exposed = await database.db.selectFrom('exposed_password_attempts').select('id').execute();
+    expect(exposed.map((row) => Number(row.id))).toEqual([2]);
+    const events = await database.db.selectFrom('security_events').select('event_id').orderBy('event_id').execute();
+    expect(events.map((row) => row.event_id)).toEqual(['evt_recent', 'evt_retrying']);
+    const deliveries = await database.db.selectFrom('webhook_deliveries').select(['event_id', 'state']).orderBy('state').execute();
+    expect(deliveries).toEqual([
+      { event_id: 'evt_retrying', state: 'delivered' },
+      { event_id: 'evt_retrying', state: 'queued' },
+    ]);
 
     const audit = await database.db
       .selectFrom('audit_events')
@@ -276,6 +341,7 @@ describe('retention policy', () => {
         finished_jobs: 30,
         sign_in_events: 90,
         sign_in_addresses: 30,
+        security_events: 30,
       },
       batchSize: 5000,
     });

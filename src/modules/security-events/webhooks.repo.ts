@@ -133,3 +133,42 @@ export function recentDeliveries(db: Queryable, accountId: number, subscriptionI
     .limit(limit)
     .execute();
 }
+
+/** Security events dispatched before `cutoff` whose every delivery has settled (delivered or failed). */
+function settledEventsBefore(db: Queryable, cutoff: string) {
+  return db
+    .selectFrom('security_events as event')
+    .where('event.dispatched_at', '<', cutoff)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('webhook_deliveries as open')
+            .select('open.event_id')
+            .whereRef('open.event_id', '=', 'event.event_id')
+            .where('open.state', 'in', ['queued', 'sending']),
+        ),
+      ),
+    );
+}
+
+/**
+ * Retention: at most `limit` security events dispatched before `cutoff` with
+ * every delivery settled, and their deliveries. An event still being
+ * delivered stays, whatever its age.
+ */
+export async function deleteSettledSecurityEventsBefore(db: Queryable, cutoff: string, limit: number): Promise<number> {
+  const rows = await settledEventsBefore(db, cutoff).select('event.event_id').limit(limit).execute();
+  if (rows.length === 0) return 0;
+  const ids = rows.map((row) => row.event_id);
+  await db.deleteFrom('webhook_deliveries').where('event_id', 'in', ids).execute();
+  const deleted = await db.deleteFrom('security_events').where('event_id', 'in', ids).executeTakeFirst();
+  return Number(deleted.numDeletedRows);
+}
+
+export async function countSettledSecurityEventsBefore(db: Queryable, cutoff: string): Promise<number> {
+  const row = await settledEventsBefore(db, cutoff)
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}

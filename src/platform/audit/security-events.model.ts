@@ -17,6 +17,7 @@ import type { AuditEventRow, SecurityEventsTable } from '../../db/schema.js';
  */
 export const SECURITY_EVENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   'security.sign_in_failures_sustained': 'sign_in.failures_sustained',
+  'security.sign_in_locked': 'sign_in.locked',
   'certificate.uploaded': 'certificate.uploaded',
   'certificate.activated': 'certificate.activated',
   'certificate.superseded': 'certificate.superseded',

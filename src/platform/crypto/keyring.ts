@@ -32,7 +32,7 @@ export interface WrappedDataKey {
 }
 
 /** What a derived key is for; each purpose gets its own key from every version. */
-export type DerivedKeyPurpose = 'audit-chain';
+export type DerivedKeyPurpose = 'audit-chain' | 'exposed-password';
 
 export type UnwrapResult = { ok: true; dataKey: Buffer } | { ok: false; reason: 'unknown-key-version' | 'authentication-failed' };
 

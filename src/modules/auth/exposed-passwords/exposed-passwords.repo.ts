@@ -1,5 +1,5 @@
 import type { Queryable } from '../../../db/database.js';
-import type { ExposedPasswordAttemptsTable, ExposedPasswordHashesTable } from '../../../db/schema.js';
+import type { ExposedPasswordAttemptsTable, ExposedPasswordFingerprintsTable, ExposedPasswordHashesTable } from '../../../db/schema.js';
 
 export const EXPOSED_ATTEMPT_SEQUENCE = 'exposed_password_attempts';
 
@@ -77,6 +77,52 @@ export async function findExposedHashes(db: Queryable, accountId: number, userId
 
 export async function insertExposedAttempt(db: Queryable, row: ExposedPasswordAttemptsTable): Promise<void> {
   await db.insertInto('exposed_password_attempts').values(row).execute();
+}
+
+/** Keeps a proven exposed password's fingerprint; the first proof of a fingerprint stays. */
+export async function insertExposedFingerprint(db: Queryable, row: ExposedPasswordFingerprintsTable): Promise<void> {
+  await db
+    .insertInto('exposed_password_fingerprints')
+    .values(row)
+    .onConflict((oc) => oc.columns(['account_id', 'key_version', 'fingerprint']).doNothing())
+    .execute();
+}
+
+/** The exposed password (whose, of which incident) one of `fingerprints` names in the account, if any. */
+export async function findExposedFingerprint(
+  db: Queryable,
+  accountId: number,
+  fingerprints: ReadonlyArray<{ key_version: number; fingerprint: string }>,
+): Promise<{ user_id: number; incident_id: number } | undefined> {
+  if (fingerprints.length === 0) return undefined;
+  const rows = await db
+    .selectFrom('exposed_password_fingerprints')
+    .select(['key_version', 'fingerprint', 'user_id', 'incident_id'])
+    .where('account_id', '=', accountId)
+    .where(
+      'fingerprint',
+      'in',
+      fingerprints.map((f) => f.fingerprint),
+    )
+    .execute();
+  const row = rows.find((r) => fingerprints.some((f) => f.fingerprint === r.fingerprint && f.key_version === Number(r.key_version)));
+  return row === undefined ? undefined : { user_id: Number(row.user_id), incident_id: Number(row.incident_id) };
+}
+
+/** Retention: attempts that occurred before `cutoff` (with the sign-in events' period), at most `limit`. */
+export async function deleteExposedAttemptsBefore(db: Queryable, cutoff: string, limit: number): Promise<number> {
+  const ids = db.selectFrom('exposed_password_attempts').select('id').where('occurred_at', '<', cutoff).limit(limit);
+  const result = await db.deleteFrom('exposed_password_attempts').where('id', 'in', ids).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function countExposedAttemptsBefore(db: Queryable, cutoff: string): Promise<number> {
+  const row = await db
+    .selectFrom('exposed_password_attempts')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('occurred_at', '<', cutoff)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 /** How many distinct users of the account this source presented exposed passwords of since `since` (the current attempt's user included). */
@@ -157,7 +203,7 @@ export async function operatorEmails(db: Queryable): Promise<string[]> {
   return rows.map((row) => row.email.toLowerCase());
 }
 
-/** Erasure: a user's exposed hashes and attempts go with them. Returns how many rows went. */
+/** Erasure: a user's exposed hashes, fingerprints and attempts go with them. Returns how many rows went. */
 export async function eraseExposedPasswordsOf(db: Queryable, accountId: number, userId: number): Promise<number> {
   const hashes = await db
     .deleteFrom('exposed_password_hashes')
@@ -169,5 +215,10 @@ export async function eraseExposedPasswordsOf(db: Queryable, accountId: number, 
     .where('account_id', '=', accountId)
     .where('user_id', '=', userId)
     .executeTakeFirst();
-  return Number(hashes.numDeletedRows) + Number(attempts.numDeletedRows);
+  const fingerprints = await db
+    .deleteFrom('exposed_password_fingerprints')
+    .where('account_id', '=', accountId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(hashes.numDeletedRows) + Number(attempts.numDeletedRows) + Number(fingerprints.numDeletedRows);
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Config } from '../../../config/config.js';
 import type { Queryable } from '../../../db/database.js';
 import type { Account, ExposedPasswordHashesTable } from '../../../db/schema.js';
@@ -16,7 +17,9 @@ import {
   distinctUsersFromSource,
   EXPOSED_ATTEMPT_SEQUENCE,
   exposedHashPlace,
+  findExposedFingerprint,
   findExposedHashes,
+  insertExposedFingerprint,
   insertExposedAttempt,
   insertExposedHashes,
   operatorEmails,
@@ -118,9 +121,63 @@ export async function matchExposedPassword(
   return verification.ok ? Number(row.incident_id) : undefined;
 }
 
+/**
+ * A password's keyed fingerprints in an account, one per key version the
+ * keyring holds (the first is the current version's): HMAC-SHA256, so a
+ * stolen table alone cannot test guesses.
+ */
+function passwordFingerprints(keyring: ServiceDeps['keyring'], accountId: number, password: string) {
+  const versions = [keyring.currentVersion, ...keyring.versions.filter((v) => v !== keyring.currentVersion)];
+  return versions.flatMap((version) => {
+    const key = keyring.derivedKey('exposed-password', version);
+    if (key === undefined) return [];
+    const fingerprint = crypto.createHmac('sha256', key).update(`${accountId}\n${password}`).digest('base64url');
+    return [{ key_version: version, fingerprint }];
+  });
+}
+
+/** Whose exposed password a wrong password was, and of which incident. */
+export interface ExposedPasswordMatch {
+  incidentId: number;
+  exposedUserId: number;
+}
+
+/**
+ * After a wrong password for a known user: whether it is an exposed password,
+ * the user's own (`matchExposedPassword`, one extra verification for flagged
+ * users) or, stuffed, another user's of the account that an earlier attempt
+ * proved exposed (its fingerprint: one HMAC and one indexed read, no hash).
+ * A proven own exposed password leaves its fingerprint for the next time.
+ */
+export async function recogniseExposedPassword(
+  deps: Pick<WatchDeps, 'db' | 'keyring' | 'log' | 'clock'>,
+  input: { accountId: number; userId: number; liveHash: string; password: string; hashing: Hashing },
+): Promise<ExposedPasswordMatch | undefined> {
+  const fingerprints = passwordFingerprints(deps.keyring, input.accountId, input.password);
+  const own = await matchExposedPassword(deps, input);
+  if (own !== undefined) {
+    const [current] = fingerprints;
+    if (current !== undefined) {
+      await insertExposedFingerprint(deps.db, {
+        account_id: input.accountId,
+        ...current,
+        user_id: input.userId,
+        incident_id: own,
+        recorded_at: deps.clock.now().toISOString(),
+      });
+    }
+    return { incidentId: own, exposedUserId: input.userId };
+  }
+  const known = await findExposedFingerprint(deps.db, input.accountId, fingerprints);
+  if (known === undefined || known.user_id === input.userId) return undefined;
+  return { incidentId: known.incident_id, exposedUserId: known.user_id };
+}
+
 export interface ExposedAttempt {
   accountId: number;
   userId: number;
+  /** Whose exposed password was presented: `userId` itself, or another user of the account (stuffing). */
+  exposedUserId: number;
   incidentId: number;
   channel: string;
   ip: string | null;
@@ -129,8 +186,9 @@ export interface ExposedAttempt {
 
 /**
  * Records an attempt with an exposed password, in one transaction: its row
- * (stuffing when the same address presented the exposed passwords of two or
- * more users of the account within the alert window), the audit event
+ * (stuffing when it presented another user's exposed password, or the same
+ * address presented the exposed passwords of two or more users of the
+ * account within the alert window), the audit event
  * `password.exposed_credential_attempt` (a public security event; address and
  * user agent as personal data, erasable) and the alert job of its window
  * (one per account and window, `exposedAlertJob`). When this window's job
@@ -150,7 +208,7 @@ export async function recordExposedAttempt(deps: WatchDeps, attempt: ExposedAtte
             since: new Date(now.getTime() - windowMs).toISOString(),
             userId: attempt.userId,
           });
-    const stuffing = users >= 2;
+    const stuffing = attempt.exposedUserId !== attempt.userId || users >= 2;
     const id = await reserveIds(tx, EXPOSED_ATTEMPT_SEQUENCE, 1);
     await insertExposedAttempt(tx, {
       account_id: attempt.accountId,
@@ -161,6 +219,7 @@ export async function recordExposedAttempt(deps: WatchDeps, attempt: ExposedAtte
       ip: attempt.ip,
       user_agent: attempt.userAgent,
       stuffing: stuffing ? 1 : 0,
+      exposed_user_id: attempt.exposedUserId,
       occurred_at: now.toISOString(),
       alerted_at: null,
     });
@@ -169,7 +228,13 @@ export async function recordExposedAttempt(deps: WatchDeps, attempt: ExposedAtte
       actor: { type: 'system', id: 'exposed_password_watch' },
       action: EXPOSED_ATTEMPT_ACTION,
       target: { type: 'user', id: attempt.userId },
-      data: { incident_id: attempt.incidentId, channel: attempt.channel, stuffing, source_users: users },
+      data: {
+        incident_id: attempt.incidentId,
+        channel: attempt.channel,
+        stuffing,
+        source_users: users,
+        ...(attempt.exposedUserId === attempt.userId ? {} : { exposed_user_id: attempt.exposedUserId }),
+      },
       personal: { userId: attempt.userId, values: { ip: attempt.ip, user_agent: attempt.userAgent } },
     });
     if (deps.jobs !== undefined) await queueAlert(deps.jobs, tx, attempt.accountId, now, windowMs);

@@ -16,7 +16,7 @@ import {
   type ThrottleSubject,
 } from '../throttle/login-throttle.service.js';
 import { endSessionsAndPasswordSteps } from '../sessions/sessions.repo.js';
-import { EXPOSED_PASSWORD_REASON, matchExposedPassword, recordExposedAttempt } from '../exposed-passwords/exposed-passwords.service.js';
+import { EXPOSED_PASSWORD_REASON, recogniseExposedPassword, recordExposedAttempt } from '../exposed-passwords/exposed-passwords.service.js';
 import { throughPasswordGate, type Hashing } from './password-gate.js';
 import { hashPassword, storedHashKind, verifyAgainstDummy, verifyStoredPassword, wrapLegacyHash } from './password-hashing.js';
 import { assertPasswordAllowed, PASSWORD_POLICY } from './password-policy.js';
@@ -204,7 +204,9 @@ async function checkSignInPassword(
 /**
  * The exposed password, watched: a wrong password for a user a rotation
  * flagged is checked against the exposed hash (one extra verification, in the
- * same gate; none for users never flagged). A match is recorded
+ * same gate; none for users never flagged), and any user's wrong password
+ * against the fingerprints of exposed passwords proven so far (stuffing:
+ * one HMAC, no hash). A match is recorded
  * (`recordExposedAttempt`: attempt, audit and security event, throttled
  * alert) and otherwise answered exactly like the wrong password it is.
  */
@@ -216,17 +218,19 @@ async function watchExposedPassword(
 ): Promise<number | undefined> {
   const accountId = input.account.id;
   const userId = Number(candidate.user.id);
-  const incidentId = await matchExposedPassword(deps, {
+  const match = await recogniseExposedPassword(deps, {
     accountId,
     userId,
     liveHash: candidate.credential.password_hash,
     password: input.password,
     hashing,
   });
-  if (incidentId === undefined) return undefined;
+  if (match === undefined) return undefined;
+  const { incidentId, exposedUserId } = match;
   await recordExposedAttempt(deps, {
     accountId,
     userId,
+    exposedUserId,
     incidentId,
     channel: input.channel,
     ip: input.clientIp,

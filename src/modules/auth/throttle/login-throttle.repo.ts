@@ -38,16 +38,17 @@ export interface CounterKey {
 
 /**
  * Counts one failure for each of `subjects` in one upsert statement, so
- * concurrent attempts from any number of processes all count. A counter
+ * concurrent attempts from any number of processes all count, and returns
+ * each subject's count after it. A counter
  * whose last failure is at or before `decayBefore` starts again from one;
  * the lock follows the new count through `schedule`.
  */
 export async function countFailures(
   db: Queryable,
   input: { accountId: number; subjects: readonly CounterKey[]; now: string; decayBefore: string; schedule: LockSchedule },
-): Promise<void> {
+): Promise<Array<{ subject: string; failures: number }>> {
   const { accountId, subjects, now, decayBefore, schedule } = input;
-  if (subjects.length === 0) return;
+  if (subjects.length === 0) return [];
   const last = schedule.lockedUntil.at(-1) ?? null;
   const failures = sql<number>`(case when login_throttles.last_failure_at <= ${decayBefore} then 1 else login_throttles.failures + 1 end)`;
   const steps = schedule.lockedUntil
@@ -57,7 +58,7 @@ export async function countFailures(
     string | null
   >`(case when ${failures} <= ${schedule.freeFailures} then null ${sql.join(steps, sql` `)} else ${last} end)`;
   const firstLock = schedule.freeFailures >= 1 ? null : last;
-  await db
+  const rows = await db
     .insertInto('login_throttles')
     .values(
       subjects.map(({ subject, email }) => ({
@@ -76,7 +77,9 @@ export async function countFailures(
         locked_until: lockedUntil,
       })),
     )
+    .returning(['subject', 'failures'])
     .execute();
+  return rows.map((row) => ({ subject: row.subject, failures: Number(row.failures) }));
 }
 
 /** A counter over a fixed window, just after counting one more. */

@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Queryable } from '../../../db/database.js';
 import type { Clock } from '../../../platform/clock.js';
 import type { Keyring } from '../../../platform/crypto/keyring.js';
+import { recordAudit } from '../../../platform/audit/audit.service.js';
 import type { WarnLog } from '../../../platform/service-deps.js';
 import { countFailures, deleteDecayedThrottles, deleteThrottle, findActiveLocks, type LockSchedule } from './login-throttle.repo.js';
 import { countSustainedFailures, type AlertKind, type AlertTarget } from './sustained-failures.js';
@@ -178,21 +179,45 @@ export async function recordLoginFailure(
   const decayBefore = plusSeconds(now, -LOGIN_THROTTLE_POLICY.decaySeconds);
   const lockKinds = [...new Set(subjects.map((subject) => subject.kind).filter(isLockKind))];
   await Promise.all([
-    ...lockKinds.map((kind) =>
-      countFailures(deps.db, {
+    ...lockKinds.map(async (kind) => {
+      const counts = await countFailures(deps.db, {
         accountId,
         subjects: subjects.filter((subject) => subject.kind === kind).map(({ key, email }) => ({ subject: key, email })),
         now: now.toISOString(),
         decayBefore,
         schedule: scheduleFor(kind, now),
-      }),
-    ),
+      });
+      for (const { failures } of counts) {
+        if (failures === LOGIN_THROTTLE_POLICY.freeFailures[kind] + 1) await announceLock(deps, accountId, kind, failures, target);
+      }
+    }),
     ...subjects.flatMap((subject) =>
       subject.kind === 'email' || subject.kind === 'account'
         ? [countSustainedFailures(deps, { accountId, kind: subject.kind, key: { subject: subject.key, email: subject.email }, target })]
         : [],
     ),
   ]);
+}
+
+/** The audit action (public security event `sign_in.locked`) of a lock. */
+export const SIGN_IN_LOCKED_ACTION = 'security.sign_in_locked';
+
+/**
+ * A counter's first lock of a streak is a security event: once per streak
+ * (the next one starts after an hour without failures), so guesses cannot
+ * flood the chain. Counts only in the chain; the address is in the sign-in
+ * events and the log.
+ */
+async function announceLock(deps: ThrottleDeps, accountId: number, kind: LockKind, failures: number, target: AlertTarget | undefined) {
+  const lockedSeconds = lockSeconds(kind, failures);
+  await recordAudit(deps.db, deps, {
+    accountId,
+    actor: { type: 'system' },
+    action: SIGN_IN_LOCKED_ACTION,
+    ...(kind === 'pair' && target !== undefined ? { target } : {}),
+    data: { scope: kind, failures, locked_seconds: lockedSeconds },
+  });
+  deps.log?.warn({ event: SIGN_IN_LOCKED_ACTION, accountId, scope: kind, failures, lockedSeconds }, 'Password sign-ins locked.');
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   loginThrottleSubjects,
   purgeDecayedLoginThrottles,
   recordLoginFailure,
+  SIGN_IN_LOCKED_ACTION,
   throttleAddress,
   type ThrottleDeps,
   type ThrottleSubject,
@@ -153,12 +154,46 @@ describe.each(backends)('login throttle on %s', (backend) => {
     // Whichever concurrent failure claimed the alert reports the count it saw.
     expect(data).toMatchObject({ scope: 'email', addresses: 10 });
     expect(data.failures).toBeGreaterThanOrEqual(threshold);
-    expect(warn).toHaveBeenCalledTimes(1);
+    const alertWarnings = () => warn.mock.calls.filter(([details]) => (details as { event?: string }).event === SUSTAINED_FAILURES_ACTION);
+    expect(alertWarnings()).toHaveLength(1);
     expect(warn).toHaveBeenCalledWith(expect.objectContaining({ email: 'ana@acme.test', scope: 'email' }), expect.any(String));
     // The next window, still under attack: one more.
     deps.clock.advance(SUSTAINED_FAILURES_POLICY.windowSeconds * 1000);
     await fail(threshold, anaElsewhere);
     expect(await alerts()).toHaveLength(2);
+  });
+
+  it('announces a lock once per streak: the first failure that locks the pair, and the address, is a sign_in.locked security event', async () => {
+    const locks = () =>
+      database.db
+        .selectFrom('audit_events')
+        .select(['target_type', 'target_id', 'data'])
+        .where('account_id', '=', ACCOUNT)
+        .where('action', '=', SIGN_IN_LOCKED_ACTION)
+        .orderBy('seq')
+        .execute();
+    const scopeOf = (data: string | null) => (JSON.parse(data ?? '{}') as { scope?: string }).scope;
+    const free = LOGIN_THROTTLE_POLICY.freeFailures.pair;
+    for (let n = 0; n < free; n += 1) await recordLoginFailure(deps, ACCOUNT, ana, { type: 'user', id: 41 });
+    expect(await locks()).toEqual([]);
+    for (let n = 0; n < 4; n += 1) await recordLoginFailure(deps, ACCOUNT, ana, { type: 'user', id: 41 });
+    const announced = await locks();
+    expect(announced).toHaveLength(1);
+    expect(announced[0]).toMatchObject({ target_type: 'user', target_id: '41' });
+    expect(JSON.parse(announced[0]?.data ?? '{}')).toEqual({ scope: 'pair', failures: free + 1, locked_seconds: 2 });
+    const events = await database.db.selectFrom('security_events').select(['type', 'body']).where('account_id', '=', ACCOUNT).execute();
+    expect(events.map((event) => event.type)).toEqual(['sign_in.locked']);
+    // The address locks after its own free failures, as one more event without a target.
+    for (let n = 0; n < LOGIN_THROTTLE_POLICY.freeFailures.ip; n += 1)
+      await fail(1, loginThrottleSubjects(`user${n}@acme.test`, '203.0.113.7'));
+    expect((await locks()).map((lock) => [lock.target_type, scopeOf(lock.data)])).toEqual([
+      ['user', 'pair'],
+      [null, 'ip'],
+    ]);
+    // An hour without failures ends the streak; the pair's next lock is announced again.
+    deps.clock.advance(LOGIN_THROTTLE_POLICY.decaySeconds * 1000 + 1000);
+    await fail(free + 1);
+    expect((await locks()).map((lock) => scopeOf(lock.data))).toEqual(['pair', 'ip', 'pair']);
   });
 
   it('purges counters that have decayed and hold no lock', async () => {
