@@ -4,7 +4,8 @@
  * Each figure is printed next to a baseline measured in the same run on the
  * same machine, as a ratio:
  * 1. API-token requests a second (`GET /api/v2/users/me`, `email/token:TOKEN`)
- *    against a bare Fastify hello world;
+ *    against a bare Fastify hello world, then their latency (p50, p95, p99)
+ *    at a fixed load of half that peak; `--only api-token` stops there;
  * 2. password sign-ins a second (`POST /access/sign_in`) against raw argon2id
  *    hashes a second with the same parameters, in a process of its own with as
  *    many hashes in flight as the thread pool has threads, measured before and
@@ -36,6 +37,8 @@ import { prepareAuthBench, type AuthBenchPopulation } from './auth-fixture.js';
 
 const secondsArgument = process.argv.indexOf('--seconds');
 const SECONDS = secondsArgument < 0 ? 10 : Number(process.argv[secondsArgument + 1]);
+const onlyArgument = process.argv.indexOf('--only');
+const ONLY_API_TOKEN = onlyArgument >= 0 && process.argv[onlyArgument + 1] === 'api-token';
 const THREADPOOL = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
 const HOST = 'acme.localhost';
 
@@ -81,6 +84,20 @@ async function argon2RateNow(): Promise<number> {
 }
 
 const perSecond = (result: autocannon.Result): number => result.requests.average;
+
+/** Latency percentiles (ms) of requests sent at a fixed overall rate, from every response's own time. */
+async function latencyAtRate(options: autocannon.Options, rate: number) {
+  const times: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ duration: SECONDS, connections: 32, pipelining: 1, ...options, overallRate: rate }, (error, done) =>
+      error === null || error === undefined ? resolve(done) : reject(error instanceof Error ? error : new Error(String(error))),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => times.push(responseTime));
+  });
+  times.sort((a, b) => a - b);
+  const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? Number.NaN;
+  return { rate: result.requests.average, p50: at(0.5), p95: at(0.95), p99: at(0.99), failed: result.non2xx + result.errors };
+}
 /** Successful answers a second: a refused sign-in is no sign-in. */
 const succeededPerSecond = (result: autocannon.Result): number => result['2xx'] / result.duration;
 
@@ -158,13 +175,32 @@ async function main(): Promise<void> {
   const helloResult = await load({ url: `http://127.0.0.1:${hello.port}/hello` });
   await stop(hello);
 
-  // The hashing baseline is taken before and after the sign-in storm and averaged, so drift on a shared machine weighs on both sides.
-  const argon2Before = await argon2RateNow();
-
   const riposte = await startChild('riposte', dataDir);
   const authorization = `Basic ${Buffer.from(`ada@acme.test/token:${token}`).toString('base64')}`;
-  const tokenResult = await load({ url: `http://127.0.0.1:${riposte.port}/api/v2/users/me.json`, headers: { host: HOST, authorization } });
+  const tokenRequest = { url: `http://127.0.0.1:${riposte.port}/api/v2/users/me.json`, headers: { host: HOST, authorization } };
+  const tokenResult = await load(tokenRequest);
   if (tokenResult.non2xx > 0) throw new Error(`API-token requests failed: ${tokenResult.non2xx} non-2xx answers`);
+  const halfPeak = Math.round(perSecond(tokenResult) / 2);
+  const tokenLatency = await latencyAtRate(tokenRequest, halfPeak);
+  const printTokens = (): void => {
+    console.log('measure                                   rate/s      baseline/s   ratio');
+    console.log(
+      `API-token GET /api/v2/users/me           ${fmt(perSecond(tokenResult)).padStart(8)}    ${fmt(perSecond(helloResult)).padStart(8)} (Fastify hello world)   ${ratio(perSecond(tokenResult), perSecond(helloResult))}`,
+    );
+    console.log(
+      `  at half that peak (${fmt(halfPeak)} req/s asked, ${fmt(tokenLatency.rate)} served): latency p50 ${tokenLatency.p50.toFixed(1)} ms, ` +
+        `p95 ${tokenLatency.p95.toFixed(1)} ms, p99 ${tokenLatency.p99.toFixed(1)} ms; ${tokenLatency.failed} failed`,
+    );
+  };
+  if (ONLY_API_TOKEN) {
+    await stop(riposte);
+    printTokens();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    return;
+  }
+
+  // The hashing baseline is taken before and after the sign-in storm and averaged, so drift on a shared machine weighs on both sides.
+  const argon2Before = await argon2RateNow();
 
   riposte.process.send({ type: 'reset-delay' });
   const signInResult = await load({
@@ -189,10 +225,7 @@ async function main(): Promise<void> {
   const argon2Rate = (argon2Before + (await argon2RateNow())) / 2;
   const underFlood = await signInsUnderFlood(dataDir, population);
 
-  console.log('measure                                   rate/s      baseline/s   ratio');
-  console.log(
-    `API-token GET /api/v2/users/me           ${fmt(perSecond(tokenResult)).padStart(8)}    ${fmt(perSecond(helloResult)).padStart(8)} (Fastify hello world)   ${ratio(perSecond(tokenResult), perSecond(helloResult))}`,
-  );
+  printTokens();
   console.log(
     `password sign-in POST /access/sign_in    ${fmt(perSecond(signInResult)).padStart(8)}    ${fmt(argon2Rate).padStart(8)} (raw argon2id m=19456,t=2,p=1)   ${ratio(perSecond(signInResult), argon2Rate)}`,
   );

@@ -7,8 +7,10 @@ import Fastify, { type FastifyInstance, type FastifyPluginCallback, type Fastify
 import type { DestinationStream } from 'pino';
 import { AccountResolver, tenancyPlugin } from './modules/accounts/tenancy.js';
 import type { ServiceDeps } from './platform/service-deps.js';
-import { authenticationPlugin } from './modules/auth/authenticate.js';
+import { authenticationPlugin, SAFE_METHODS } from './modules/auth/authenticate.js';
 import { buildAuthenticators } from './modules/auth/authenticators.js';
+import { VerifiedApiTokens } from './modules/auth/api-tokens/verified-api-tokens.js';
+import { IdentityChangeWatch } from './db/identity-changes.js';
 import { apiTokenRoutes } from './modules/auth/api-tokens/api-tokens.routes.js';
 import { oauthRoutes } from './modules/auth/oauth/oauth.routes.js';
 import { signInRoutes } from './modules/auth/sessions/sign-in.routes.js';
@@ -146,13 +148,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Public advisories: anyone may read them, so neither tenancy nor credentials apply.
   await app.register(advisoryPublicRoutes(deps));
   await app.register(webConsoleRoutes());
+  // What this process caches about who may authenticate (accounts by host, verified API tokens) is dropped
+  // when the database's identity generation moves: polled, and read at once after this process's own writes.
+  const identityChanges = new IdentityChangeWatch(deps.db);
+  const accountResolver = new AccountResolver(deps.db, deps.config.baseDomain);
+  identityChanges.onChange(() => accountResolver.forget());
+  const verifiedApiTokens = new VerifiedApiTokens(identityChanges);
+  identityChanges.start();
+  app.addHook('onClose', (_instance, done) => {
+    identityChanges.stop();
+    done();
+  });
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (!SAFE_METHODS.has(request.method)) await identityChanges.check();
+    return payload;
+  });
   await app.register(async (customers) => {
     await customers.register(tenancyPlugin, {
-      resolver: new AccountResolver(deps.db, deps.config.baseDomain),
+      resolver: accountResolver,
       baseDomain: deps.config.baseDomain,
       publicUrl: deps.config.publicUrl,
     });
-    await customers.register(authenticationPlugin, { authenticators: buildAuthenticators(deps), publicUrl: deps.config.publicUrl });
+    await customers.register(authenticationPlugin, {
+      authenticators: buildAuthenticators(deps, verifiedApiTokens),
+      publicUrl: deps.config.publicUrl,
+    });
     await customers.register(apiTokenRoutes(deps));
     await customers.register(oauthRoutes(deps));
 

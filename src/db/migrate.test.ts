@@ -36,6 +36,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0023-security-event-delivery',
       '0024-exposed-password-hashes',
       '0025-exposed-password-fingerprints',
+      '0026-identity-changes',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

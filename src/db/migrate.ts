@@ -25,6 +25,7 @@ import * as signInEvents from './migrations/0022-sign-in-events.js';
 import * as securityEventDelivery from './migrations/0023-security-event-delivery.js';
 import * as exposedPasswordHashes from './migrations/0024-exposed-password-hashes.js';
 import * as exposedPasswordFingerprints from './migrations/0025-exposed-password-fingerprints.js';
+import * as identityChanges from './migrations/0026-identity-changes.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -52,6 +53,7 @@ const migrations: Record<string, Migration> = {
   '0023-security-event-delivery': securityEventDelivery,
   '0024-exposed-password-hashes': exposedPasswordHashes,
   '0025-exposed-password-fingerprints': exposedPasswordFingerprints,
+  '0026-identity-changes': identityChanges,
 };
 
 /** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */

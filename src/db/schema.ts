@@ -435,6 +435,12 @@ export interface ExposedPasswordFingerprintsTable {
   recorded_at: string;
 }
 
+/** One row (id 1) whose generation triggers move with every change to who may authenticate (0026). */
+export interface IdentityChangesTable {
+  id: number;
+  generation: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -485,6 +491,7 @@ export interface Database {
   exposed_password_hashes: ExposedPasswordHashesTable;
   exposed_password_attempts: ExposedPasswordAttemptsTable;
   exposed_password_fingerprints: ExposedPasswordFingerprintsTable;
+  identity_changes: IdentityChangesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

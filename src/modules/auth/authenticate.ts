@@ -69,7 +69,7 @@ export async function resolvePrincipal(request: FastifyRequest, authenticators: 
 }
 
 /** Methods that change nothing; every other one is a write. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Sets `request.principal` before every handler. Requests without a

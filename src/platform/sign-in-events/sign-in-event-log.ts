@@ -60,6 +60,9 @@ const keyOf = (row: Pending['row']): string =>
     row.credential_id,
   ]);
 
+/** Called in a flush's transaction with its attempts (`SignInEventLog.onFlush`). */
+export type SignInFlushListener = (tx: Db, attempts: ReadonlyArray<Pending['row']>) => Promise<void>;
+
 /**
  * The sign-in event log: every authentication attempt is handed to `record`,
  * which only appends to memory, so the request never waits on the database.
@@ -73,6 +76,7 @@ const keyOf = (row: Pending['row']): string =>
  */
 export class SignInEventLog {
   private pending = new Map<string, Pending['row']>();
+  private readonly flushListeners = new Set<SignInFlushListener>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushIntervalMs: number;
@@ -118,6 +122,16 @@ export class SignInEventLog {
     }
   }
 
+  /**
+   * Runs `listener` in each flush's transaction with the attempts it writes,
+   * for records kept from the same attempts (an API token's last use), so
+   * they are batched, and stored or retried, with the events. Adding the same
+   * listener twice adds it once.
+   */
+  onFlush(listener: SignInFlushListener): void {
+    this.flushListeners.add(listener);
+  }
+
   /** Writes what is pending; resolves once it is stored (or reported as failed). Flushes run one at a time. */
   flush(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -142,6 +156,7 @@ export class SignInEventLog {
           const rows = batch.slice(start, start + ROWS_PER_INSERT).map((row, index) => ({ ...row, id: first + start + index }));
           await tx.insertInto('sign_in_events').values(rows).execute();
         }
+        for (const listener of this.flushListeners) await listener(tx, batch);
       });
     } catch (error) {
       // Kept for the next flush, within a bound: a database that stays down must not exhaust memory.

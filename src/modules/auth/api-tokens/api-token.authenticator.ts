@@ -3,14 +3,14 @@ import type { ServiceDeps } from '../../../platform/service-deps.js';
 import type { Account } from '../../../db/schema.js';
 import { findAccountById } from '../../accounts/accounts.repo.js';
 import { mayAuthenticate } from '../../users/user-standing.js';
-import { type Principal } from '../../accounts/principal.js';
+import { type Principal, type Scope } from '../../accounts/principal.js';
 import { hashSecretToken } from '../secret-tokens.js';
-import { findApiTokenCredentialForVerification, touchApiToken } from './api-tokens.repo.js';
-import { LAST_USED_GRANULARITY_MS } from './api-tokens.service.js';
+import { findApiTokenCredentialForVerification } from './api-tokens.repo.js';
 import { AppError } from '../../../errors.js';
 import { tokenAttemptRecorder } from '../../../platform/sign-in-events/token-attempts.js';
+import { recordApiTokenUses, VerifiedApiTokens } from './verified-api-tokens.js';
 
-type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'signInEvents'>;
+type Deps = Pick<ServiceDeps, 'db' | 'signInEvents'>;
 
 /** The realm of the REST API: Support's, shared by the core products. */
 const API_REALM = 'core';
@@ -18,6 +18,8 @@ const API_REALM = 'core';
 const MAX_TOKEN_LENGTH = 256;
 
 const MAX_EMAIL_LENGTH = 320;
+
+const API_TOKEN_SCOPES: ReadonlySet<Scope> = new Set<Scope>(['read', 'write']);
 
 // One answer for every failure, so a caller learns nothing about which part was wrong.
 const refused = (): AppError =>
@@ -32,13 +34,15 @@ const refused = (): AppError =>
  * active, undeleted agent or admin there. On another account's host the token is
  * refused; where the Host names no account, the token's account is used. A
  * pending password change does not matter here (API tokens keep working
- * through a rotation). One indexed read per request; a write at most once a
- * minute per token.
+ * through a rotation). A token once verified is answered from this process's
+ * memory, without a database read, until the identity generation moves
+ * (`VerifiedApiTokens`); its last use is written with the sign-in events.
  *
  * @example
- * const authenticators = { ...others, apiToken: authenticateApiToken(deps) };
+ * const authenticators = { ...others, apiToken: authenticateApiToken(deps, new VerifiedApiTokens(watch)) };
  */
-export function authenticateApiToken(deps: Deps) {
+export function authenticateApiToken(deps: Deps, verified: VerifiedApiTokens) {
+  deps.signInEvents.onFlush(recordApiTokenUses);
   return async (request: FastifyRequest, hostAccount: Account | null, email: string, token: string): Promise<Principal> => {
     const attempt = tokenAttemptRecorder(deps.signInEvents, request, 'api_token', email);
     const hostId = hostAccount === null ? undefined : Number(hostAccount.id);
@@ -46,30 +50,45 @@ export function authenticateApiToken(deps: Deps) {
       attempt(hostId, 'failed', 'invalid_token', null, null);
       throw refused();
     }
-    const credential = await findApiTokenCredentialForVerification(deps.db, hashSecretToken(token), API_REALM, email.trim().toLowerCase());
-    if (credential === undefined) {
-      attempt(hostId, 'failed', 'invalid_token', null, null);
-      throw refused();
-    }
-    const { user, tokenId } = credential;
-    if (hostAccount !== null && Number(hostAccount.id) !== credential.tokenAccountId) {
+    const tokenHash = hashSecretToken(token);
+    const normalizedEmail = email.trim().toLowerCase();
+    const key = VerifiedApiTokens.key(tokenHash, normalizedEmail);
+    const foreignHost = (tokenAccountId: number, userId: number, tokenId: number): AppError => {
       // Told to both: the host's account saw a foreign token, the token's account saw its token used elsewhere.
       attempt(hostId, 'failed', 'wrong_account', null, null);
-      attempt(credential.tokenAccountId, 'failed', 'wrong_account', Number(user.id), tokenId);
-      throw refused();
+      attempt(tokenAccountId, 'failed', 'wrong_account', userId, tokenId);
+      return refused();
+    };
+    let entry = verified.get(key);
+    if (entry === undefined) {
+      const generation = verified.generation;
+      const found = await findApiTokenCredentialForVerification(deps.db, tokenHash, API_REALM, normalizedEmail);
+      if (found === undefined) {
+        attempt(hostId, 'failed', 'invalid_token', null, null);
+        throw refused();
+      }
+      const { user, tokenId, tokenAccountId } = found;
+      if (hostId !== undefined && hostId !== tokenAccountId) throw foreignHost(tokenAccountId, Number(user.id), tokenId);
+      if (!mayAuthenticate({ user, deletedAt: found.userDeletedAt }) || (user.role !== 'agent' && user.role !== 'admin')) {
+        attempt(tokenAccountId, 'failed', 'inactive_user', Number(user.id), tokenId);
+        throw refused();
+      }
+      const account = await findAccountById(deps.db, tokenAccountId);
+      if (account === undefined) throw refused();
+      entry = { credential: found, account };
+      verified.remember(key, entry, generation);
     }
-    if (!mayAuthenticate({ user, deletedAt: credential.userDeletedAt }) || (user.role !== 'agent' && user.role !== 'admin')) {
-      attempt(credential.tokenAccountId, 'failed', 'inactive_user', Number(user.id), tokenId);
-      throw refused();
-    }
-    const account = hostAccount ?? (await findAccountById(deps.db, credential.tokenAccountId));
-    if (account === undefined) throw refused();
-    const now = deps.clock.now();
-    const staleBefore = new Date(now.getTime() - LAST_USED_GRANULARITY_MS).toISOString();
-    if (credential.tokenLastUsedAt === null || credential.tokenLastUsedAt < staleBefore) {
-      await touchApiToken(deps.db, credential.tokenAccountId, tokenId, now.toISOString(), staleBefore);
-    }
-    attempt(credential.tokenAccountId, 'succeeded', null, Number(user.id), tokenId);
-    return { account, user, via: 'api_token', scopes: new Set(['read', 'write']), credentialId: tokenId };
+    const { credential } = entry;
+    const userId = Number(credential.user.id);
+    if (hostId !== undefined && hostId !== credential.tokenAccountId)
+      throw foreignHost(credential.tokenAccountId, userId, credential.tokenId);
+    attempt(credential.tokenAccountId, 'succeeded', null, userId, credential.tokenId);
+    return {
+      account: hostAccount ?? entry.account,
+      user: credential.user,
+      via: 'api_token',
+      scopes: API_TOKEN_SCOPES,
+      credentialId: credential.tokenId,
+    };
   };
 }
