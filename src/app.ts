@@ -47,6 +47,7 @@ import { installErrorHandler } from './platform/http/error-handler.js';
 import { describeErrorResponses } from './platform/http/openapi-errors.js';
 import { installNulRefusal } from './platform/http/nul-refusal.js';
 import { healthRoutes } from './platform/http/health.routes.js';
+import { sharedRateLimitStore } from './platform/http/shared-rate-limits.js';
 import { loggerOptions } from './platform/http/logging.js';
 import { fastifyTrustProxy } from './platform/http/trust-proxy.js';
 import { installSecurityHeaders } from './platform/http/security-headers.js';
@@ -69,15 +70,8 @@ export interface AppDeps extends ServiceDeps {
 
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
-/**
- * Builds the HTTP application: plugins, then module routes, then the one
- * error handler. Does not listen; `main.ts` does.
- *
- * @example
- * const app = await buildApp({ config, db, clock: systemClock });
- * const response = await app.inject({ url: '/healthz' });
- */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+/** The Fastify instance every role's application starts from: logger, limits, timeouts, proxy trust, request ids. */
+function createFastify(deps: AppDeps): FastifyInstance {
   const options = loggerOptions(deps.config.logLevel);
   const timeouts = listenerTimeouts(deps.config);
   const app = Fastify({
@@ -98,13 +92,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Zendesk clients call `/api/v2/users.json`; routes are declared without the suffix.
     rewriteUrl: (request) => (request.url ?? '/').replace(/\.json(?=\?|$)/, ''),
   });
-  // Services log security alerts through the app's logger.
-  deps = { ...deps, log: deps.log ?? app.log };
-  if (deps.observeRoutes !== undefined) app.addHook('onRoute', deps.observeRoutes);
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
+  return app;
+}
+
+/**
+ * A worker process's application (`riposte serve --role worker`): it runs
+ * background jobs, and serves only liveness, readiness and metrics.
+ */
+export async function buildWorkerApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = createFastify(deps);
+  installSecurityHeaders(app);
+  installErrorHandler(app);
+  installMetrics(app, deps.config);
+  await app.register(healthRoutes(deps.db));
+  return app;
+}
+
+/**
+ * Builds the HTTP application: plugins, then module routes, then the one
+ * error handler. Does not listen; `main.ts` does.
+ *
+ * @example
+ * const app = await buildApp({ config, db, clock: systemClock });
+ * const response = await app.inject({ url: '/healthz' });
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = createFastify(deps);
+  // Services log security alerts through the app's logger.
+  deps = { ...deps, log: deps.log ?? app.log };
+  if (deps.observeRoutes !== undefined) app.addHook('onRoute', deps.observeRoutes);
 
   installSecurityHeaders(app);
   installTransportSecurity(app, deps.config, deps.db);
@@ -124,7 +144,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(rateLimit, { global: false });
+  // Counted in the database: a limit holds across every process, not per process.
+  await app.register(rateLimit, { global: false, store: sharedRateLimitStore(deps.db) });
   installMetrics(app, deps.config);
   // The staff realm (/ops/v1) and the customers' side are sibling contexts: the staff hook
   // guards every operator route and nothing else, and the customer Host → account and

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
+import { buildApp, buildWorkerApp } from './app.js';
 import { loadConfig, type Config } from './config/config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { KEYED_AUDIT_MIGRATION, migrateToLatest } from './db/migrate.js';
@@ -103,15 +103,51 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds the app over a runtime, starts its job worker and listens on the configured port, and for TLS on the HTTPS port. */
-export async function startServer(runtime: Runtime): Promise<RunningServer> {
-  const { config } = runtime;
-  const app = await buildApp(runtime);
+/** What a process does: `api` serves HTTP and HTTPS and runs no background jobs; `worker` runs them and serves health and metrics only; `all` both. */
+export const PROCESS_ROLES = ['all', 'api', 'worker'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
+/** Starts the job worker, the daily retention run and the outbox sweeps; returns their stop. */
+async function startBackgroundWork(runtime: Runtime): Promise<() => void> {
   await runtime.jobs.start();
   // Retention runs daily; each run schedules the next, this starts the first.
   await scheduleRetention(runtime);
   const stopCourierSweep = await startCourierSweep(runtime);
   const stopSecurityEventsSweep = await startSecurityEventsSweep(runtime);
+  return () => {
+    stopCourierSweep();
+    stopSecurityEventsSweep();
+  };
+}
+
+/**
+ * Builds the app over a runtime and listens on the configured port, and for
+ * TLS on the HTTPS port, as its role says (README, "Process roles"): the
+ * job worker runs in `all` and `worker` processes; a `worker` listens on the
+ * HTTP port for health and metrics only.
+ */
+export async function startServer(runtime: Runtime, role: ProcessRole = 'all'): Promise<RunningServer> {
+  const { config } = runtime;
+  if (role === 'worker') {
+    const app = await buildWorkerApp(runtime);
+    const stopBackgroundWork = await startBackgroundWork(runtime);
+    const address = await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
+      stopBackgroundWork();
+      throw error;
+    });
+    return {
+      app,
+      url: `http://${config.baseDomain}:${new URL(address).port}`,
+      httpsUrl: '',
+      metricsUrl: undefined,
+      close: async () => {
+        stopBackgroundWork();
+        await app.close();
+      },
+    };
+  }
+  const app = await buildApp(runtime);
+  const stopBackgroundWork = role === 'all' ? await startBackgroundWork(runtime) : () => undefined;
   const address = await app.listen({ port: config.port, host: config.host });
   const httpsServer = await startHttpsServer(runtime, app).catch(async (error: unknown) => {
     await app.close();
@@ -134,8 +170,7 @@ export async function startServer(runtime: Runtime): Promise<RunningServer> {
     httpsUrl: `https://${config.baseDomain}:${httpsServer.port}`,
     metricsUrl: metrics?.url,
     close: async () => {
-      stopCourierSweep();
-      stopSecurityEventsSweep();
+      stopBackgroundWork();
       await metrics?.close();
       await httpsServer.close();
       await app.close();

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { countAccounts } from '../modules/accounts/accounts.repo.js';
 import { runSmallDemo } from '../modules/population/demo.service.js';
-import { openRuntime, startServer, type Runtime } from '../main.js';
+import { openRuntime, PROCESS_ROLES, startServer, type ProcessRole, type Runtime } from '../main.js';
 import { withDataDir } from './runtime-options.js';
 
 interface ServeOptions {
@@ -12,6 +12,7 @@ interface ServeOptions {
   baseDomain?: string;
   logLevel?: string;
   demoIfEmpty?: boolean;
+  role: ProcessRole;
 }
 
 const isEmpty = async (runtime: Runtime): Promise<boolean> => (await countAccounts(runtime.db)) === 0;
@@ -35,14 +36,19 @@ export function registerServeCommand(program: Command): void {
     .option('--host <address>', 'listen address (HOST)')
     .option('--base-domain <domain>', 'accounts answer on {subdomain}.{base domain} (RIPOSTE_BASE_DOMAIN)')
     .option('--log-level <level>', 'log level (LOG_LEVEL)')
+    .addOption(
+      new Option('--role <role>', 'api: HTTP and HTTPS, no background jobs; worker: background jobs, health and metrics only; all: both')
+        .choices(PROCESS_ROLES)
+        .default('all')
+        .env('RIPOSTE_ROLE'),
+    )
     .addOption(new Option('--demo-if-empty', 'create a small demo first when the database holds no account (npm start)').hideHelp())
     .action(async (options: ServeOptions) => {
       const runtime = await openRuntime({ ...options, logLevel: options.logLevel as never });
       const demoLines = options.demoIfEmpty === true && (await isEmpty(runtime)) ? await createSmallDemo(runtime) : [];
-      const server = await startServer(runtime);
-      process.stderr.write(
-        `Riposte is listening on ${server.url} and ${server.httpsUrl} (database: ${runtime.handle.capabilities.kind})\n`,
-      );
+      const server = await startServer(runtime, options.role);
+      const where = options.role === 'worker' ? `${server.url} (health and metrics)` : `${server.url} and ${server.httpsUrl}`;
+      process.stderr.write(`Riposte (${options.role}) is listening on ${where} (database: ${runtime.handle.capabilities.kind})\n`);
       for (const line of demoLines) process.stderr.write(`${line}\n`);
       const stop = (): void => {
         void server.close().then(() => runtime.close());

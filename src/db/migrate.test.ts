@@ -37,6 +37,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0024-exposed-password-hashes',
       '0025-exposed-password-fingerprints',
       '0026-identity-changes',
+      '0027-rate-limit-windows',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

@@ -26,6 +26,7 @@ import * as securityEventDelivery from './migrations/0023-security-event-deliver
 import * as exposedPasswordHashes from './migrations/0024-exposed-password-hashes.js';
 import * as exposedPasswordFingerprints from './migrations/0025-exposed-password-fingerprints.js';
 import * as identityChanges from './migrations/0026-identity-changes.js';
+import * as rateLimitWindows from './migrations/0027-rate-limit-windows.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -54,6 +55,7 @@ const migrations: Record<string, Migration> = {
   '0024-exposed-password-hashes': exposedPasswordHashes,
   '0025-exposed-password-fingerprints': exposedPasswordFingerprints,
   '0026-identity-changes': identityChanges,
+  '0027-rate-limit-windows': rateLimitWindows,
 };
 
 /** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */

@@ -441,6 +441,13 @@ export interface IdentityChangesTable {
   generation: number;
 }
 
+/** A request rate limit's current fixed window per (route, client) key (0027). */
+export interface RateLimitWindowsTable {
+  key: string;
+  started_ms: number;
+  count: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -492,6 +499,7 @@ export interface Database {
   exposed_password_attempts: ExposedPasswordAttemptsTable;
   exposed_password_fingerprints: ExposedPasswordFingerprintsTable;
   identity_changes: IdentityChangesTable;
+  rate_limit_windows: RateLimitWindowsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

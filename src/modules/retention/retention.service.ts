@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../../db/database.js';
+import { countEndedRateLimitWindows, deleteEndedRateLimitWindows } from '../../platform/http/shared-rate-limits.js';
 import { countAuditEventsBefore, purgeAuditEventsBefore } from '../../platform/audit/audit-retention.js';
 import { PLATFORM_ACCOUNT_ID, recordAudit } from '../../platform/audit/audit.service.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
@@ -71,7 +72,9 @@ export async function runRetention(
     sessions: async () =>
       (await inBatches(db, deleteEndedSessions, cutoffs.sessions, limit)) +
       (await inBatches(db, deleteEndedStaffSessions, cutoffs.sessions, limit)),
-    login_attempts: () => inBatches(db, (tx, cutoff, n) => deleteIdleLoginThrottles(tx, cutoff, nowText, n), cutoffs.login_attempts, limit),
+    login_attempts: async () =>
+      (await inBatches(db, (tx, cutoff, n) => deleteIdleLoginThrottles(tx, cutoff, nowText, n), cutoffs.login_attempts, limit)) +
+      (await inBatches(db, (tx, cutoff, n) => deleteEndedRateLimitWindows(tx, Date.parse(cutoff), n), cutoffs.login_attempts, limit)),
     message_bodies: () => inBatches(db, dropMessageBodies, cutoffs.message_bodies, limit),
     legacy_password_hashes: () => inBatches(db, deleteSupersededLegacyHashes, cutoffs.legacy_password_hashes, limit),
     finished_jobs: () => inBatches(db, deleteFinishedJobs, cutoffs.finished_jobs, limit),
@@ -84,7 +87,9 @@ export async function runRetention(
   };
   const count: Record<RetentionKind, () => Promise<number>> = {
     sessions: async () => (await countEndedSessions(db, cutoffs.sessions)) + (await countEndedStaffSessions(db, cutoffs.sessions)),
-    login_attempts: () => countIdleLoginThrottles(db, cutoffs.login_attempts, nowText),
+    login_attempts: async () =>
+      (await countIdleLoginThrottles(db, cutoffs.login_attempts, nowText)) +
+      (await countEndedRateLimitWindows(db, Date.parse(cutoffs.login_attempts))),
     message_bodies: () => countMessageBodies(db, cutoffs.message_bodies),
     legacy_password_hashes: () => countSupersededLegacyHashes(db, cutoffs.legacy_password_hashes),
     finished_jobs: () => countFinishedJobs(db, cutoffs.finished_jobs),
