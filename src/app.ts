@@ -108,7 +108,7 @@ export async function buildWorkerApp(deps: AppDeps): Promise<FastifyInstance> {
   installSecurityHeaders(app);
   installErrorHandler(app);
   installMetrics(app, deps.config);
-  await app.register(healthRoutes(deps.db));
+  await app.register(healthRoutes(deps.db, deps.handle.capabilities.kind));
   return app;
 }
 
@@ -197,7 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await customers.register(apiTokenRoutes(deps));
     await customers.register(oauthRoutes(deps));
 
-    await customers.register(healthRoutes(deps.db));
+    await customers.register(healthRoutes(deps.db, deps.handle.capabilities.kind));
     await customers.register(signInRoutes(deps));
     await customers.register(userRoutes(deps, firstPasswords(deps)));
     await customers.register(passwordRoutes(deps));

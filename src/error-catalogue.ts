@@ -69,6 +69,10 @@ export const ERROR_CATALOGUE = {
   TooManyAttempts: later(429, 'Wait the Retry-After seconds, then try again.'),
   TooManyRequests: later(429, 'Wait the Retry-After seconds, then try again.'),
   ServiceBusy: later(503, 'Retry after the Retry-After seconds.'),
+  DatabaseUnavailable: later(
+    503,
+    'Retry after the Retry-After seconds (the database is failing over or restarting). A write may have been applied: read before repeating one that is not idempotent.',
+  ),
   // States
   IllegalTransition: input(409, 'Check the current state; only the transitions the message lists are allowed.'),
   AlreadyInState: input(409, 'Nothing to do: it is already in that state.'),

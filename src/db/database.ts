@@ -2,6 +2,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import pg from 'pg';
+import { failoverPool } from './failover.js';
 import { ensurePrivateDirectory, ensurePrivateFile, refuseSharedIfPresent } from './private-files.js';
 import type { Database } from './schema.js';
 
@@ -107,7 +108,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     // An idle connection dropped by the server must not take the process down;
     // the pool replaces it on the next checkout.
     pool.on('error', (error) => (options.onPoolError ?? defaultPoolError)(error));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: failoverPool(pool) }) });
     return {
       db,
       capabilities: { kind: 'postgres', maxParameters: 65_000, sharedAcrossProcesses: true },

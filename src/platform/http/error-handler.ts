@@ -1,5 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionLoss } from '../../db/failover.js';
 import { AppError, errorBody, isAppError, type ErrorCode } from '../../errors.js';
+
+/** What a client is told to wait when the database went away: about a failover's length. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** Fastify's own failures, mapped to Zendesk-style codes that say what to fix. */
 function fromFastifyError(error: FastifyError): AppError {
@@ -24,6 +28,12 @@ function fromFastifyError(error: FastifyError): AppError {
       return new AppError('InvalidJSON', 'The request body is not valid JSON.');
     default:
       break;
+  }
+  if (isConnectionLoss(error)) {
+    return new AppError('DatabaseUnavailable', 'The database did not answer: it is failing over or restarting.', {
+      cause: error,
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    });
   }
   if (error.statusCode === 429) return new AppError('TooManyRequests', error.message);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {

@@ -8,8 +8,12 @@ const statusSchema = {
   required: ['status'],
 } as const;
 
-/** Liveness (the process answers) and readiness (the database answers). */
-export function healthRoutes(db: Db) {
+/**
+ * Liveness (the process answers) and readiness: the database answers and, on
+ * PostgreSQL, is a primary (during a failover, or connected to a standby, the
+ * process is not ready: a load balancer sends its traffic elsewhere).
+ */
+export function healthRoutes(db: Db, kind: 'sqlite' | 'postgres' = 'sqlite') {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     app.get(
       '/healthz',
@@ -24,7 +28,12 @@ export function healthRoutes(db: Db) {
       },
       async (_request, reply) => {
         try {
-          await sql`select 1`.execute(db);
+          if (kind === 'postgres') {
+            const { rows } = await sql<{ standby: boolean }>`select pg_is_in_recovery() as standby`.execute(db);
+            if (rows[0]?.standby !== false) return await reply.status(503).send({ status: 'not ready', database: 'standby' });
+          } else {
+            await sql`select 1`.execute(db);
+          }
           return { status: 'ready', database: 'ok' };
         } catch {
           return reply.status(503).send({ status: 'not ready', database: 'unreachable' });
