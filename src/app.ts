@@ -91,6 +91,12 @@ function createFastify(deps: AppDeps): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true },
     // Zendesk clients call `/api/v2/users.json`; routes are declared without the suffix.
     rewriteUrl: (request) => (request.url ?? '/').replace(/\.json(?=\?|$)/, ''),
+    // One line per request, when it is answered, rather than Fastify's two.
+    disableRequestLogging: true,
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+    done();
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
