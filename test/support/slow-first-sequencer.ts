@@ -8,6 +8,7 @@ const SLOW_SUITES = [
   '.browser.test.ts',
   '/test/incidents/campaign-kill.test.ts',
   '/test/jobs/two-workers.test.ts',
+  '/test/cluster/',
   '/test/courier/',
   '/src/modules/population/demo.test.ts',
 ];
