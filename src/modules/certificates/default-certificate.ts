@@ -70,6 +70,12 @@ export async function ensureDefaultCertificate(dataDir: string, baseDomain: stri
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true, mode: 0o700 });
   const staging = await generate(parent, baseDomain);
+  // Another process may have put a usable pair in place while this one was generating: serve that one.
+  const raced = readUsable(dir, clock.now());
+  if (raced !== undefined) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    return raced;
+  }
   if (fs.existsSync(dir)) fs.renameSync(dir, path.join(parent, `replaced-${clock.now().getTime()}`));
   try {
     fs.renameSync(staging, dir);
