@@ -38,6 +38,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0025-exposed-password-fingerprints',
       '0026-identity-changes',
       '0027-rate-limit-windows',
+      '0028-distribution-keys',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

@@ -27,6 +27,7 @@ import * as exposedPasswordHashes from './migrations/0024-exposed-password-hashe
 import * as exposedPasswordFingerprints from './migrations/0025-exposed-password-fingerprints.js';
 import * as identityChanges from './migrations/0026-identity-changes.js';
 import * as rateLimitWindows from './migrations/0027-rate-limit-windows.js';
+import * as distributionKeys from './migrations/0028-distribution-keys.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -56,6 +57,7 @@ const migrations: Record<string, Migration> = {
   '0025-exposed-password-fingerprints': exposedPasswordFingerprints,
   '0026-identity-changes': identityChanges,
   '0027-rate-limit-windows': rateLimitWindows,
+  '0028-distribution-keys': distributionKeys,
 };
 
 /** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */
