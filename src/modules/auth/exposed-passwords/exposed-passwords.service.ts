@@ -60,15 +60,17 @@ export async function sealExposedHashes(
   const incidentId = Number(campaign.incident_id);
   const credentials = await credentialsAboutToBeFlagged(tx, campaign, batch);
   if (credentials.length === 0) return 0;
+  // By the primary key (account, user, incident): a batch reads only its own users' rows, never the incident's whole set.
   const existing = await tx
     .selectFrom('exposed_password_hashes')
     .select(['account_id', 'user_id'])
-    .where('incident_id', '=', incidentId)
+    .where('account_id', 'in', [...new Set(credentials.map((c) => c.account_id))])
     .where(
       'user_id',
       'in',
       credentials.map((c) => c.user_id),
     )
+    .where('incident_id', '=', incidentId)
     .execute();
   const kept = new Set(existing.map((row) => `${Number(row.account_id)}:${Number(row.user_id)}`));
   const fresh = credentials.filter((c) => !kept.has(`${c.account_id}:${c.user_id}`));
