@@ -58,10 +58,26 @@ class FailoverClient implements PostgresPoolClient {
   #inTransaction = false;
   #released = false;
 
+  #broken: Error | undefined;
+  // While checked out, pg-pool listens to no 'error' of the client: a connection lost between queries would
+  // be an unhandled 'error' event that ends the process. It is noted instead; the next query fails with it.
+  readonly #onError = (error: Error): void => {
+    this.#broken = error;
+  };
+
   constructor(
     private client: pg.PoolClient,
     private readonly pool: pg.Pool,
-  ) {}
+  ) {
+    client.on('error', this.#onError);
+  }
+
+  #hold(client: pg.PoolClient): void {
+    this.client.removeListener('error', this.#onError);
+    this.client = client;
+    this.#broken = undefined;
+    client.on('error', this.#onError);
+  }
 
   query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
   query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
@@ -81,10 +97,12 @@ class FailoverClient implements PostgresPoolClient {
     } catch (error) {
       const retry = !this.#inTransaction && READ.test(sql) && isConnectionLoss(error);
       if (!retry) throw error;
+      this.client.removeListener('error', this.#onError);
       this.client.release(error instanceof Error ? error : true);
       this.#released = true;
-      this.client = await connectWithin(this.pool, Date.now() + FAILOVER_RETRY_MS);
+      const fresh = await connectWithin(this.pool, Date.now() + FAILOVER_RETRY_MS);
       this.#released = false;
+      this.#hold(fresh);
       return (await this.client.query(sql, [...parameters])) as unknown as PostgresQueryResult<R>;
     } finally {
       if (ends) this.#inTransaction = false;
@@ -94,7 +112,9 @@ class FailoverClient implements PostgresPoolClient {
   release(destroy?: boolean): void {
     if (this.#released) return;
     this.#released = true;
-    this.client.release(destroy);
+    this.client.removeListener('error', this.#onError);
+    // A connection known to be lost is destroyed, never handed to the next caller.
+    this.client.release(this.#broken ?? destroy);
   }
 }
 
