@@ -3,7 +3,15 @@ import crypto from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyPluginAsync, type RouteOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyPluginCallback,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AccountResolver, tenancyPlugin } from './modules/accounts/tenancy.js';
 import type { ServiceDeps } from './platform/service-deps.js';
@@ -70,6 +78,17 @@ export interface AppDeps extends ServiceDeps {
 
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** One log line per request, when it is answered (with the request in it), rather than Fastify's two. */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 /** The Fastify instance every role's application starts from: logger, limits, timeouts, proxy trust, request ids. */
 function createFastify(deps: AppDeps): FastifyInstance {
   const options = loggerOptions(deps.config.logLevel);
@@ -91,12 +110,7 @@ function createFastify(deps: AppDeps): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true },
     // Zendesk clients call `/api/v2/users.json`; routes are declared without the suffix.
     rewriteUrl: (request) => (request.url ?? '/').replace(/\.json(?=\?|$)/, ''),
-    // One line per request, when it is answered, rather than Fastify's two.
-    disableRequestLogging: true,
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
-    done();
+    logController: new OneLinePerRequest(),
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
