@@ -508,7 +508,7 @@ describe.skipIf(!postgresAvailable())('two API and two worker processes on one P
         const row = await database.db.selectFrom('rotation_campaigns').select('state').where('id', '=', draft.id).executeTakeFirstOrThrow();
         return row.state === 'done';
       },
-      { message: 'the workers to finish the campaign', timeoutMs: 40_000, intervalMs: 100 },
+      { message: 'the workers to finish the campaign', timeoutMs: 120_000, intervalMs: 100 },
     ).catch((error: unknown) => {
       const logs = cluster.map((riposte) => `--- ${riposte.name}\n${riposte.output.join('')}`).join('\n');
       throw new Error(`${String(error)}\nWhat the processes wrote:\n${logs}`, { cause: error });
@@ -582,5 +582,5 @@ describe.skipIf(!postgresAvailable())('two API and two worker processes on one P
         Object.fromEntries(batchesByProcess),
       )}`,
     );
-  });
+  }, 180_000);
 });

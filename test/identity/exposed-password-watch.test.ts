@@ -221,7 +221,7 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     deps.clock.set('2026-06-01T12:05:00.000Z');
     await deps.jobs.start();
     await deps.jobs.drain();
-    await waitUntil(() => alertMails().length >= 2, { message: 'the alert mails' });
+    await waitUntil(() => alertMails().length >= 2, { message: 'the alert mails', timeoutMs: 55_000 });
     await alertJobsSettled();
     const mails = alertMails();
     expect(mails.map((m) => m.to[0]).sort()).toEqual(['sam@vendor.test', 'security@acme.test']);
@@ -245,7 +245,7 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     expect((await webSignIn('ana@acme.test', OLD.ana, '192.0.2.44')).statusCode).toBe(401);
     deps.clock.set('2026-06-01T12:22:00.000Z');
     await deps.jobs.drain();
-    await waitUntil(() => alertMails().length >= 4, { message: 'the second alert mails' });
+    await waitUntil(() => alertMails().length >= 4, { message: 'the second alert mails', timeoutMs: 55_000 });
     await deps.jobs.drain();
     const second = alertMails().slice(2);
     expect(second.map((m) => m.to[0]).sort()).toEqual(['sam@vendor.test', 'security@acme.test']);
