@@ -245,12 +245,21 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     expect((await webSignIn('ana@acme.test', OLD.ana, '192.0.2.44')).statusCode).toBe(401);
     deps.clock.set('2026-06-01T12:22:00.000Z');
     await deps.jobs.drain();
-    await waitUntil(() => alertMails().length >= 4, { message: 'the second alert mails', timeoutMs: 55_000 });
+    const mailedAfterFirst = (recipient: string) =>
+      alertMails()
+        .slice(2)
+        .filter((m) => m.to[0] === recipient)
+        .reduce((sum, m) => sum + Number(/(\d+) sign-in attempt\(s\)/.exec(m.mail.text ?? '')?.[1] ?? 0), 0);
+    await waitUntil(() => mailedAfterFirst('sam@vendor.test') >= 2 && mailedAfterFirst('security@acme.test') >= 2, {
+      message: 'the second alert mails',
+      timeoutMs: 55_000,
+    });
     await deps.jobs.drain();
-    const second = alertMails().slice(2);
-    expect(second.map((m) => m.to[0]).sort()).toEqual(['sam@vendor.test', 'security@acme.test']);
-    expect(second[0]?.mail.text).toContain('2 sign-in attempt(s)');
-    expect(alertMails()).toHaveLength(4);
+    expect(mailedAfterFirst('sam@vendor.test')).toBe(2);
+    expect(mailedAfterFirst('security@acme.test')).toBe(2);
+    // SQLite's queue holds the next window's job back by the test's clock: one summary of both attempts. PostgreSQL's
+    // runs it by the database's clock, at once, so the 12:10 attempt may be mailed on its own before the 12:20 one.
+    if (backend === 'sqlite') expect(alertMails()).toHaveLength(4);
     expect((await attempts()).every((a) => a.alerted_at !== null)).toBe(true);
   });
 
