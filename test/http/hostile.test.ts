@@ -72,20 +72,20 @@ describe.each(backends)('hostile sweep of every route on %s, in order: each test
 
   it('answers no, wrong, stale and foreign credentials on every route without a 5xx or a leak', async () => {
     expect(await sweepRoutes((shape) => credentialAttempts(world, shape))).toEqual([]);
-  });
+  }, 180_000);
 
   it('refuses oversized, malformed, mistyped and deeply nested bodies on every route', async () => {
     expect(await sweepRoutes((shape) => bodyAttempts(world, shape))).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
+  }, 180_000);
 
   it('takes a hostile value of every category in every body field, path segment and query parameter', async () => {
     expect(await sweepRoutes((shape) => valueAttempts(world, shape, SEEDS[backend]))).toEqual([]);
-  });
+  }, 180_000);
 
   it('takes hostile Host, X-Forwarded-* and Cookie headers on every route', async () => {
     expect(await sweepRoutes((shape) => headerAttempts(world, shape))).toEqual([]);
-  });
+  }, 180_000);
 
   it('gave every route every attack, and still answers afterwards', async () => {
     expect(
