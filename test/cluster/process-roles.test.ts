@@ -20,7 +20,6 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settings } from '../../src/config/defaults.js';
 import { IDENTITY_CHANGE_BOUND_MS } from '../../src/db/identity-changes.js';
-import type { NewUser } from '../../src/db/schema.js';
 import { hashPassword } from '../../src/modules/auth/passwords/password-hashing.js';
 import { ensureDefaultCertificate } from '../../src/modules/certificates/default-certificate.js';
 import { createCampaign } from '../../src/modules/incidents/campaigns.service.js';
@@ -33,6 +32,7 @@ import { testDeps } from '../support/app.js';
 import { openTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
 import { insertAccount } from '../support/fixtures.js';
 import { insertPasswordCredential, insertUser } from '../support/identity-fixtures.js';
+import { insertCampaignPopulation } from '../support/campaign-population.js';
 import { IN_ORDER } from '../support/in-order.js';
 import { CertificateWorkbench, type TestCertificate } from '../support/test-certificates.js';
 import { waitUntil } from '../support/wait-until.js';
@@ -58,11 +58,6 @@ const ACCOUNTS = 2;
 const USERS_PER_ACCOUNT = 900;
 const BATCH_SIZE = 6;
 const CUTOFF = '2016-11-01T00:00:00.000Z';
-const HASHES = [
-  `$sha1$s7$${'0'.repeat(40)}`,
-  `$2b$09$${'a'.repeat(53)}`,
-  '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
-] as const;
 
 type Role = 'api' | 'worker';
 
@@ -207,49 +202,8 @@ function servedFingerprint(riposte: Riposte, servername: string): Promise<string
 const basic = (user: string, secret: string): string => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 
 /** Users over `ACCOUNTS` accounts with passwords set before the cutoff, every tenth after it (exempt); returns the targets. */
-async function insertPopulation(database: TestDatabase): Promise<Set<string>> {
-  const targets = new Set<string>();
-  let userId = 1_000;
-  for (let a = 0; a < ACCOUNTS; a += 1) {
-    const account = await insertAccount(database.db, `tenant${a}`);
-    const users: NewUser[] = [];
-    const credentials = [];
-    for (let u = 0; u < USERS_PER_ACCOUNT; u += 1) {
-      userId += 1;
-      const exempt = userId % 10 === 0;
-      if (!exempt) targets.add(`${account.id}:${userId}`);
-      users.push({
-        account_id: account.id,
-        id: userId,
-        realm: 'core',
-        role: 'agent',
-        name: `user ${userId}`,
-        email: `u${userId}@tenant${a}.test`,
-        phone: null,
-        locale: null,
-        active: 1,
-        sso: 0,
-        products_mask: 1,
-        created_at: '2014-01-01T00:00:00.000Z',
-        updated_at: '2014-01-01T00:00:00.000Z',
-        last_login_at: null,
-        external_id: null,
-      });
-      credentials.push({
-        account_id: account.id,
-        user_id: userId,
-        password_hash: HASHES[userId % HASHES.length] as string,
-        password_changed_at: exempt ? '2017-01-01T00:00:00.000Z' : '2015-01-01T00:00:00.000Z',
-        must_change: 0 as const,
-        must_change_reason: null,
-        must_change_incident_id: null,
-      });
-    }
-    await database.db.insertInto('users').values(users).execute();
-    await database.db.insertInto('password_credentials').values(credentials).execute();
-  }
-  return targets;
-}
+const insertPopulation = (database: TestDatabase): Promise<Set<string>> =>
+  insertCampaignPopulation(database.db, { accounts: ACCOUNTS, usersPerAccount: USERS_PER_ACCOUNT, firstUserId: 1_000 });
 
 /** Notes, in the flagging transaction, which session (process) flagged each credential for an incident. */
 async function installFlagTrigger(database: TestDatabase): Promise<void> {

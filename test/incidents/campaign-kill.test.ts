@@ -1,14 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewUser } from '../../src/db/schema.js';
 import { createCampaign, getCampaign, requeueCampaign } from '../../src/modules/incidents/campaigns.service.js';
 import { declareIncident } from '../../src/modules/incidents/incidents.service.js';
 import { verifyAuditChains } from '../../src/platform/audit/audit.service.js';
 import { FixedClock } from '../../src/platform/clock.js';
 import { testDeps, testKeyring } from '../support/app.js';
 import { backends, openTestDatabase, type TestDatabase } from '../support/databases.js';
-import { insertAccount } from '../support/fixtures.js';
+import { insertCampaignPopulation } from '../support/campaign-population.js';
 import { waitUntil } from '../support/wait-until.js';
 
 const USERS = 20_000;
@@ -22,57 +21,9 @@ const SELECTOR = {
   ],
 };
 
-/** Well-formed hashes of no known password, one per tier: a third of the users each (a weakest-first campaign orders by them). */
-const HASHES = [
-  `$sha1$s7$${'0'.repeat(40)}`,
-  `$2b$09$${'a'.repeat(53)}`,
-  '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
-] as const;
-
 /** 20,000 users over 40 accounts; every tenth changed its password after the cutoff, so it is exempt. */
-async function population(database: TestDatabase): Promise<number> {
-  let targets = 0;
-  let userId = 0;
-  for (let a = 0; a < ACCOUNTS; a += 1) {
-    const account = await insertAccount(database.db, `tenant${a}`);
-    const users: NewUser[] = [];
-    const credentials = [];
-    for (let u = 0; u < USERS / ACCOUNTS; u += 1) {
-      userId += 1;
-      const changedAfter = userId % 10 === 0;
-      if (!changedAfter) targets += 1;
-      users.push({
-        account_id: account.id,
-        id: userId,
-        realm: 'core',
-        role: 'agent',
-        name: `user ${userId}`,
-        email: `u${userId}@tenant${a}.test`,
-        phone: null,
-        locale: null,
-        active: 1,
-        sso: 0,
-        products_mask: 1,
-        created_at: '2014-01-01T00:00:00.000Z',
-        updated_at: '2014-01-01T00:00:00.000Z',
-        last_login_at: null,
-        external_id: null,
-      });
-      credentials.push({
-        account_id: account.id,
-        user_id: userId,
-        password_hash: HASHES[userId % HASHES.length] as string,
-        password_changed_at: changedAfter ? '2017-01-01T00:00:00.000Z' : '2015-01-01T00:00:00.000Z',
-        must_change: 0 as const,
-        must_change_reason: null,
-        must_change_incident_id: null,
-      });
-    }
-    await database.db.insertInto('users').values(users).execute();
-    await database.db.insertInto('password_credentials').values(credentials).execute();
-  }
-  return targets;
-}
+const population = async (database: TestDatabase): Promise<number> =>
+  (await insertCampaignPopulation(database.db, { accounts: ACCOUNTS, usersPerAccount: USERS / ACCOUNTS })).size;
 
 function startRunner(database: TestDatabase, campaignId: number): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, RIPOSTE_DATA_DIR: database.dataDir };
