@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Clock } from '../platform/clock.js';
 import type { Keyring } from '../platform/crypto/keyring.js';
-import { importPopulation, type ImportSummary } from '../modules/population/import.service.js';
+import { importPopulation, type ImportProgress, type ImportSummary } from '../modules/population/import.service.js';
 import { dataDirOption, processOutput, progressOnTerminal, type CommandOutput } from './command-io.js';
 
 /** What `import` and `demo` need from the process (`main.ts`'s `Runtime` fits). */
@@ -22,6 +22,12 @@ export type OpenPopulationRuntime = (flags: { dataDir: string | undefined }) => 
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
+const PROGRESS_LABELS: Record<ImportProgress['phase'], string> = {
+  validating: 'Validating (bytes)',
+  importing: 'Checking and writing users (bytes)',
+  writing: 'Writing users',
+};
+
 export function describeImport(summary: ImportSummary, seconds: number): string {
   return [
     `Imported in ${seconds.toFixed(1)} s:`,
@@ -36,9 +42,9 @@ export function describeImport(summary: ImportSummary, seconds: number): string 
 }
 
 /**
- * `riposte import <dir> [--json]`: validates accounts.jsonl and users.jsonl
- * whole, then writes them in batches; refuses, naming file, line and field,
- * before writing anything. Importing the same files again changes nothing.
+ * `riposte import <dir> [--json]`: checks every line and writes users as it
+ * reads them, committing only when all passed; refuses, naming file, line and
+ * field, with nothing written. Importing the same files again changes nothing.
  */
 export function registerImportCommand(program: Command, open: OpenPopulationRuntime, output: CommandOutput = processOutput): void {
   program
@@ -59,7 +65,7 @@ export function registerImportCommand(program: Command, open: OpenPopulationRunt
           clock: runtime.clock,
           keyring: runtime.keyring,
           actor: { type: 'cli' },
-          onProgress: (p) => progress.update(p.phase === 'validating' ? 'Validating (bytes)' : 'Writing users', p.done, p.total),
+          onProgress: (p) => progress.update(PROGRESS_LABELS[p.phase], p.done, p.total),
         });
         progress.stop();
         const seconds = (performance.now() - started) / 1000;

@@ -1,5 +1,5 @@
 import type { DatabaseHandle } from '../../db/database.js';
-import { AppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
 import type { Actor } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
@@ -12,11 +12,33 @@ import {
   writeCertificateImport,
   type CertificateImportSummary,
 } from '../certificates/certificates-import.service.js';
-import { CERTIFICATES_FILE, validateCertificateImport } from '../certificates/certificates-import.validation.js';
-import { normaliseUserLine } from './import-lines.parser.js';
-import { USERS_FILE, validateImport, type ImportPlan, type ImportProgress } from './import.validation.js';
-import { readJsonLines } from '../../platform/json-lines/json-lines.js';
-import { writePopulation, type PopulationItem, type PopulationSummary } from './population.writer.js';
+import {
+  CERTIFICATES_FILE,
+  validateCertificateImport,
+  type CertificateImportPlan,
+} from '../certificates/certificates-import.validation.js';
+import { normaliseUserLine, type ImportedAccount, type ImportedUser } from './import-lines.parser.js';
+import {
+  byteProgress,
+  checkFilesBesideUsers,
+  locateImportFiles,
+  refusal,
+  sizeOfFiles,
+  USERS_FILE,
+  UsersCheck,
+  type ImportCheck,
+  type ImportProgress,
+} from './import.validation.js';
+import { readJsonLineBatches } from '../../platform/json-lines/json-lines.js';
+import {
+  PopulationWriter,
+  ROWS_PER_FLUSH,
+  writePopulation,
+  type PopulationItem,
+  type PopulationSummary,
+  type WritePopulationOptions,
+} from './population.writer.js';
+import { findAccountIdsBySubdomains } from '../accounts/accounts.repo.js';
 
 export type { ImportProblem } from '../../platform/json-lines/line-problems.js';
 export type { ImportProgress } from './import.validation.js';
@@ -25,7 +47,10 @@ export interface ImportOptions {
   clock: Clock;
   actor?: Actor;
   onProgress?: (progress: ImportProgress) => void;
-  /** Commit at the first safe point after this many rows (default 50,000). */
+  /**
+   * Where users.jsonl is checked whole before it is written (a database shared across processes):
+   * commit at the first safe point after this many rows (default 50,000). Otherwise the import is one transaction.
+   */
   rowsPerTransaction?: number;
   /** Seals installations' secure settings and certificates' private keys, and keys the audit events. */
   keyring: Keyring;
@@ -53,15 +78,19 @@ const emptyCertificatesSummary = (): CertificateImportSummary => ({
 
 /**
  * Imports `accounts.jsonl` and `users.jsonl` from `dir` (DESIGN.md, "Import
- * lines"). A first pass validates both files whole; any problem refuses the
- * import before anything is written (`ImportInvalid`, naming file, line and
- * field). The second pass streams the rows to the bulk writer: many rows per
- * transaction, each account complete in one. Importing the same files again
- * changes nothing.
+ * lines"). Any problem refuses the import with nothing written
+ * (`ImportInvalid`, naming file, line and field). The small files are checked
+ * first; `users.jsonl` is then read once, each line checked and written in
+ * the same pass, inside one transaction that is rolled back at the first bad
+ * line (the rest is still checked, to list every problem). Where several
+ * processes share the database (PostgreSQL), a transaction that long would
+ * hold others' writes, so users.jsonl is checked whole first, then written
+ * many rows per transaction, each account complete in one. Importing the same
+ * files again changes nothing.
  *
- * `apps.jsonl` (private apps) is validated in the first pass too and written
- * after the accounts; unless `options.secretFiles` is false, so is
- * `installations.jsonl`, written after the apps it may name (apps module).
+ * `apps.jsonl` (private apps) is checked with the accounts and written after
+ * them; unless `options.secretFiles` is false, so is `installations.jsonl`,
+ * written after the apps it may name (apps module), and `certificates.jsonl`.
  *
  * @example
  * const summary = await importPopulation(handle, './export', { clock: systemClock, keyring });
@@ -69,83 +98,266 @@ const emptyCertificatesSummary = (): CertificateImportSummary => ({
  */
 export async function importPopulation(handle: DatabaseHandle, dir: string, options: ImportOptions): Promise<ImportSummary> {
   const readSecretFiles = options.secretFiles !== false;
-  const plan = await validateImport(handle.db, handle.capabilities.maxParameters, dir, options.onProgress, {
-    installations: readSecretFiles,
-  });
   const actor = options.actor ?? { type: 'cli' as const };
-  const certificatesFile = path.join(dir, CERTIFICATES_FILE);
-  const certificatePlan =
-    !readSecretFiles || !fs.existsSync(certificatesFile)
-      ? undefined
-      : await validateCertificateImport({ db: handle.db, clock: options.clock, handle }, certificateFileSource(certificatesFile), {
-          accountsInFile: new Set(plan.accounts.map((account) => account.subdomain)),
-          actor,
-        });
-  const summary = await writePopulation(handle, planItems(plan), {
+  const { notices, ...files } = locateImportFiles(dir, readSecretFiles);
+  const checkUsersFirst = handle.capabilities.sharedAcrossProcesses;
+  const validating = byteProgress(
+    'validating',
+    sizeOfFiles(files.accountsFile, files.appsFile, files.installationsFile, checkUsersFirst ? files.usersFile : undefined),
+    options.onProgress,
+  );
+  const check = await checkFilesBesideUsers(handle.db, handle.capabilities.maxParameters, files, validating);
+  const certificates = await checkCertificates(handle, dir, readSecretFiles, options.clock, check.accounts, actor);
+  const writing: WritePopulationOptions = {
     clock: options.clock,
     keyring: options.keyring,
-    actor: options.actor ?? { type: 'cli' },
+    actor,
     source: 'import',
     ...(options.rowsPerTransaction === undefined ? {} : { rowsPerTransaction: options.rowsPerTransaction }),
-    onProgress: (usersDone) => options.onProgress?.({ phase: 'writing', done: usersDone, total: plan.users }),
-  });
+  };
+  const pass: UsersPassOptions = {
+    onProgress: options.onProgress,
+    validating,
+    anyProblem: () => check.problems.total > 0 || certificates.refusal !== undefined,
+    refuseIfAnyProblem: () => {
+      if (check.problems.total > 0) throw refusal(check.problems, dir);
+      if (certificates.refusal !== undefined) throw certificates.refusal;
+    },
+  };
+  const summary = checkUsersFirst
+    ? await checkThenWriteUsers(handle, files.usersFile, check, writing, pass)
+    : await importUsersInOnePass(handle, files.usersFile, check, writing, pass);
   // Private apps, then installations, after the accounts they name are committed (apps module; its own
   // batches and audit events), so that an installation finds the private app it names.
   const apps =
-    plan.appsFile === undefined
+    files.appsFile === undefined
       ? emptyAppsSummary()
-      : await importApps(handle, plan.appsFile, {
+      : await importApps(handle, files.appsFile, {
           clock: options.clock,
           keyring: options.keyring,
           actor,
-          onProgress: (done) => options.onProgress?.({ phase: 'writing', done, total: plan.apps }),
+          onProgress: (done) => options.onProgress?.({ phase: 'writing', done, total: check.apps }),
         });
   const installations =
-    plan.installationsFile === undefined
+    files.installationsFile === undefined
       ? emptyInstallationsSummary()
-      : await importInstallations(handle, plan.installationsFile, {
+      : await importInstallations(handle, files.installationsFile, {
           clock: options.clock,
           keyring: options.keyring,
-          actor: options.actor ?? { type: 'cli' },
-          onProgress: (done) => options.onProgress?.({ phase: 'writing', done, total: plan.installations }),
+          actor,
+          onProgress: (done) => options.onProgress?.({ phase: 'writing', done, total: check.installations }),
         });
-  const certificates =
-    certificatePlan === undefined
+  const certificatesSummary =
+    certificates.plan === undefined
       ? emptyCertificatesSummary()
-      : await writeCertificateImport({ db: handle.db, clock: options.clock, keyring: options.keyring, handle }, certificatePlan, { actor });
-  return { ...summary, notices: plan.notices, apps, installations, certificates };
+      : await writeCertificateImport({ db: handle.db, clock: options.clock, keyring: options.keyring, handle }, certificates.plan, {
+          actor,
+        });
+  return { ...summary, notices, apps, installations, certificates: certificatesSummary };
 }
 
 /**
- * The validated files as writer items: each account just before its first
- * user, a boundary wherever the plan allows a commit, then the accounts
- * that have no users.
+ * Checks `certificates.jsonl` before anything is written. Its refusal is
+ * kept, not thrown: the population's own problems are listed first.
  */
-async function* planItems(plan: ImportPlan): AsyncGenerator<PopulationItem> {
-  const accounts = new Map(plan.accounts.map((account) => [account.subdomain, account]));
-  const emitted = new Set<string>();
-  if (plan.usersFile !== undefined) {
-    for await (const entry of readJsonLines(plan.usersFile)) {
-      const result = entry.ok ? normaliseUserLine(entry.value) : undefined;
-      if (result === undefined || !result.ok) {
-        throw new AppError(
-          'ImportFailed',
-          `${USERS_FILE} changed while it was being imported (line ${entry.line} no longer validates). Import it again; rows already written are kept and will count as unchanged.`,
-        );
+async function checkCertificates(
+  handle: DatabaseHandle,
+  dir: string,
+  readSecretFiles: boolean,
+  clock: Clock,
+  accounts: readonly ImportedAccount[],
+  actor: Actor,
+): Promise<{ plan?: CertificateImportPlan; refusal?: AppError }> {
+  const file = path.join(dir, CERTIFICATES_FILE);
+  if (!readSecretFiles || !fs.existsSync(file)) return {};
+  try {
+    const plan = await validateCertificateImport({ db: handle.db, clock, handle }, certificateFileSource(file), {
+      accountsInFile: new Set(accounts.map((account) => account.subdomain)),
+      actor,
+    });
+    return { plan };
+  } catch (error) {
+    if (isAppError(error) && error.code === 'ImportInvalid') return { refusal: error };
+    throw error;
+  }
+}
+
+interface UsersPassOptions {
+  onProgress: ImportOptions['onProgress'];
+  /** Whether any file had a problem so far. */
+  anyProblem: () => boolean;
+  /** Throws the refusal when any file had a problem. */
+  refuseIfAnyProblem: () => void;
+  /** Progress of the files read before anything is written. */
+  validating: ReturnType<typeof byteProgress>;
+}
+
+/**
+ * One read of users.jsonl, a batch of lines at a time: each batch is
+ * checked, the accounts outside accounts.jsonl that it names are looked up,
+ * then its users are written, all in the writer's one transaction. At the
+ * first problem that transaction is rolled back and the rest of the file is
+ * only checked. Nothing is committed before every line has passed.
+ */
+async function importUsersInOnePass(
+  handle: DatabaseHandle,
+  usersFile: string | undefined,
+  check: ImportCheck,
+  writing: WritePopulationOptions,
+  options: UsersPassOptions,
+): Promise<PopulationSummary> {
+  options.validating.end();
+  const importing = byteProgress('importing', sizeOfFiles(usersFile), options.onProgress);
+  const users = new UsersCheck(check.accountLines, check.problems);
+  // One transaction: no boundary is ever given, whatever the commit size.
+  const writer = new PopulationWriter(handle, { ...writing, rowsPerTransaction: Number.POSITIVE_INFINITY });
+  const accounts = new AccountsInOrder(check.accounts);
+  let writes = !options.anyProblem();
+  try {
+    // Writes the batch once the accounts it names are settled; false, the transaction rolled back, after any problem.
+    const write = async (batch: readonly ImportedUser[]): Promise<boolean> => {
+      await settleAccounts(users, (subdomains) => writer.existingAccounts(subdomains));
+      if (options.anyProblem()) {
+        // Free the database now; the rest of the file is only checked.
+        await writer.abandon();
+        return false;
       }
-      const user = result.record;
-      const account = accounts.get(user.account);
-      if (account !== undefined && !emitted.has(user.account)) {
-        emitted.add(user.account);
-        yield { kind: 'account', account };
+      await writer.takeAll(accounts.withUsers(batch));
+      return true;
+    };
+    if (usersFile !== undefined) {
+      for await (const lines of readJsonLineBatches(usersFile)) {
+        let batch: ImportedUser[] = [];
+        for (const entry of lines) {
+          importing(entry.chars);
+          const user = users.check(entry);
+          if (user !== undefined && writes) batch.push(user);
+          // A writer's batch at a time, so that rows are written while they are young (ROWS_PER_FLUSH).
+          if (batch.length >= ROWS_PER_FLUSH) {
+            writes = await write(batch);
+            batch = [];
+          }
+        }
+        if (writes) writes = await write(batch);
       }
-      yield { kind: 'user', user };
-      if (plan.boundaries.has(entry.line)) yield { kind: 'boundary' };
+    }
+    await settleAccounts(users, writes ? (subdomains) => writer.existingAccounts(subdomains) : accountsInDatabase(handle));
+    options.refuseIfAnyProblem();
+    await writer.takeAll(accounts.notNamed().map((account) => ({ kind: 'account' as const, account })));
+    importing.end();
+    return await writer.finish();
+  } catch (error) {
+    await writer.abandon();
+    throw error;
+  }
+}
+
+/** Settles the accounts users.jsonl named outside accounts.jsonl with those `existing` finds. */
+async function settleAccounts(users: UsersCheck, existing: (subdomains: readonly string[]) => Promise<ReadonlySet<string>>): Promise<void> {
+  const unsettled = users.unsettledAccounts();
+  if (unsettled.length > 0) users.settleAccounts(await existing(unsettled));
+}
+
+/** The subdomains of `subdomains` that name an account in the database. */
+const accountsInDatabase =
+  (handle: DatabaseHandle) =>
+  async (subdomains: readonly string[]): Promise<ReadonlySet<string>> =>
+    new Set((await findAccountIdsBySubdomains(handle.db, subdomains, handle.capabilities.maxParameters)).keys());
+
+/**
+ * users.jsonl checked whole, then read again and written many rows per
+ * transaction, committing only where every account so far has all its users
+ * behind it. A line that no longer passes on the second read means the file
+ * changed: what was committed stays (`ImportFailed`).
+ */
+async function checkThenWriteUsers(
+  handle: DatabaseHandle,
+  usersFile: string | undefined,
+  check: ImportCheck,
+  writing: WritePopulationOptions,
+  options: UsersPassOptions,
+): Promise<PopulationSummary> {
+  const users = new UsersCheck(check.accountLines, check.problems);
+  if (usersFile !== undefined) {
+    for await (const lines of readJsonLineBatches(usersFile)) {
+      for (const entry of lines) {
+        options.validating(entry.chars);
+        users.check(entry);
+      }
     }
   }
-  for (const account of plan.accounts) {
-    if (emitted.has(account.subdomain)) continue;
+  await settleAccounts(users, accountsInDatabase(handle));
+  options.refuseIfAnyProblem();
+  options.validating.end();
+  return writePopulation(handle, checkedItems(usersFile, check.accounts, users.commitPoints()), {
+    ...writing,
+    onProgress: (usersDone) => options.onProgress?.({ phase: 'writing', done: usersDone, total: users.count }),
+  });
+}
+
+/**
+ * The checked files as writer items: each account just before its first
+ * user, a boundary wherever a commit is safe, then the accounts that have no
+ * users.
+ */
+async function* checkedItems(
+  usersFile: string | undefined,
+  accountsOfFile: readonly ImportedAccount[],
+  commitPoints: ReadonlySet<number>,
+): AsyncGenerator<PopulationItem> {
+  const accounts = new AccountsInOrder(accountsOfFile);
+  if (usersFile !== undefined) {
+    for await (const lines of readJsonLineBatches(usersFile)) {
+      for (const entry of lines) {
+        const result = entry.ok ? normaliseUserLine(entry.value) : undefined;
+        if (result === undefined || !result.ok) {
+          throw new AppError(
+            'ImportFailed',
+            `${USERS_FILE} changed while it was being imported (line ${entry.line} no longer validates). Import it again; rows already written are kept and will count as unchanged.`,
+          );
+        }
+        const user = result.record;
+        const account = accounts.firstNaming(user);
+        if (account !== undefined) yield { kind: 'account', account };
+        yield { kind: 'user', user };
+        if (commitPoints.has(entry.line)) yield { kind: 'boundary' };
+      }
+    }
+  }
+  for (const account of accounts.notNamed()) {
     yield { kind: 'account', account };
     yield { kind: 'boundary' };
+  }
+}
+
+/** The accounts of accounts.jsonl, each handed to the writer once: just before its first user, or at the end. */
+class AccountsInOrder {
+  private readonly bySubdomain: Map<string, ImportedAccount>;
+  private readonly named = new Set<string>();
+
+  constructor(private readonly accounts: readonly ImportedAccount[]) {
+    this.bySubdomain = new Map(accounts.map((account) => [account.subdomain, account]));
+  }
+
+  /** The user's account when it is in the file and this is its first user. */
+  firstNaming(user: ImportedUser): ImportedAccount | undefined {
+    if (this.named.has(user.account)) return undefined;
+    const account = this.bySubdomain.get(user.account);
+    if (account !== undefined) this.named.add(user.account);
+    return account;
+  }
+
+  /** Writer items for `users`, each account of the file just before its first user. */
+  *withUsers(users: readonly ImportedUser[]): Generator<PopulationItem> {
+    for (const user of users) {
+      const account = this.firstNaming(user);
+      if (account !== undefined) yield { kind: 'account', account };
+      yield { kind: 'user', user };
+    }
+  }
+
+  /** The accounts no user named, in file order. */
+  notNamed(): ImportedAccount[] {
+    return this.accounts.filter((account) => !this.named.has(account.subdomain));
   }
 }

@@ -197,15 +197,17 @@ describe.each(backends)('import on %s', (backend) => {
     ]);
   });
 
-  it('commits between accounts in a grouped file, and keeps an interleaved file whole', async () => {
+  it('writes one transaction on SQLite; on PostgreSQL commits between accounts of a grouped file and keeps an interleaved one whole', async () => {
     const grouped = ['a', 'b', 'c'].flatMap((name) => Array.from({ length: 4 }, (_, i) => user(name, `u${i}@${name}.test`)));
     const accounts = ['a', 'b', 'c'].map(account);
+    // PostgreSQL is shared with other processes: its import commits in short transactions (import.service.ts).
+    const sharedAcrossProcesses = database.capabilities.sharedAcrossProcesses;
     const split = await importPopulation(database, writeFiles({ 'accounts.jsonl': accounts, 'users.jsonl': grouped }), {
       clock,
       keyring: testKeyring(database),
       rowsPerTransaction: 3,
     });
-    expect(split).toMatchObject({ users: { created: 12 }, auditEvents: 3, transactions: 3 });
+    expect(split).toMatchObject({ users: { created: 12 }, auditEvents: 3, transactions: sharedAcrossProcesses ? 3 : 1 });
 
     const other = await openTestDatabase(backend);
     try {
@@ -216,12 +218,30 @@ describe.each(backends)('import on %s', (backend) => {
         rowsPerTransaction: 3,
       });
       // a and b interleave: they share a transaction; c comes after both.
-      expect(whole).toMatchObject({ users: { created: 12 }, auditEvents: 3, transactions: 2 });
+      expect(whole).toMatchObject({ users: { created: 12 }, auditEvents: 3, transactions: sharedAcrossProcesses ? 2 : 1 });
       const data = await other.db.selectFrom('audit_events').select('data').execute();
       expect(data.map((e) => (JSON.parse(e.data) as { users_created: number }).users_created)).toEqual([4, 4, 4]);
     } finally {
       await other.dispose();
     }
+  });
+
+  it('writes nothing when bad lines come after many good ones, and names them', async () => {
+    // More users than the writer holds before it writes: some were written when the bad lines are read.
+    const good = Array.from({ length: 15_000 }, (_, i) => user(i < 7_500 ? 'acme' : 'globex', `u${i}@example.test`));
+    const bad = [user('umbrella', 'x@umbrella.test'), user('acme', 'u0@example.test')];
+    const error = await refusal(
+      importPopulation(database, writeFiles({ 'accounts.jsonl': [account('acme'), account('globex')], 'users.jsonl': [...good, ...bad] }), {
+        clock,
+        keyring: testKeyring(database),
+      }),
+    );
+    expect(error.details?.problems).toEqual([
+      { file: 'users.jsonl', line: 15_001, field: 'account', message: expect.stringContaining('"umbrella", which is neither') },
+      { file: 'users.jsonl', line: 15_002, field: 'email', message: expect.stringContaining('already on line 1 for account acme') },
+    ]);
+    const dump = await dumpPopulation(database);
+    expect(Object.values(dump).every((rows) => rows.length === 0)).toBe(true);
   });
 
   it('refuses a host mapping another account holds, and a directory without import files', async () => {

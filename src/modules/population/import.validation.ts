@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Queryable } from '../../db/database.js';
 import { AppError } from '../../errors.js';
-import { findAccountIdsBySubdomains, findSubdomainsByHostMappings } from '../accounts/accounts.repo.js';
+import { findSubdomainsByHostMappings } from '../accounts/accounts.repo.js';
 import type { AppDefinition } from '../apps/app-definition.js';
 import { APPS_FILE, validateAppsFile } from '../apps/apps-import.validation.js';
 import { INSTALLATIONS_FILE, validateInstallationsFile } from '../apps/installations-import.validation.js';
-import { normaliseAccountLine, normaliseUserLine, type ImportedAccount } from './import-lines.parser.js';
-import { readJsonLines } from '../../platform/json-lines/json-lines.js';
+import { normaliseAccountLine, normaliseUserLine, type ImportedAccount, type ImportedUser } from './import-lines.parser.js';
+import { readJsonLines, type JsonLine } from '../../platform/json-lines/json-lines.js';
 import { describeProblem, LISTED_PROBLEMS, type ImportProblem } from '../../platform/json-lines/line-problems.js';
 
 export const ACCOUNTS_FILE = 'accounts.jsonl';
@@ -20,30 +20,35 @@ const KEPT_PROBLEMS = 1_000;
 const PROGRESS_EVERY = 10_000;
 
 export interface ImportProgress {
-  phase: 'validating' | 'writing';
+  /** `validating` and `importing` (users checked and written together) count bytes; `writing`, rows. */
+  phase: 'validating' | 'importing' | 'writing';
   done: number;
   total: number;
 }
 
-/** What a successful validation hands the write pass. */
-export interface ImportPlan {
+/** The import's files that are present (the sealed ones only when the caller reads them). */
+export interface ImportFiles {
   accountsFile: string | undefined;
   usersFile: string | undefined;
+  appsFile: string | undefined;
+  installationsFile: string | undefined;
+}
+
+/** What checking every file but `users.jsonl` found; the users are checked as they are read. */
+export interface ImportCheck {
   /** Every account of `accounts.jsonl`, in file order (a few per thousand users: held in memory). */
   accounts: ImportedAccount[];
-  users: number;
-  /** Lines of `users.jsonl` after which no account has users both before and after: safe commit points. */
-  boundaries: Set<number>;
-  notices: string[];
-  /** apps.jsonl (private apps, written before the installations), and its line count. */
-  appsFile: string | undefined;
+  /** Line of each subdomain of `accounts.jsonl`. */
+  accountLines: Map<string, number>;
+  /** Problems found so far; `users.jsonl` adds its own. */
+  problems: ProblemList;
+  /** Line counts of apps.jsonl and installations.jsonl, for progress. */
   apps: number;
-  /** installations.jsonl when it is to be imported (the caller can seal secrets), and its line count. */
-  installationsFile: string | undefined;
   installations: number;
 }
 
-class ProblemList {
+/** The problems of every file: the first thousand kept, the rest counted. */
+export class ProblemList {
   readonly kept: ImportProblem[] = [];
   total = 0;
   add(problem: ImportProblem): void {
@@ -60,7 +65,8 @@ const located = (file: string, line: number, problems: ReadonlyArray<{ field?: s
 /** The order files are read and written in, and their problems listed. */
 const FILE_ORDER = [ACCOUNTS_FILE, USERS_FILE, APPS_FILE, INSTALLATIONS_FILE];
 
-function refusal(problems: ProblemList, dir: string): AppError {
+/** `ImportInvalid`: nothing was imported, and the first problems by file and line. */
+export function refusal(problems: ProblemList, dir: string): AppError {
   const order = (p: ImportProblem): number => FILE_ORDER.indexOf(p.file);
   const sorted = [...problems.kept].sort((a, b) => order(a) - order(b) || a.line - b.line);
   const listed = sorted.slice(0, LISTED_PROBLEMS);
@@ -73,18 +79,8 @@ function refusal(problems: ProblemList, dir: string): AppError {
   });
 }
 
-const sizeOf = (file: string | undefined): number => (file === undefined ? 0 : fs.statSync(file).size);
-
-function locateFiles(
-  dir: string,
-  readInstallations: boolean,
-): {
-  accountsFile: string | undefined;
-  usersFile: string | undefined;
-  appsFile: string | undefined;
-  installationsFile: string | undefined;
-  notices: string[];
-} {
+/** The import files present in `dir`, and notices about the sealed ones left unread. */
+export function locateImportFiles(dir: string, readInstallations: boolean): ImportFiles & { notices: string[] } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new AppError('ImportInvalid', `${dir} is not a directory. Give the directory that holds ${ACCOUNTS_FILE} and ${USERS_FILE}.`);
   }
@@ -104,70 +100,66 @@ function locateFiles(
   return { accountsFile, usersFile, appsFile, installationsFile, notices };
 }
 
-type LineProgress = (chars: number) => void;
+/** Counts a line read (its length with its newline) towards the progress of a phase counted in bytes. */
+export type LineProgress = (chars: number) => void;
 
 /**
- * Reads both files once, end to end, and checks every line (fields, types,
- * enums, timestamps, emails, hash formats, unknown fields) and every rule
- * across lines and against the database (duplicate subdomains, host
- * mappings and emails, users of unknown accounts). Throws `ImportInvalid`
- * listing the first problems by file, line and field; nothing is written
- * before this has passed.
+ * Checks every file but `users.jsonl`, each read once end to end: every
+ * line (fields, types, enums, timestamps, emails, unknown fields) and every
+ * rule across lines and against the database (duplicate subdomains and host
+ * mappings, host mappings of other accounts, private apps and
+ * installations). Problems are collected, not thrown: the caller reads
+ * `users.jsonl` next with `UsersCheck`, then refuses with every problem
+ * (`refusal`) before anything is committed.
  */
-export async function validateImport(
+export async function checkFilesBesideUsers(
   db: Queryable,
   maxParameters: number,
-  dir: string,
-  onProgress?: (progress: ImportProgress) => void,
-  options: { installations?: boolean } = {},
-): Promise<ImportPlan> {
-  const { accountsFile, usersFile, appsFile, installationsFile, notices } = locateFiles(dir, options.installations === true);
+  files: ImportFiles,
+  progress: LineProgress,
+): Promise<ImportCheck> {
   const problems = new ProblemList();
-  const total = sizeOf(accountsFile) + sizeOf(usersFile) + sizeOf(appsFile) + sizeOf(installationsFile);
-  let done = 0;
-  let lines = 0;
-  const progress: LineProgress = (chars) => {
-    done += chars;
-    lines += 1;
-    if (lines % PROGRESS_EVERY === 0) onProgress?.({ phase: 'validating', done: Math.min(done, total), total });
-  };
-
-  const accounts = accountsFile === undefined ? emptyAccounts() : await validateAccounts(accountsFile, problems, progress);
-  const users = usersFile === undefined ? emptyUsers() : await validateUsers(usersFile, accounts.lines, problems, progress);
+  const accounts = files.accountsFile === undefined ? emptyAccounts() : await validateAccounts(files.accountsFile, problems, progress);
   await checkHostMappings(db, maxParameters, accounts.hosts, problems);
-  await checkAccountsOutsideFile(db, maxParameters, users.outsideFile, problems);
   // Private apps, then installations (the apps module checks both): against the accounts of the file and of
   // the database; an installation may name a private app of apps.jsonl.
   const apps =
-    appsFile === undefined
+    files.appsFile === undefined
       ? { count: 0, apps: new Map<string, AppDefinition | undefined>() }
-      : await validateAppsFile(db, maxParameters, appsFile, accounts.lines, (p) => problems.add({ file: APPS_FILE, ...p }), progress);
+      : await validateAppsFile(db, maxParameters, files.appsFile, accounts.lines, (p) => problems.add({ file: APPS_FILE, ...p }), progress);
   const installations =
-    installationsFile === undefined
+    files.installationsFile === undefined
       ? 0
       : await validateInstallationsFile(
           db,
           maxParameters,
-          installationsFile,
+          files.installationsFile,
           accounts.lines,
           (p) => problems.add({ file: INSTALLATIONS_FILE, ...p }),
           progress,
           apps.apps,
         );
-  if (problems.total > 0) throw refusal(problems, dir);
-  onProgress?.({ phase: 'validating', done: total, total });
-  return {
-    accountsFile,
-    usersFile,
-    accounts: accounts.records,
-    users: users.count,
-    boundaries: users.boundaries,
-    notices,
-    appsFile,
-    apps: apps.count,
-    installationsFile,
-    installations,
+  return { accounts: accounts.records, accountLines: accounts.lines, problems, apps: apps.count, installations };
+}
+
+/** Sizes of the files to read, for progress in bytes. */
+export const sizeOfFiles = (...files: Array<string | undefined>): number =>
+  files.reduce((total, file) => total + (file === undefined ? 0 : fs.statSync(file).size), 0);
+
+/** Progress in bytes for one phase, told every few thousand lines. */
+export function byteProgress(
+  phase: ImportProgress['phase'],
+  total: number,
+  onProgress: ((progress: ImportProgress) => void) | undefined,
+): LineProgress & { end: () => void } {
+  let done = 0;
+  let lines = 0;
+  const progress = (chars: number): void => {
+    done += chars;
+    lines += 1;
+    if (lines % PROGRESS_EVERY === 0) onProgress?.({ phase, done: Math.min(done, total), total });
   };
+  return Object.assign(progress, { end: () => onProgress?.({ phase, done: total, total }) });
 }
 
 interface AccountsValidation {
@@ -231,103 +223,120 @@ async function checkHostMappings(
   }
 }
 
-/** Users may name accounts of the database that the file does not list; any other name is unknown. */
-async function checkAccountsOutsideFile(
-  db: Queryable,
-  maxParameters: number,
-  outsideFile: Map<string, number[]>,
-  problems: ProblemList,
-): Promise<void> {
-  if (outsideFile.size === 0) return;
-  const inDatabase = await findAccountIdsBySubdomains(db, [...outsideFile.keys()], maxParameters);
-  for (const [subdomain, namingLines] of outsideFile) {
-    if (inDatabase.has(subdomain)) continue;
-    for (const line of namingLines) {
-      problems.add({
-        file: USERS_FILE,
-        line,
-        field: 'account',
-        message: `names account "${subdomain}", which is neither in ${ACCOUNTS_FILE} nor in the database`,
-      });
-    }
-  }
-}
-
-const emptyUsers = (): UsersValidation => ({ count: 0, boundaries: new Set(), outsideFile: new Map() });
-
-interface UsersValidation {
-  count: number;
-  boundaries: Set<number>;
-  /** Accounts named by users but absent from accounts.jsonl, with the lines naming them. */
-  outsideFile: Map<string, number[]>;
-}
-
-async function validateUsers(
-  file: string,
-  accountLines: ReadonlyMap<string, number>,
-  problems: ProblemList,
-  progress: LineProgress,
-): Promise<UsersValidation> {
+/**
+ * The checks of `users.jsonl`, one line at a time as it is read: each line's
+ * fields, a duplicate email in one account and realm, and the account it
+ * names, which must be in `accounts.jsonl` or in the database. Accounts
+ * outside the file are looked up in batches: `unsettledAccounts`, then
+ * `settleAccounts` with those the database has.
+ */
+export class UsersCheck {
+  count = 0;
   // Per account: realm and email seen, with the first line of each.
-  const emails = new Map<string, Map<string, number>>();
-  const spans = new Map<string, { first: number; last: number }>();
-  const outsideFile = new Map<string, number[]>();
-  let count = 0;
-  for await (const entry of readJsonLines(file)) {
-    progress(entry.chars);
+  private readonly emails = new Map<string, Map<string, number>>();
+  private readonly spans = new Map<string, { first: number; last: number }>();
+  /** Accounts named by users, absent from accounts.jsonl and not looked up yet, with the lines naming them. */
+  private readonly unsettled = new Map<string, number[]>();
+  private readonly inDatabase = new Set<string>();
+  private readonly unknown = new Set<string>();
+
+  constructor(
+    private readonly accountLines: ReadonlyMap<string, number>,
+    private readonly problems: ProblemList,
+  ) {}
+
+  /** The line's user when it passes every check so far; else its problems are recorded. */
+  check(entry: JsonLine): ImportedUser | undefined {
     if (!entry.ok) {
-      problems.add({ file: USERS_FILE, line: entry.line, message: entry.message });
-      continue;
+      this.problems.add({ file: USERS_FILE, line: entry.line, message: entry.message });
+      return undefined;
     }
     const result = normaliseUserLine(entry.value);
     if (!result.ok) {
-      for (const problem of located(USERS_FILE, entry.line, result.problems)) problems.add(problem);
-      continue;
+      for (const problem of located(USERS_FILE, entry.line, result.problems)) this.problems.add(problem);
+      return undefined;
     }
     const user = result.record;
-    count += 1;
-    if (!accountLines.has(user.account)) {
-      const lines = outsideFile.get(user.account) ?? [];
-      if (lines.length < KEPT_PROBLEMS) lines.push(entry.line);
-      outsideFile.set(user.account, lines);
-    }
-    let seen = emails.get(user.account);
+    this.count += 1;
+    const known = this.checkAccount(user.account, entry.line);
+    let seen = this.emails.get(user.account);
     if (seen === undefined) {
       seen = new Map();
-      emails.set(user.account, seen);
+      this.emails.set(user.account, seen);
     }
     const key = `${user.realm} ${user.email}`;
     const firstLine = seen.get(key);
     if (firstLine !== undefined) {
-      problems.add({
+      this.problems.add({
         file: USERS_FILE,
         line: entry.line,
         field: 'email',
         message: `${user.email} is already on line ${firstLine} for account ${user.account} in realm ${user.realm}`,
       });
-      continue;
+      return undefined;
     }
     seen.set(key, entry.line);
-    const span = spans.get(user.account);
-    if (span === undefined) spans.set(user.account, { first: entry.line, last: entry.line });
+    const span = this.spans.get(user.account);
+    if (span === undefined) this.spans.set(user.account, { first: entry.line, last: entry.line });
     else span.last = entry.line;
+    return known ? user : undefined;
   }
-  return { count, boundaries: commitPoints(spans), outsideFile };
-}
 
-/**
- * The lines after which every account seen so far has all its users behind
- * it: the ends of the merged spans of lines per account. A file grouped by
- * account can commit after any account; a shuffled one, only at its end.
- */
-function commitPoints(spans: ReadonlyMap<string, { first: number; last: number }>): Set<number> {
-  const ordered = [...spans.values()].sort((a, b) => a.first - b.first);
-  const points = new Set<number>();
-  let end = -1;
-  for (const span of ordered) {
-    if (span.first > end && end >= 0) points.add(end);
-    end = Math.max(end, span.last);
+  /** Accounts that lines name, neither in accounts.jsonl nor looked up in the database yet. */
+  unsettledAccounts(): string[] {
+    return [...this.unsettled.keys()];
   }
-  if (end >= 0) points.add(end);
-  return points;
+
+  /** Settles the accounts `unsettledAccounts` gave: the lines naming one that `existing` lacks are problems. */
+  settleAccounts(existing: ReadonlySet<string>): void {
+    for (const [subdomain, lines] of this.unsettled) {
+      if (existing.has(subdomain)) {
+        this.inDatabase.add(subdomain);
+        continue;
+      }
+      this.unknown.add(subdomain);
+      for (const line of lines) this.unknownAccount(subdomain, line);
+    }
+    this.unsettled.clear();
+  }
+
+  /**
+   * The lines after which every account seen so far has all its users behind
+   * it: the ends of the merged spans of lines per account. A file grouped by
+   * account can commit after any account; a shuffled one, only at its end.
+   */
+  commitPoints(): Set<number> {
+    const ordered = [...this.spans.values()].sort((a, b) => a.first - b.first);
+    const points = new Set<number>();
+    let end = -1;
+    for (const span of ordered) {
+      if (span.first > end && end >= 0) points.add(end);
+      end = Math.max(end, span.last);
+    }
+    if (end >= 0) points.add(end);
+    return points;
+  }
+
+  /** Whether the user's account is known to exist (in the file or the database) by now. */
+  private checkAccount(subdomain: string, line: number): boolean {
+    if (this.accountLines.has(subdomain) || this.inDatabase.has(subdomain)) return true;
+    if (this.unknown.has(subdomain)) {
+      this.unknownAccount(subdomain, line);
+      return false;
+    }
+    const lines = this.unsettled.get(subdomain);
+    if (lines === undefined) this.unsettled.set(subdomain, [line]);
+    else if (lines.length < KEPT_PROBLEMS) lines.push(line);
+    // Looked up with the rest of its batch, before any of its users is written.
+    return true;
+  }
+
+  private unknownAccount(subdomain: string, line: number): void {
+    this.problems.add({
+      file: USERS_FILE,
+      line,
+      field: 'account',
+      message: `names account "${subdomain}", which is neither in ${ACCOUNTS_FILE} nor in the database`,
+    });
+  }
 }
