@@ -21,10 +21,18 @@ export interface DryRunRow {
   subdomain: string;
   role: string;
   realm: string;
-  /** The hash tier at exposure time (meaningful for targets). */
-  tier: HashTier;
+  /** The hash tier at exposure time, for targets; null for the exempt. */
+  tier: HashTier | null;
   users: number;
 }
+
+const EXEMPT_CLASSES: ReadonlySet<string> = new Set<DryRunClass>([
+  'other_realm',
+  'sso',
+  'no_password',
+  'changed_since_cutoff',
+  'excluded_by_selector',
+]);
 
 /** The predicates a dry run classifies by, compiled from the campaign's selector. */
 export interface DryRunPredicates {
@@ -72,10 +80,12 @@ const userEb = expressionBuilder<Database, 'users' | 'password_credentials'>();
  * The dry-run class of one user the campaign is about, over the join
  * `compileUserSelector` makes: the first that applies of another realm, SSO,
  * no password, password changed at or after the cutoff, left out by the rest
- * of the selector; else `target`. The dry run groups by it; the customers'
- * list of rotation targets (`affected-users.repo.ts`) gives it per user.
+ * of the selector; else `target`, or what stands for it when given (the dry
+ * run gives the hash tier, so that one expression both classifies and tiers).
+ * The dry run groups by it; the customers' list of rotation targets
+ * (`affected-users.repo.ts`) gives it per user.
  */
-export const dryRunClassOf = (predicates: DryRunPredicates, cutoff: string) =>
+export const dryRunClassOf = (predicates: DryRunPredicates, cutoff: string, target: Expression<string> = sql.lit('target')) =>
   userEb
     .case()
     .when(predicates.realm === undefined ? sql<SqlBool>`1 = 0` : userEb.not(predicates.realm))
@@ -88,15 +98,17 @@ export const dryRunClassOf = (predicates: DryRunPredicates, cutoff: string) =>
     .then('changed_since_cutoff')
     .when(userEb.not(predicates.selector))
     .then('excluded_by_selector')
-    .else('target')
+    .else(target)
     .end();
 
 /**
  * Dry-run counts in one grouped query over the users the campaign is about,
  * each in exactly one class, the first that applies: another realm, SSO, no
  * password, password changed at or after the cutoff, left out by the rest of
- * the selector, or a target; and by the hash tier their password was exposed
- * with from `hashesAsOf` on (`exposedHashTierSql`).
+ * the selector, or a target, counted by the hash tier its password was
+ * exposed with from `hashesAsOf` on (`exposedHashTierSql`). Grouped by
+ * account first, in the order the join reads them, on as few keys as
+ * classify: the tier stands in for `target`, the subdomain follows the account.
  */
 export async function dryRunCounts(
   db: Queryable,
@@ -110,17 +122,27 @@ export async function dryRunCounts(
   if (predicates.candidates !== undefined) query = query.where(predicates.candidates);
   const rows = await query
     .select((eb) => [
-      dryRunClassOf(predicates, cutoff).as('class'),
       'users.account_id',
-      'accounts.subdomain',
+      dryRunClassOf(predicates, cutoff, exposedHashTierSql('password_credentials', hashesAsOf)).as('class'),
+      eb.fn.max('accounts.subdomain').as('subdomain'),
       'users.role',
       'users.realm',
-      exposedHashTierSql('password_credentials', hashesAsOf).as('tier'),
       eb.fn.countAll<number>().as('users'),
     ])
-    .groupBy([sql`1`, 'users.account_id', 'accounts.subdomain', 'users.role', 'users.realm', sql`6`])
+    .groupBy(['users.account_id', sql`2`, 'users.role', 'users.realm'])
     .execute();
-  return rows.map((row) => ({ ...row, class: row.class as DryRunClass, account_id: Number(row.account_id), users: Number(row.users) }));
+  return rows.map((row) => {
+    const exempt = EXEMPT_CLASSES.has(row.class);
+    return {
+      class: exempt ? (row.class as DryRunClass) : 'target',
+      account_id: Number(row.account_id),
+      subdomain: row.subdomain,
+      role: row.role,
+      realm: row.realm,
+      tier: !exempt && isHashTier(row.class) ? row.class : null,
+      users: Number(row.users),
+    };
+  });
 }
 
 /** 0, 1, 2 for critical, high, moderate, over a `hash_tier` column: what `weakest_first` orders by. */
@@ -158,6 +180,8 @@ export async function freezeTargets(
       exposedHashTierSql('password_credentials', hashesAsOf).as('hash_tier'),
     ]);
   const size = sql.lit(batchSize);
+  // Unary plus: SQLite would otherwise read every user through the users' key index to save sorting the targets.
+  const keyOrder = sql`order by +ranked.account_id, +ranked.user_id`;
   const targets =
     campaign.batch_order === 'weakest_first'
       ? (() => {
@@ -172,9 +196,7 @@ export async function freezeTargets(
               'ranked.campaign_id',
               'ranked.account_id',
               'ranked.user_id',
-              sql<number>`${firstBatch} + (row_number() over (partition by ${rank} order by ranked.account_id, ranked.user_id) - 1) / ${size}`.as(
-                'batch',
-              ),
+              sql<number>`${firstBatch} + (row_number() over (partition by ${rank} ${keyOrder}) - 1) / ${size}`.as('batch'),
               'ranked.hash_tier',
             ]);
         })()
@@ -184,7 +206,7 @@ export async function freezeTargets(
             'ranked.campaign_id',
             'ranked.account_id',
             'ranked.user_id',
-            sql<number>`(row_number() over (order by ranked.account_id, ranked.user_id) - 1) / ${size}`.as('batch'),
+            sql<number>`(row_number() over (${keyOrder}) - 1) / ${size}`.as('batch'),
             'ranked.hash_tier',
           ]);
   const result = await db

@@ -1,33 +1,68 @@
+import { PostgresAdapter } from 'kysely';
 import type { Queryable } from '../../db/database.js';
 import type { AuditEventRow } from '../../db/schema.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/**
- * Takes the next sequence number of an account's chain and returns it with
- * the hash it must link to. The UPDATE row-locks the head on PostgreSQL (and
- * SQLite has one writer), so concurrent appends to one account serialise.
- */
-export async function advanceHead(db: Queryable, accountId: number, count: number): Promise<{ firstSeq: number; prevHash: string }> {
-  await db
-    .insertInto('audit_heads')
-    .values({ account_id: accountId, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('account_id').doNothing())
-    .execute();
-  const head = await db
-    .updateTable('audit_heads')
-    .set((eb) => ({ seq: eb('seq', '+', count) }))
-    .where('account_id', '=', accountId)
-    .returning(['seq', 'hash'])
-    .executeTakeFirstOrThrow();
-  return { firstSeq: Number(head.seq) - count + 1, prevHash: head.hash };
+/** Rows a multi-row statement carries: 16 parameters an event stays far below both backends' limits. */
+const ROWS_PER_STATEMENT = 1_000;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
 }
 
-export async function insertEvents(db: Queryable, events: AuditEventRow[], headHash: string): Promise<void> {
-  const first = events[0];
-  if (first === undefined) return;
-  await db.insertInto('audit_events').values(events).execute();
-  await db.updateTable('audit_heads').set({ hash: headHash }).where('account_id', '=', first.account_id).execute();
+/** PostgreSQL locks rows; SQLite has one writer, which serialises appends already. */
+const locksRows = (db: Queryable): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * Takes the heads of these accounts' chains (creating those missing at the
+ * genesis hash) and returns where each stands, keyed by account. On
+ * PostgreSQL the heads are row-locked in account order, so concurrent
+ * appends to one account serialise and two writers of many accounts cannot
+ * deadlock; the lock holds until the transaction ends.
+ */
+export async function takeHeads(db: Queryable, accountIds: readonly number[]): Promise<Map<number, ChainHead>> {
+  const heads = new Map<number, ChainHead>();
+  const ordered = [...new Set(accountIds)].sort((a, b) => a - b);
+  for (const chunk of chunks(ordered, ROWS_PER_STATEMENT)) {
+    await db
+      .insertInto('audit_heads')
+      .values(chunk.map((accountId) => ({ account_id: accountId, seq: 0, hash: GENESIS_HASH })))
+      .onConflict((oc) => oc.column('account_id').doNothing())
+      .execute();
+    const rows = await db
+      .selectFrom('audit_heads')
+      .select(['account_id', 'seq', 'hash'])
+      .where('account_id', 'in', chunk)
+      .orderBy('account_id')
+      .$if(locksRows(db), (query) => query.forUpdate())
+      .execute();
+    for (const row of rows) heads.set(Number(row.account_id), { seq: Number(row.seq), hash: row.hash });
+  }
+  return heads;
+}
+
+/** Writes events, then moves each account's head (taken with `takeHeads`) to its last event. */
+export async function appendEvents(
+  db: Queryable,
+  events: readonly AuditEventRow[],
+  heads: ReadonlyArray<ChainHead & { account_id: number }>,
+): Promise<void> {
+  for (const chunk of chunks(events, ROWS_PER_STATEMENT)) await db.insertInto('audit_events').values(chunk).execute();
+  for (const chunk of chunks(heads, ROWS_PER_STATEMENT)) {
+    await db
+      .insertInto('audit_heads')
+      .values(chunk.map((head) => ({ account_id: head.account_id, seq: head.seq, hash: head.hash })))
+      .onConflict((oc) => oc.column('account_id').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq'), hash: eb.ref('excluded.hash') })))
+      .execute();
+  }
 }
 
 export async function readChainPage(db: Queryable, accountId: number, afterSeq: number, limit: number): Promise<AuditEventRow[]> {

@@ -4,13 +4,17 @@ import type { SecurityEventsTable } from '../../db/schema.js';
 
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
 
+/** Rows a multi-row insert carries: 7 parameters an event stays far below both backends' limits. */
+const ROWS_PER_STATEMENT = 1_000;
+
 /** Adds security events, in the transaction of the audit events they announce. */
 export async function insertSecurityEvents(db: Queryable, events: readonly SecurityEventsTable[]): Promise<void> {
-  if (events.length === 0) return;
-  await db
-    .insertInto('security_events')
-    .values([...events])
-    .execute();
+  for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
+    await db
+      .insertInto('security_events')
+      .values(events.slice(start, start + ROWS_PER_STATEMENT))
+      .execute();
+  }
 }
 
 /** The oldest events not yet dispatched, at most `limit`. */

@@ -12,12 +12,29 @@ export interface AesGcmBox {
   tag: Buffer;
 }
 
+// Nonces come from the CSPRNG a block at a time: one call costs far more than
+// its 12 bytes, and sealing a campaign batch draws tens of thousands. Each
+// nonce is handed out once; they are not secret.
+const NONCES_PER_DRAW = 512;
+let nonces = Buffer.alloc(0);
+let nextNonce = 0;
+
+function freshNonce(): Buffer {
+  if (nextNonce + IV_BYTES > nonces.length) {
+    nonces = crypto.randomBytes(IV_BYTES * NONCES_PER_DRAW);
+    nextNonce = 0;
+  }
+  const iv = Buffer.from(nonces.subarray(nextNonce, nextNonce + IV_BYTES));
+  nextNonce += IV_BYTES;
+  return iv;
+}
+
 /**
  * Encrypts and authenticates `plaintext` together with `aad` (authenticated,
- * not encrypted). Every call draws a fresh nonce.
+ * not encrypted). Every call draws a fresh random nonce.
  */
 export function encryptAesGcm(key: KeyObject | Buffer, plaintext: Buffer, aad: Buffer): AesGcmBox {
-  const iv = crypto.randomBytes(IV_BYTES);
+  const iv = freshNonce();
   const cipher = crypto.createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);

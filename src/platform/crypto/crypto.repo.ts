@@ -1,6 +1,6 @@
-import type { ExpressionBuilder, Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Queryable } from '../../db/database.js';
-import type { Database, DataKeysTable } from '../../db/schema.js';
+import type { DataKeysTable } from '../../db/schema.js';
 
 export type DataKeyRow = Selectable<DataKeysTable>;
 
@@ -97,26 +97,61 @@ export interface SealedPlace {
   sealedFor: string;
 }
 
-const atPlaces = (places: readonly SealedPlace[]) => (eb: ExpressionBuilder<Database, 'data_keys'>) =>
-  eb(
-    eb.refTuple('account_id', 'sealed_for'),
-    'in',
-    places.map((place) => eb.tuple(place.accountId, place.sealedFor)),
-  );
+/** Places per statement: 2 parameters a place. */
+const PLACES_PER_STATEMENT = 5_000;
+
+/**
+ * The live data key of each of `places` that has one, looked up place by
+ * place on the partial unique index (account_id, sealed_for): the places are
+ * a VALUES list and each looks its key up in a subquery of its own, which
+ * both databases answer from the index whatever they believe of the table's
+ * size. A list of tuples instead reads every key of the account (SQLite) or,
+ * as one OR per place, the whole table (PostgreSQL), once per statement.
+ */
+async function liveDataKeys(
+  db: Queryable,
+  places: readonly SealedPlace[],
+): Promise<Array<{ account_id: number; id: number; sealed_for: string }>> {
+  const live: Array<{ account_id: number; id: number; sealed_for: string }> = [];
+  for (const chunk of chunks(places, PLACES_PER_STATEMENT)) {
+    // The first row's casts type the columns (PostgreSQL would take untyped parameters for text); the rest follow.
+    const values = chunk.map((place, index) =>
+      index === 0
+        ? sql`(cast(${place.accountId} as bigint), cast(${place.sealedFor} as text))`
+        : sql`(${place.accountId}, ${place.sealedFor})`,
+    );
+    const { rows } = await sql<{ account_id: number; id: number | null; sealed_for: string }>`
+      select place.account_id, place.sealed_for, place.id from (
+        select p.column1 as account_id, p.column2 as sealed_for,
+          (select k.id from data_keys k where k.account_id = p.column1 and k.sealed_for = p.column2 and k.sealed_for is not null) as id
+        from (values ${sql.join(values)}) as p
+      ) as place where place.id is not null`.execute(db);
+    for (const row of rows)
+      if (row.id !== null) live.push({ account_id: Number(row.account_id), id: Number(row.id), sealed_for: row.sealed_for });
+  }
+  return live;
+}
 
 /** Deletes the data keys of places about to be sealed again: their old ciphertexts stop opening. */
 export async function retireDataKeys(db: Queryable, places: readonly SealedPlace[]): Promise<void> {
-  for (const chunk of chunks(places, ROWS_PER_STATEMENT)) {
-    await db.deleteFrom('data_keys').where(atPlaces(chunk)).execute();
+  const live = await liveDataKeys(db, places);
+  for (const chunk of chunks(live, ROWS_PER_STATEMENT)) {
+    await db
+      .deleteFrom('data_keys')
+      .where((eb) =>
+        eb(
+          eb.refTuple('account_id', 'id'),
+          'in',
+          chunk.map((key) => eb.tuple(key.account_id, key.id)),
+        ),
+      )
+      .execute();
   }
 }
 
 /** The live data key id of each place that has one, keyed `accountId:sealedFor`. */
 export async function readLiveDataKeyIds(db: Queryable, places: readonly SealedPlace[]): Promise<Map<string, number>> {
   const live = new Map<string, number>();
-  for (const chunk of chunks(places, ROWS_PER_STATEMENT)) {
-    const rows = await db.selectFrom('data_keys').select(['account_id', 'id', 'sealed_for']).where(atPlaces(chunk)).execute();
-    for (const row of rows) live.set(`${row.account_id}:${row.sealed_for}`, Number(row.id));
-  }
+  for (const key of await liveDataKeys(db, places)) live.set(`${key.account_id}:${key.sealed_for}`, key.id);
   return live;
 }

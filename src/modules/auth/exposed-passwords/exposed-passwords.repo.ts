@@ -14,7 +14,8 @@ export const exposedHashPlace = (row: { account_id: number; user_id: number; inc
 /**
  * The credentials a campaign batch is about to flag, with the hash each holds
  * now: the same targets and conditions as `flagBatchCredentials`, read first
- * in the batch's transaction.
+ * in the batch's transaction; less those whose user keeps an exposed hash for
+ * the incident already (looked up by its primary key, target by target).
  */
 export async function credentialsAboutToBeFlagged(
   db: Queryable,
@@ -38,6 +39,18 @@ export async function credentialsAboutToBeFlagged(
         eb('credential.must_change_incident_id', 'is', null),
         eb('credential.must_change_incident_id', '!=', incidentId),
       ]),
+    )
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('exposed_password_hashes as kept')
+            .select('kept.user_id')
+            .whereRef('kept.account_id', '=', 'target.account_id')
+            .whereRef('kept.user_id', '=', 'target.user_id')
+            .where('kept.incident_id', '=', incidentId),
+        ),
+      ),
     )
     .execute();
   return rows.map((row) => ({ account_id: Number(row.account_id), user_id: Number(row.user_id), password_hash: row.password_hash }));

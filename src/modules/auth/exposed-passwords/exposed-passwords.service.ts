@@ -58,22 +58,8 @@ export async function sealExposedHashes(
   now: string,
 ): Promise<number> {
   const incidentId = Number(campaign.incident_id);
-  const credentials = await credentialsAboutToBeFlagged(tx, campaign, batch);
-  if (credentials.length === 0) return 0;
-  // By the primary key (account, user, incident): a batch reads only its own users' rows, never the incident's whole set.
-  const existing = await tx
-    .selectFrom('exposed_password_hashes')
-    .select(['account_id', 'user_id'])
-    .where('account_id', 'in', [...new Set(credentials.map((c) => c.account_id))])
-    .where(
-      'user_id',
-      'in',
-      credentials.map((c) => c.user_id),
-    )
-    .where('incident_id', '=', incidentId)
-    .execute();
-  const kept = new Set(existing.map((row) => `${Number(row.account_id)}:${Number(row.user_id)}`));
-  const fresh = credentials.filter((c) => !kept.has(`${c.account_id}:${c.user_id}`));
+  // Those whose user keeps one for the incident already are left out by the read itself.
+  const fresh = await credentialsAboutToBeFlagged(tx, campaign, batch);
   if (fresh.length === 0) return 0;
   const rows = fresh.map((c) => ({ account_id: c.account_id, user_id: c.user_id, incident_id: incidentId }));
   const sealed = await sealSecrets(
