@@ -39,6 +39,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0026-identity-changes',
       '0027-rate-limit-windows',
       '0028-distribution-keys',
+      '0029-exposed-hashes-kept-on-replace',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

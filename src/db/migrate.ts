@@ -28,6 +28,7 @@ import * as exposedPasswordFingerprints from './migrations/0025-exposed-password
 import * as identityChanges from './migrations/0026-identity-changes.js';
 import * as rateLimitWindows from './migrations/0027-rate-limit-windows.js';
 import * as distributionKeys from './migrations/0028-distribution-keys.js';
+import * as exposedHashesKeptOnReplace from './migrations/0029-exposed-hashes-kept-on-replace.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -58,6 +59,7 @@ const migrations: Record<string, Migration> = {
   '0026-identity-changes': identityChanges,
   '0027-rate-limit-windows': rateLimitWindows,
   '0028-distribution-keys': distributionKeys,
+  '0029-exposed-hashes-kept-on-replace': exposedHashesKeptOnReplace,
 };
 
 /** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */

@@ -388,8 +388,8 @@ export interface WebhookDeliveriesTable {
 }
 
 /**
- * The hash a credential held when a rotation campaign flagged it (the exposed
- * one), sealed under the account (place `exposed_password_hashes.hash_sealed`,
+ * The hash a credential flagged by an incident held until it was replaced
+ * (the exposed one, or a stronger hash of the same password), sealed under the account (place `exposed_password_hashes.hash_sealed`,
  * row id `{user_id}.{incident_id}`); one per user and incident (0024).
  */
 export interface ExposedPasswordHashesTable {
@@ -397,7 +397,8 @@ export interface ExposedPasswordHashesTable {
   user_id: number;
   incident_id: number;
   hash_sealed: string;
-  flagged_at: string;
+  /** When it was kept: as the credential's hash was replaced (0029; before, when a batch flagged it). */
+  kept_at: string;
 }
 
 /** One attempt that presented an exposed password (0024); `alerted_at` once an alert mail summarised it. */

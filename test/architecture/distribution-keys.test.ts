@@ -110,11 +110,6 @@ const POLICY: DistributionPolicy = {
       columns: ['incident_id', 'version', 'account_id'],
       reason: "an incident's scope snapshot, one row per account in scope; includes account_id",
     },
-    {
-      table: 'exposed_password_hashes',
-      columns: ['incident_id'],
-      reason: 'a campaign batch looks up the hashes already kept for its incident across its accounts',
-    },
     { table: 'messages', columns: ['state', 'next_attempt_at'], reason: "the courier's queue: due messages of every account" },
     {
       table: 'messages',

@@ -6,6 +6,8 @@ import { exposedAlertJob } from '../../src/modules/auth/exposed-passwords/expose
 import { hashSaltedSha1 } from '../../src/modules/auth/password-formats.js';
 import { hashPassword, passwordArgon2idVerifications, wrapLegacyHash } from '../../src/modules/auth/passwords/password-hashing.js';
 import { changePassword } from '../../src/modules/auth/passwords/passwords.service.js';
+import { exposedHashPlace } from '../../src/modules/auth/exposed-passwords/exposed-passwords.repo.js';
+import { decryptSecretsConfidential } from '../../src/platform/crypto/envelope.service.js';
 import { applyCampaignBatch, createCampaign, startCampaign } from '../../src/modules/incidents/campaigns.service.js';
 import { addExposure } from '../../src/modules/incidents/exposures.service.js';
 import { declareIncident } from '../../src/modules/incidents/incidents.service.js';
@@ -42,6 +44,7 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
   let smtp: SmtpTestServer;
   let acme: Account;
   const users: Record<'ana' | 'dana' | 'bob', User> = {} as never;
+  let incidentId: number;
 
   const webSignIn = (email: string, password: string, ip: string) =>
     app.inject({
@@ -107,6 +110,7 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     });
     const selector = { field: 'user.realm', op: 'eq', value: 'core' };
     await addExposure(deps, { incidentId: incident.id, category: 'password_hashes', selector, actor });
+    incidentId = incident.id;
     const campaign = await createCampaign(deps, { incidentId: incident.id, selector });
     const started = await startCampaign(deps, campaign.id);
     // The batches run here, and the job worker starts only once the window's attempts are in: PostgreSQL's
@@ -119,19 +123,35 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     await database.dispose();
   });
 
-  it('keeps the hash each flagged credential held, sealed, apart from the live one', async () => {
-    const rows = await deps.db.selectFrom('exposed_password_hashes').selectAll().orderBy('user_id').execute();
-    expect(rows.map((row) => Number(row.user_id))).toEqual([users.ana.id, users.dana.id]);
-    const flagged = await deps.db.selectFrom('password_credentials').select(['user_id', 'must_change']).orderBy('user_id').execute();
+  it('keeps the hash each flagged credential held, sealed, apart from the live one, once its password is replaced', async () => {
+    const kept = () => deps.db.selectFrom('exposed_password_hashes').selectAll().orderBy('user_id').execute();
+    const flagged = await deps.db
+      .selectFrom('password_credentials')
+      .select(['user_id', 'must_change', 'password_hash'])
+      .orderBy('user_id')
+      .execute();
     expect(flagged.map((row) => [Number(row.user_id), Number(row.must_change)])).toEqual([
       [users.ana.id, 1],
       [users.dana.id, 1],
       [users.bob.id, 0],
     ]);
-    for (const row of rows) expect(row.hash_sealed).not.toMatch(/argon2|wrapped/);
+    // Until it is replaced, a flagged user's live hash is the exposed one: the batches sealed nothing.
+    expect(await kept()).toEqual([]);
     for (const name of ['ana', 'dana'] as const) {
       await changePassword(deps, { account: acme, user: users[name], newPassword: NEW[name], actor, reason: 'forced' });
     }
+    const rows = await kept();
+    expect(rows.map((row) => [Number(row.user_id), Number(row.incident_id)])).toEqual([
+      [users.ana.id, incidentId],
+      [users.dana.id, incidentId],
+    ]);
+    for (const row of rows) expect(row.hash_sealed).not.toMatch(/argon2|wrapped/);
+    const opened = await decryptSecretsConfidential(
+      deps.db,
+      deps.keyring,
+      rows.map((row) => ({ ...exposedHashPlace(row), sealed: row.hash_sealed })),
+    );
+    expect(opened).toEqual(flagged.slice(0, 2).map((row) => row.password_hash));
   });
 
   it('refuses the exposed password like a wrong one, on the web and on email:password, and records it', async () => {

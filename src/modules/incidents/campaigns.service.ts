@@ -37,7 +37,7 @@ import { dryRun, type DryRun } from './campaign-dry-run.js';
 import { normaliseTimestamp } from '../../platform/timestamps.js';
 import { HASH_TIERS, type HashTier, type HashTierCounts } from '../auth/passwords/hash-strength.js';
 import { hashesAsOf, parseHashTiers } from './scope.service.js';
-import { sealExposedHashes } from '../auth/exposed-passwords/exposed-passwords.service.js';
+import { keepHashesOfCredentialsLeavingAnotherIncident } from '../auth/exposed-passwords/exposed-passwords.service.js';
 import type { IncidentRow } from './incidents.repo.js';
 
 export { EXEMPT_REASONS, type DryRun, type ExemptReason } from './campaign-dry-run.js';
@@ -495,8 +495,9 @@ export async function applyCampaignBatch(
       await finishIfComplete(tx, deps, campaign, now);
       return { applied: true, users: 0, credentials: 0, sessions: 0, changedBeforeRotation };
     }
-    // The hashes as they stand, before the flag: the exposed ones, watched after the users change them.
-    await sealExposedHashes(tx, deps, campaign, batch, now);
+    // A flagged user's live hash is the exposed one until it is replaced, which keeps it (exposed-passwords.service.ts);
+    // only a flag of another incident about to be replaced keeps its hash now.
+    await keepHashesOfCredentialsLeavingAnotherIncident(tx, deps, campaign, batch);
     const credentials = await flagBatchCredentials(tx, campaign, batch);
     const revoke = campaign.revoke_sessions === 1;
     const sessions = revoke ? await revokeBatchSessions(tx, campaignId, batch, now, SESSION_REVOKED_REASON) : 0;

@@ -1,5 +1,11 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Queryable } from '../../../db/database.js';
-import type { ExposedPasswordAttemptsTable, ExposedPasswordFingerprintsTable, ExposedPasswordHashesTable } from '../../../db/schema.js';
+import type {
+  Database,
+  ExposedPasswordAttemptsTable,
+  ExposedPasswordFingerprintsTable,
+  ExposedPasswordHashesTable,
+} from '../../../db/schema.js';
 
 export const EXPOSED_ATTEMPT_SEQUENCE = 'exposed_password_attempts';
 
@@ -11,52 +17,96 @@ export const exposedHashPlace = (row: { account_id: number; user_id: number; inc
   rowId: `${Number(row.user_id)}.${Number(row.incident_id)}`,
 });
 
+/** A credential an incident flagged, with the hash it holds: the exposed one, or an upgrade of the same password. */
+export interface FlaggedCredential {
+  account_id: number;
+  user_id: number;
+  incident_id: number;
+  password_hash: string;
+}
+
+/** Whether the credential's user keeps no hash for the incident that flagged it (looked up by the primary key). */
+const hashNotKeptYet = (eb: ExpressionBuilder<Database, 'password_credentials'>) =>
+  eb.not(
+    eb.exists(
+      eb
+        .selectFrom('exposed_password_hashes as kept')
+        .select('kept.user_id')
+        .whereRef('kept.account_id', '=', 'password_credentials.account_id')
+        .whereRef('kept.user_id', '=', 'password_credentials.user_id')
+        .whereRef('kept.incident_id', '=', 'password_credentials.must_change_incident_id'),
+    ),
+  );
+
+const asFlagged = (row: { account_id: number; user_id: number; must_change_incident_id: number | null; password_hash: string }) => ({
+  account_id: Number(row.account_id),
+  user_id: Number(row.user_id),
+  incident_id: Number(row.must_change_incident_id),
+  password_hash: row.password_hash,
+});
+
+/** Among `keys`, the credentials an incident flagged whose hash is not kept for it yet. */
+export async function flaggedCredentialsNotKept(
+  db: Queryable,
+  keys: ReadonlyArray<{ accountId: number; userId: number }>,
+): Promise<FlaggedCredential[]> {
+  const found: FlaggedCredential[] = [];
+  for (let start = 0; start < keys.length; start += 500) {
+    const chunk = keys.slice(start, start + 500);
+    const rows = await db
+      .selectFrom('password_credentials')
+      .select(['account_id', 'user_id', 'must_change_incident_id', 'password_hash'])
+      .where((eb) =>
+        eb(
+          eb.refTuple('account_id', 'user_id'),
+          'in',
+          chunk.map((key) => eb.tuple(key.accountId, key.userId)),
+        ),
+      )
+      .where('must_change_incident_id', 'is not', null)
+      .where(hashNotKeptYet)
+      .execute();
+    found.push(...rows.map(asFlagged));
+  }
+  return found;
+}
+
 /**
- * The credentials a campaign batch is about to flag, with the hash each holds
- * now: the same targets and conditions as `flagBatchCredentials`, read first
- * in the batch's transaction; less those whose user keeps an exposed hash for
- * the incident already (looked up by its primary key, target by target).
+ * The credentials a campaign batch is about to take from another incident's
+ * flag (the same targets and conditions as `flagBatchCredentials`) whose hash
+ * is not kept for that incident yet: the flag about to be replaced is what
+ * would have kept it.
  */
-export async function credentialsAboutToBeFlagged(
+export async function credentialsLeavingAnotherIncident(
   db: Queryable,
   campaign: { id: number; incident_id: number; cutoff: string },
   batch: number,
-): Promise<Array<{ account_id: number; user_id: number; password_hash: string }>> {
-  const incidentId = Number(campaign.incident_id);
+): Promise<FlaggedCredential[]> {
   const rows = await db
-    .selectFrom('password_credentials as credential')
-    .innerJoin('campaign_targets as target', (join) =>
-      join.onRef('credential.account_id', '=', 'target.account_id').onRef('credential.user_id', '=', 'target.user_id'),
+    .selectFrom('password_credentials')
+    .innerJoin('campaign_targets', (join) =>
+      join
+        .onRef('password_credentials.account_id', '=', 'campaign_targets.account_id')
+        .onRef('password_credentials.user_id', '=', 'campaign_targets.user_id'),
     )
-    .select(['credential.account_id', 'credential.user_id', 'credential.password_hash'])
-    .where('target.campaign_id', '=', Number(campaign.id))
-    .where('target.batch', '=', batch)
-    .where('target.flagged_at', 'is', null)
-    .where('credential.password_changed_at', '<', campaign.cutoff)
-    .where((eb) =>
-      eb.or([
-        eb('credential.must_change', '=', 0),
-        eb('credential.must_change_incident_id', 'is', null),
-        eb('credential.must_change_incident_id', '!=', incidentId),
-      ]),
-    )
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('exposed_password_hashes as kept')
-            .select('kept.user_id')
-            .whereRef('kept.account_id', '=', 'target.account_id')
-            .whereRef('kept.user_id', '=', 'target.user_id')
-            .where('kept.incident_id', '=', incidentId),
-        ),
-      ),
-    )
+    .select([
+      'password_credentials.account_id',
+      'password_credentials.user_id',
+      'password_credentials.must_change_incident_id',
+      'password_credentials.password_hash',
+    ])
+    .where('campaign_targets.campaign_id', '=', Number(campaign.id))
+    .where('campaign_targets.batch', '=', batch)
+    .where('campaign_targets.flagged_at', 'is', null)
+    .where('password_credentials.password_changed_at', '<', campaign.cutoff)
+    .where('password_credentials.must_change_incident_id', 'is not', null)
+    .where('password_credentials.must_change_incident_id', '!=', Number(campaign.incident_id))
+    .where(hashNotKeptYet)
     .execute();
-  return rows.map((row) => ({ account_id: Number(row.account_id), user_id: Number(row.user_id), password_hash: row.password_hash }));
+  return rows.map(asFlagged);
 }
 
-/** Stores sealed exposed hashes; a user already holding one for the incident keeps the first (the hash as it stood). */
+/** Stores sealed exposed hashes; a user already holding one for the incident keeps the first. */
 export async function insertExposedHashes(db: Queryable, rows: readonly ExposedPasswordHashesTable[]): Promise<number> {
   let inserted = 0;
   for (let start = 0; start < rows.length; start += 500) {

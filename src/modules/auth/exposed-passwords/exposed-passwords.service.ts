@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Config } from '../../../config/config.js';
 import type { Queryable } from '../../../db/database.js';
-import type { Account, ExposedPasswordHashesTable } from '../../../db/schema.js';
+import type { Account } from '../../../db/schema.js';
 import { reserveIds } from '../../../db/sequences.js';
 import { recordAudit } from '../../../platform/audit/audit.service.js';
 import { decryptSecretsConfidential, sealSecrets } from '../../../platform/crypto/envelope.service.js';
@@ -13,7 +13,9 @@ import type { Hashing } from '../passwords/password-gate.js';
 import { verifyStoredPassword } from '../passwords/password-hashing.js';
 import { exposedAlertJob, exposedAlertKey } from './exposed-alert.job.js';
 import {
-  credentialsAboutToBeFlagged,
+  credentialsLeavingAnotherIncident,
+  flaggedCredentialsNotKept,
+  type FlaggedCredential,
   distinctUsersFromSource,
   EXPOSED_ATTEMPT_SEQUENCE,
   exposedHashPlace,
@@ -44,32 +46,63 @@ export const alertWindowMs = (deps: ConfigDeps): number =>
   (deps.config.exposedAlertWindowMinutes ?? DEFAULT_EXPOSED_ALERT_WINDOW_MINUTES) * 60_000;
 
 /**
- * In a campaign batch's transaction, before its credentials are flagged:
- * copies the hash each about-to-be-flagged credential holds (the exposed one,
- * as stored: argon2id, legacy or `$wrapped$`) into `exposed_password_hashes`,
- * sealed under the account. A user who already has one for the incident keeps
- * it (its place is not sealed again, which would retire its key).
+ * Seals each credential's hash under its account into
+ * `exposed_password_hashes`, kept for the incident that flagged it, in the
+ * caller's transaction. The callers read only credentials whose hash is not
+ * kept yet for that incident: sealing a place again would retire its key.
  */
-export async function sealExposedHashes(
+async function keepExposedHashes(
   tx: Queryable,
   deps: Pick<ServiceDeps, 'keyring' | 'clock'>,
-  campaign: { id: number; incident_id: number; cutoff: string },
-  batch: number,
-  now: string,
+  credentials: readonly FlaggedCredential[],
 ): Promise<number> {
-  const incidentId = Number(campaign.incident_id);
-  // Those whose user keeps one for the incident already are left out by the read itself.
-  const fresh = await credentialsAboutToBeFlagged(tx, campaign, batch);
-  if (fresh.length === 0) return 0;
-  const rows = fresh.map((c) => ({ account_id: c.account_id, user_id: c.user_id, incident_id: incidentId }));
+  if (credentials.length === 0) return 0;
   const sealed = await sealSecrets(
     tx,
     deps.keyring,
     deps.clock,
-    fresh.map((c, index) => ({ ...exposedHashPlace(rows[index] ?? { ...c, incident_id: incidentId }), plaintext: c.password_hash })),
+    credentials.map((credential) => ({ ...exposedHashPlace(credential), plaintext: credential.password_hash })),
   );
-  const values: ExposedPasswordHashesTable[] = rows.map((row, index) => ({ ...row, hash_sealed: sealed[index] ?? '', flagged_at: now }));
-  return insertExposedHashes(tx, values);
+  const keptAt = deps.clock.now().toISOString();
+  return insertExposedHashes(
+    tx,
+    credentials.map((credential, index) => ({
+      account_id: credential.account_id,
+      user_id: credential.user_id,
+      incident_id: credential.incident_id,
+      hash_sealed: sealed[index] ?? '',
+      kept_at: keptAt,
+    })),
+  );
+}
+
+/**
+ * In the transaction that replaces these credentials' hashes (a new password,
+ * or a stronger hash of the same one): keeps the hash each held, sealed,
+ * where an incident flagged it and its hash is not kept yet. A flagged user's
+ * live hash is the exposed one until it is replaced, so a rotation batch
+ * seals nothing, and only users who change their password pay one seal.
+ */
+export async function keepExposedHashesBeforeReplacing(
+  tx: Queryable,
+  deps: Pick<ServiceDeps, 'keyring' | 'clock'>,
+  keys: ReadonlyArray<{ accountId: number; userId: number }>,
+): Promise<number> {
+  return keepExposedHashes(tx, deps, await flaggedCredentialsNotKept(tx, keys));
+}
+
+/**
+ * In a campaign batch's transaction, before its credentials are flagged:
+ * keeps the hash of those still flagged by another incident, whose flag the
+ * batch replaces (the user has not changed the password both exposed).
+ */
+export async function keepHashesOfCredentialsLeavingAnotherIncident(
+  tx: Queryable,
+  deps: Pick<ServiceDeps, 'keyring' | 'clock'>,
+  campaign: { id: number; incident_id: number; cutoff: string },
+  batch: number,
+): Promise<number> {
+  return keepExposedHashes(tx, deps, await credentialsLeavingAnotherIncident(tx, campaign, batch));
 }
 
 /**

@@ -4,6 +4,7 @@ import { recordAudit, type Actor, type AuditEventInput } from '../../../platform
 import type { Clock } from '../../../platform/clock.js';
 import type { Keyring } from '../../../platform/crypto/keyring.js';
 import { storedHashKind, wrapLegacyHash } from './password-hashing.js';
+import { keepExposedHashesBeforeReplacing } from '../exposed-passwords/exposed-passwords.service.js';
 import {
   countLegacyCredentials,
   readLegacyCredentials,
@@ -132,6 +133,8 @@ export async function wrapLegacyPasswords(
       schemeOf.set(`${key.accountId}:${key.userId}`, kind.scheme);
     });
     const written = await deps.db.transaction().execute(async (tx) => {
+      // Flagged credentials keep their exposed hash, sealed, before it is wrapped (exposed-passwords.service.ts).
+      await keepExposedHashesBeforeReplacing(tx, deps, replacements);
       // When the weak hash stopped being stored: an exposure from before still got it (hash-strength.ts).
       const replaced = await replacePasswordHashes(tx, replacements, deps.clock.now().toISOString());
       const events = auditEvents(replaced, schemeOf, actor);

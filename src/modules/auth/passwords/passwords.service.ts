@@ -16,7 +16,12 @@ import {
   type ThrottleSubject,
 } from '../throttle/login-throttle.service.js';
 import { endSessionsAndPasswordSteps } from '../sessions/sessions.repo.js';
-import { EXPOSED_PASSWORD_REASON, recogniseExposedPassword, recordExposedAttempt } from '../exposed-passwords/exposed-passwords.service.js';
+import {
+  EXPOSED_PASSWORD_REASON,
+  keepExposedHashesBeforeReplacing,
+  recogniseExposedPassword,
+  recordExposedAttempt,
+} from '../exposed-passwords/exposed-passwords.service.js';
 import { throughPasswordGate, type Hashing } from './password-gate.js';
 import { hashPassword, storedHashKind, verifyAgainstDummy, verifyStoredPassword, wrapLegacyHash } from './password-hashing.js';
 import { assertPasswordAllowed, PASSWORD_POLICY } from './password-policy.js';
@@ -101,6 +106,8 @@ async function completeSignIn(
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
     await clearLoginThrottle({ db: tx, clock: deps.clock, keyring: deps.keyring }, key.accountId, input.subjects);
+    // A flagged credential's exposed hash is kept before its upgrade replaces it.
+    if (upgraded !== undefined && credential.must_change_incident_id !== null) await keepExposedHashesBeforeReplacing(tx, deps, [key]);
     // A password changed since it was read keeps its new hash: the upgrade is simply skipped.
     if (upgraded !== undefined && (await replacePasswordHash(tx, key, credential.password_hash, upgraded, now))) {
       const from = storedHashKind(credential.password_hash);
@@ -363,6 +370,8 @@ async function changePasswordAdmitted(
   const changedAt = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
     if (input.inTransaction !== undefined) await input.inTransaction(tx);
+    // The hash an incident flagged is the exposed one: kept, sealed, before the new password replaces it.
+    if (credential?.must_change_incident_id != null) await keepExposedHashesBeforeReplacing(tx, deps, [key]);
     if (!(await setNewPassword(tx, key, credential?.password_hash, { passwordHash, changedAt }))) {
       throw new AppError('PasswordChangeConflict', "The user's password changed while this change was being made. Try again.");
     }
