@@ -2,9 +2,10 @@
  * Incident benchmark: `npm run bench:incident [-- --users N]` (default 1,000,000).
  *
  * 1. Generates N users over N/100 accounts with the demo generator (hashes
- *    well-formed, not computed) and imports them with the real import service
- *    into a fresh SQLite data directory, or, with DATABASE_URL set, into a
- *    fresh PostgreSQL database on that server (not measured).
+ *    well-formed, not computed) and imports them with the real import service,
+ *    in a child process of its own (its time and peak RSS printed apart), into
+ *    a fresh SQLite data directory, or, with DATABASE_URL set, into a fresh
+ *    PostgreSQL database on that server.
  * 2. Scope: `count(*)` over the seed selector's users (DESIGN.md's example).
  * 3. Rotation: a campaign over the seed selector, drafted (dry run), started
  *    (target set frozen) and run batch by batch through the job queue, as
@@ -14,12 +15,15 @@
  *    database file taken before the campaign; PostgreSQL: inside a transaction
  *    rolled back, before the campaign).
  *
- * Prints each time, users flagged a second, the ratio of the campaign rate to the raw UPDATE rate, and the peak RSS.
+ * Prints each time, users flagged a second, the ratio of the campaign rate to the raw UPDATE rate, and each process's peak RSS.
  */
+import { fork } from 'node:child_process';
 import crypto from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
@@ -94,11 +98,14 @@ async function main(): Promise<void> {
     );
     let started = performance.now();
     await writePopulationFiles(filesDir, accounts, users);
+    const generatedSeconds = seconds(started);
     const dataDir = path.join(root, 'data');
+    started = performance.now();
+    const imported = await importInChildProcess(filesDir, dataDir, postgres?.url);
+    process.stdout.write(
+      `  generated in ${generatedSeconds.toFixed(1)} s, imported in ${seconds(started).toFixed(1)} s (${count(users / seconds(started))} users/s; a process of its own, peak RSS ${imported.maxRssMb.toFixed(0)} MB)\n`,
+    );
     let handle = openDatabase({ databaseUrl: postgres?.url, dataDir });
-    await migrateToLatest(handle.db);
-    await importPopulation(handle, filesDir, { clock: systemClock, keyring: loadKeyring({ keys: undefined, dataDir }) });
-    process.stdout.write(`  generated and imported in ${seconds(started).toFixed(1)} s (not measured)\n`);
 
     let baseline: { rows: number; seconds: number };
     if (postgres === undefined) {
@@ -172,7 +179,7 @@ async function main(): Promise<void> {
         `            total ${campaignSeconds.toFixed(2)} s: ${count(baseline.rows / campaignSeconds)} users/s (run alone ${count(baseline.rows / runSeconds)} users/s)`,
         `  raw UPDATE of the same ${count(baseline.rows)} rows: ${baseline.seconds.toFixed(2)} s, ${count(baseline.rows / baseline.seconds)} rows/s`,
         `  ratio campaign rate / raw UPDATE rate: ${(baseline.seconds / campaignSeconds).toFixed(2)} (run alone ${(baseline.seconds / runSeconds).toFixed(2)})`,
-        `  peak RSS: ${maxRssMb.toFixed(0)} MB`,
+        `  peak RSS of this process (scope and campaign; the import's is above): ${maxRssMb.toFixed(0)} MB`,
       ].join('\n') + '\n',
     );
   } finally {
@@ -181,4 +188,27 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** The import, measured apart: a child process running the real import service, which reports its own peak RSS. */
+async function importInChildProcess(filesDir: string, dataDir: string, url: string | undefined): Promise<{ maxRssMb: number }> {
+  const child = fork(fileURLToPath(import.meta.url), [IMPORT_ONLY, filesDir, dataDir], {
+    env: { ...process.env, DATABASE_URL: url ?? '' },
+    execArgv: process.execArgv,
+  });
+  const [report] = (await once(child, 'message')) as [{ maxRssMb: number }];
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the import process exited with ${code}`);
+  return report;
+}
+
+async function importOnly(filesDir: string, dataDir: string): Promise<void> {
+  const handle = openDatabase({ databaseUrl: databaseUrl, dataDir });
+  await migrateToLatest(handle.db);
+  await importPopulation(handle, filesDir, { clock: systemClock, keyring: loadKeyring({ keys: undefined, dataDir }) });
+  await handle.close();
+  process.send?.({ maxRssMb: process.resourceUsage().maxRSS / 1024 });
+}
+
+const IMPORT_ONLY = '--import-only';
+const importOnlyAt = process.argv.indexOf(IMPORT_ONLY);
+if (importOnlyAt >= 0) await importOnly(process.argv[importOnlyAt + 1] ?? '', process.argv[importOnlyAt + 2] ?? '');
+else await main();
