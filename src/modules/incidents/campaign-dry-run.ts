@@ -33,16 +33,21 @@ export interface DryRun {
 const REALM_FIELDS: ReadonlySet<string> = new Set(['user.realm']);
 const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['user.sso', 'user.has_password', 'user.password_changed_at']);
 
-/** The predicates the dry run classifies by: the candidates (the selector without its lifted clauses), its realm clauses, the whole selector. */
+/**
+ * The predicates the dry run classifies by, splitting the selector in three
+ * whose conjunction it is: the candidates (the selector without its lifted
+ * clauses), its realm clauses, its SSO and password clauses.
+ */
 export function dryRunPredicates(selector: Selector): DryRunPredicates {
   const topLevel: Selector[] = isClause(selector) || !('all' in selector) ? [selector] : selector.all;
   const lifted = (child: Selector, fields: ReadonlySet<string>): boolean => isClause(child) && fields.has(child.field);
   const rest = topLevel.filter((child) => !lifted(child, REALM_FIELDS) && !lifted(child, CREDENTIAL_FIELDS));
   const realm = topLevel.filter((child): child is SelectorClause => lifted(child, REALM_FIELDS));
+  const credentials = topLevel.filter((child): child is SelectorClause => lifted(child, CREDENTIAL_FIELDS));
   return {
     candidates: rest.length === 0 ? undefined : userSelectorPredicate({ all: rest }),
     realm: realm.length === 0 ? undefined : userSelectorPredicate({ all: realm }),
-    selector: userSelectorPredicate(selector),
+    credentials: credentials.length === 0 ? undefined : userSelectorPredicate({ all: credentials }),
   };
 }
 

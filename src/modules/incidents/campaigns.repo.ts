@@ -40,8 +40,12 @@ export interface DryRunPredicates {
   candidates: Expression<SqlBool> | undefined;
   /** The selector's own realm clauses; undefined = any realm. */
   realm: Expression<SqlBool> | undefined;
-  /** The whole selector. */
-  selector: Expression<SqlBool>;
+  /**
+   * The selector's own SSO and password clauses; undefined = none. With the
+   * candidates and the realm clauses, the whole selector: where those hold
+   * (the query's filter and the realm class), these alone decide the rest.
+   */
+  credentials: Expression<SqlBool> | undefined;
 }
 
 export async function insertCampaign(db: Queryable, row: CampaignRow): Promise<void> {
@@ -96,7 +100,7 @@ export const dryRunClassOf = (predicates: DryRunPredicates, cutoff: string, targ
     .then('no_password')
     .when('password_credentials.password_changed_at', '>=', cutoff)
     .then('changed_since_cutoff')
-    .when(userEb.not(predicates.selector))
+    .when(predicates.credentials === undefined ? sql<SqlBool>`1 = 0` : userEb.not(predicates.credentials))
     .then('excluded_by_selector')
     .else(target)
     .end();
@@ -354,24 +358,6 @@ export async function settleChangedTargets(
   return Number(result.numUpdatedRows);
 }
 
-/** Unflagged targets of a batch per account, for the audit trail. */
-export async function pendingTargetsByAccount(
-  db: Queryable,
-  campaignId: number,
-  batch: number,
-): Promise<Array<{ accountId: number; users: number }>> {
-  const rows = await db
-    .selectFrom('campaign_targets')
-    .select((eb) => ['account_id', eb.fn.countAll<number>().as('users')])
-    .where('campaign_id', '=', campaignId)
-    .where('batch', '=', batch)
-    .where('flagged_at', 'is', null)
-    .groupBy('account_id')
-    .orderBy('account_id')
-    .execute();
-  return rows.map((row) => ({ accountId: Number(row.account_id), users: Number(row.users) }));
-}
-
 /**
  * ONE UPDATE: forces a new password for the batch's unflagged targets, with
  * the incident as reason, skipping any already flagged for this incident.
@@ -420,16 +406,24 @@ export async function revokeBatchSessions(db: Queryable, campaignId: number, bat
   return Number(result.numUpdatedRows);
 }
 
-/** Marks the batch's targets flagged: a later run of the batch finds nothing to do. */
-export async function markBatchFlagged(db: Queryable, campaignId: number, batch: number, now: string): Promise<number> {
-  const result = await db
+/** Marks the batch's targets flagged (a later run of the batch finds nothing to do); returns how many per account, for the audit trail. */
+export async function markBatchFlagged(
+  db: Queryable,
+  campaignId: number,
+  batch: number,
+  now: string,
+): Promise<Array<{ accountId: number; users: number }>> {
+  const rows = await db
     .updateTable('campaign_targets')
     .set({ flagged_at: now })
     .where('campaign_id', '=', campaignId)
     .where('batch', '=', batch)
     .where('flagged_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .returning('account_id')
+    .execute();
+  const users = new Map<number, number>();
+  for (const row of rows) users.set(Number(row.account_id), (users.get(Number(row.account_id)) ?? 0) + 1);
+  return [...users].sort(([a], [b]) => a - b).map(([accountId, count]) => ({ accountId, users: count }));
 }
 
 export interface CompletionRow {

@@ -23,7 +23,6 @@ import {
   markBatchFlagged,
   moveCampaign,
   openBatch,
-  pendingTargetsByAccount,
   revokeBatchSessions,
   revokeTargetsApiPasswords,
   settleChangedTargets,
@@ -488,20 +487,21 @@ export async function applyCampaignBatch(
     const campaign = await openBatch(tx, campaignId, batch);
     if (campaign === undefined) return { applied: false };
     const changedBeforeRotation = await settleChangedTargets(tx, campaign, batch, now);
-    const byAccount = await pendingTargetsByAccount(tx, campaignId, batch);
-    if (byAccount.length === 0) {
-      if (changedBeforeRotation === 0) return { applied: false };
-      await queueNextTier(tx, deps.jobs, campaign);
-      await finishIfComplete(tx, deps, campaign, now);
-      return { applied: true, users: 0, credentials: 0, sessions: 0, changedBeforeRotation };
-    }
     // A flagged user's live hash is the exposed one until it is replaced, which keeps it (exposed-passwords.service.ts);
     // only a flag of another incident about to be replaced keeps its hash now.
     await keepHashesOfCredentialsLeavingAnotherIncident(tx, deps, campaign, batch);
     const credentials = await flagBatchCredentials(tx, campaign, batch);
     const revoke = campaign.revoke_sessions === 1;
     const sessions = revoke ? await revokeBatchSessions(tx, campaignId, batch, now, SESSION_REVOKED_REASON) : 0;
-    const users = await markBatchFlagged(tx, campaignId, batch, now);
+    // Each statement above touched only targets still unflagged; none left means the batch ran already.
+    const byAccount = await markBatchFlagged(tx, campaignId, batch, now);
+    const users = byAccount.reduce((sum, account) => sum + account.users, 0);
+    if (users === 0) {
+      if (changedBeforeRotation === 0) return { applied: false };
+      await queueNextTier(tx, deps.jobs, campaign);
+      await finishIfComplete(tx, deps, campaign, now);
+      return { applied: true, users: 0, credentials: 0, sessions: 0, changedBeforeRotation };
+    }
     const actor: Actor = { type: 'system', id: `rotation_campaign:${campaignId}` };
     const events: AuditEventInput[] = byAccount.map((account) => ({
       accountId: account.accountId,
