@@ -230,6 +230,7 @@ async function importUsersInOnePass(
         let batch: ImportedUser[] = [];
         for (const entry of lines) {
           importing(entry.chars);
+          if (users.needsEarlierLines(entry)) await users.readEarlierLines(usersFile, entry.line);
           const user = users.check(entry);
           if (user !== undefined && writes) batch.push(user);
           // A writer's batch at a time, so that rows are written while they are young (ROWS_PER_FLUSH).
@@ -282,6 +283,7 @@ async function checkThenWriteUsers(
     for await (const lines of readJsonLineBatches(usersFile)) {
       for (const entry of lines) {
         options.validating(entry.chars);
+        if (users.needsEarlierLines(entry)) await users.readEarlierLines(usersFile, entry.line);
         users.check(entry);
       }
     }

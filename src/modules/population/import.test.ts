@@ -244,6 +244,31 @@ describe.each(backends)('import on %s', (backend) => {
     expect(Object.values(dump).every((rows) => rows.length === 0)).toBe(true);
   });
 
+  it('finds a repeated email when an account’s lines come back, once or many times, after others', async () => {
+    // Only the account whose lines run keeps its emails; the first to come back has the ended ones read again.
+    const lines = [
+      user('acme', 'a1@example.test'),
+      user('globex', 'g1@example.test'),
+      user('acme', 'a2@example.test'),
+      user('globex', 'g2@example.test'),
+      user('acme', 'a1@example.test'),
+      user('globex', 'g1@example.test'),
+      user('globex', 'g3@example.test'),
+      user('globex', 'g3@example.test'),
+    ];
+    const error = await refusal(
+      importPopulation(database, writeFiles({ 'accounts.jsonl': [account('acme'), account('globex')], 'users.jsonl': lines }), {
+        clock,
+        keyring: testKeyring(database),
+      }),
+    );
+    expect((error.details?.problems as ImportProblem[]).map((problem) => [problem.line, problem.message])).toEqual([
+      [5, expect.stringContaining('a1@example.test is already on line 1 for account acme')],
+      [6, expect.stringContaining('g1@example.test is already on line 2 for account globex')],
+      [8, expect.stringContaining('g3@example.test is already on line 7 for account globex')],
+    ]);
+  });
+
   it('refuses a host mapping another account holds, and a directory without import files', async () => {
     await importPopulation(
       database,

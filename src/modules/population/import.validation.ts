@@ -232,8 +232,14 @@ async function checkHostMappings(
  */
 export class UsersCheck {
   count = 0;
-  // Per account: realm and email seen, with the first line of each.
+  // Per account: realm and email seen, with the first line of each. In a file grouped by account (as exports
+  // write it) only the account whose lines run now keeps them, so memory stays flat whatever the file's size;
+  // the first account to come back after its lines ended has every ended account's emails read again
+  // (`readEarlierLines`), and from then on every account keeps its own.
   private readonly emails = new Map<string, Map<string, number>>();
+  private running: string | undefined;
+  private readonly ended = new Set<string>();
+  private keepEveryAccount = false;
   private readonly spans = new Map<string, { first: number; last: number }>();
   /** Accounts named by users, absent from accounts.jsonl and not looked up yet, with the lines naming them. */
   private readonly unsettled = new Map<string, number[]>();
@@ -259,6 +265,7 @@ export class UsersCheck {
     const user = result.record;
     this.count += 1;
     const known = this.checkAccount(user.account, entry.line);
+    if (user.account !== this.running) this.endRun(user.account);
     let seen = this.emails.get(user.account);
     if (seen === undefined) {
       seen = new Map();
@@ -280,6 +287,46 @@ export class UsersCheck {
     if (span === undefined) this.spans.set(user.account, { first: entry.line, last: entry.line });
     else span.last = entry.line;
     return known ? user : undefined;
+  }
+
+  /**
+   * Whether `entry` names an account whose lines ended earlier in the file,
+   * while only running accounts keep their emails: `readEarlierLines` must
+   * run before it is checked.
+   */
+  needsEarlierLines(entry: JsonLine): boolean {
+    if (this.keepEveryAccount || !entry.ok) return false;
+    const account = (entry.value as { account?: unknown } | null)?.account;
+    if (typeof account !== 'string' || account === this.running) return false;
+    const result = normaliseUserLine(entry.value);
+    return result.ok && this.ended.has(result.record.account);
+  }
+
+  /** Reads again the emails of every account whose lines ended, from the lines before `line`; every account keeps its own from now on. */
+  async readEarlierLines(file: string, line: number): Promise<void> {
+    this.keepEveryAccount = true;
+    for await (const entry of readJsonLines(file)) {
+      if (entry.line >= line) break;
+      const result = entry.ok ? normaliseUserLine(entry.value) : undefined;
+      if (result === undefined || !result.ok || !this.ended.has(result.record.account)) continue;
+      let seen = this.emails.get(result.record.account);
+      if (seen === undefined) {
+        seen = new Map();
+        this.emails.set(result.record.account, seen);
+      }
+      const key = `${result.record.realm} ${result.record.email}`;
+      if (!seen.has(key)) seen.set(key, entry.line);
+    }
+    this.ended.clear();
+  }
+
+  /** A line names `next`: the running account's lines end here, and its emails go unless every account keeps its own. */
+  private endRun(next: string): void {
+    if (this.running !== undefined && !this.keepEveryAccount) {
+      this.emails.delete(this.running);
+      this.ended.add(this.running);
+    }
+    this.running = next;
   }
 
   /** Accounts that lines name, neither in accounts.jsonl nor looked up in the database yet. */
