@@ -62,15 +62,15 @@ function preparedInsert(connection: SQLite.Database, table: string, columns: rea
 }
 
 /**
- * Inserts rows given as value arrays in `columns` order through prepared
- * multi-row statements. The caller owns the transaction; table and column
+ * Inserts rows through prepared multi-row statements, each row's values read
+ * in `columns` order. The caller owns the transaction; table and column
  * names are the caller's constants, never input.
  */
-export function insertPrepared(
+export function insertPrepared<Row extends object>(
   target: { preparedStatements: SQLite.Database; maxParameters: number },
   table: string,
-  columns: readonly string[],
-  rows: ReadonlyArray<readonly unknown[]>,
+  columns: ReadonlyArray<keyof Row & string>,
+  rows: readonly Row[],
 ): void {
   const connection = target.preparedStatements;
   const perStatement = Math.min(PREPARED_ROWS, rowsPerStatement(columns.length, target.maxParameters));
@@ -81,7 +81,10 @@ export function insertPrepared(
     const size = left >= perStatement ? perStatement : 2 ** Math.floor(Math.log2(left));
     const values: unknown[] = new Array<unknown>(size * columns.length);
     let index = 0;
-    for (let row = start; row < start + size; row += 1) for (const value of rows[row]!) values[index++] = value;
+    for (let row = start; row < start + size; row += 1) {
+      const record = rows[row]!;
+      for (const column of columns) values[index++] = record[column];
+    }
     preparedInsert(connection, table, columns, size).run(values);
     start += size;
   }

@@ -74,7 +74,7 @@ export async function insertAccounts(target: BulkWriteTarget, rows: readonly Req
       { preparedStatements: target.preparedStatements, maxParameters: target.maxParameters },
       'accounts',
       ACCOUNT_COLUMNS,
-      rows.map((row) => ACCOUNT_COLUMNS.map((column) => row[column])),
+      rows,
     );
     return;
   }

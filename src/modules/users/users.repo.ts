@@ -97,7 +97,7 @@ export async function insertUsers(target: BulkWriteTarget, rows: readonly Requir
       { preparedStatements: target.preparedStatements, maxParameters: target.maxParameters },
       'users',
       USER_COLUMNS,
-      rows.map((row) => USER_COLUMNS.map((column) => row[column])),
+      rows,
     );
     return;
   }
@@ -114,7 +114,7 @@ export async function insertPasswordCredentials(target: BulkWriteTarget, rows: r
       { preparedStatements: target.preparedStatements, maxParameters: target.maxParameters },
       'password_credentials',
       CREDENTIAL_COLUMNS,
-      rows.map((row) => CREDENTIAL_COLUMNS.map((column) => row[column])),
+      rows,
     );
     return;
   }
