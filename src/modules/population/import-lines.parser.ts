@@ -272,13 +272,14 @@ export function normaliseUserLine(value: unknown): Normalised<ImportedUser> {
   let passwordHash: string | null = null;
   if (read.present('password_hash')) {
     const hash = line.password_hash;
-    const excessive = typeof hash === 'string' ? excessiveHashCost(hash) : undefined;
+    const scheme = typeof hash === 'string' ? parsePasswordHash(hash) : undefined;
+    const excessive = typeof hash === 'string' && scheme !== undefined ? excessiveHashCost(hash, scheme) : undefined;
     if (excessive !== undefined)
       read.problems.push({
         field: 'password_hash',
         message: `costs too much to verify at each sign-in: ${excessive} (see the README's password hash formats)`,
       });
-    else if (typeof hash === 'string' && parsePasswordHash(hash) !== undefined) passwordHash = hash;
+    else if (typeof hash === 'string' && scheme !== undefined) passwordHash = hash;
     else
       read.problems.push({
         field: 'password_hash',
