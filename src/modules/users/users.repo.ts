@@ -93,12 +93,7 @@ export type NewPasswordCredential = Required<Insertable<PasswordCredentialsTable
 export async function insertUsers(target: BulkWriteTarget, rows: readonly Required<NewUser>[]): Promise<void> {
   if (rows.length === 0) return;
   if (target.preparedStatements !== undefined) {
-    insertPrepared(
-      { preparedStatements: target.preparedStatements, maxParameters: target.maxParameters },
-      'users',
-      USER_COLUMNS,
-      rows,
-    );
+    insertPrepared({ preparedStatements: target.preparedStatements, maxParameters: target.maxParameters }, 'users', USER_COLUMNS, rows);
     return;
   }
   for (const batch of chunks(rows, rowsPerStatement(USER_COLUMNS.length, target.maxParameters))) {
