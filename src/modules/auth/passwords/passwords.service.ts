@@ -106,8 +106,8 @@ async function completeSignIn(
   const now = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
     await clearLoginThrottle({ db: tx, clock: deps.clock, keyring: deps.keyring }, key.accountId, input.subjects);
-    // A flagged credential's exposed hash is kept before its upgrade replaces it.
-    if (upgraded !== undefined && credential.must_change_incident_id !== null) await keepExposedHashesBeforeReplacing(tx, deps, [key]);
+    // A flagged credential's exposed hash is kept before its upgrade replaces it (read again here: a flag may be newer).
+    if (upgraded !== undefined) await keepExposedHashesBeforeReplacing(tx, deps, [key]);
     // A password changed since it was read keeps its new hash: the upgrade is simply skipped.
     if (upgraded !== undefined && (await replacePasswordHash(tx, key, credential.password_hash, upgraded, now))) {
       const from = storedHashKind(credential.password_hash);
@@ -370,8 +370,9 @@ async function changePasswordAdmitted(
   const changedAt = deps.clock.now().toISOString();
   await deps.db.transaction().execute(async (tx) => {
     if (input.inTransaction !== undefined) await input.inTransaction(tx);
-    // The hash an incident flagged is the exposed one: kept, sealed, before the new password replaces it.
-    if (credential?.must_change_incident_id != null) await keepExposedHashesBeforeReplacing(tx, deps, [key]);
+    // The hash an incident flagged is the exposed one: kept, sealed, before the new password replaces it. Read
+    // again in this transaction, not from `credential`: a rotation batch may have flagged it since.
+    if (credential !== undefined) await keepExposedHashesBeforeReplacing(tx, deps, [key]);
     if (!(await setNewPassword(tx, key, credential?.password_hash, { passwordHash, changedAt }))) {
       throw new AppError('PasswordChangeConflict', "The user's password changed while this change was being made. Try again.");
     }
