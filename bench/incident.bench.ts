@@ -201,7 +201,7 @@ async function importInChildProcess(filesDir: string, dataDir: string, url: stri
 }
 
 async function importOnly(filesDir: string, dataDir: string): Promise<void> {
-  const handle = openDatabase({ databaseUrl: databaseUrl, dataDir });
+  const handle = openDatabase({ databaseUrl, dataDir });
   await migrateToLatest(handle.db);
   await importPopulation(handle, filesDir, { clock: systemClock, keyring: loadKeyring({ keys: undefined, dataDir }) });
   await handle.close();

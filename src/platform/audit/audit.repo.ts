@@ -1,3 +1,4 @@
+import { chunks } from '../../db/bulk-insert.js';
 import { locksRows, type Queryable } from '../../db/database.js';
 import type { AuditEventRow } from '../../db/schema.js';
 
@@ -5,12 +6,6 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** Rows a multi-row statement carries: 16 parameters an event stays far below both backends' limits. */
 const ROWS_PER_STATEMENT = 1_000;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
-}
 
 export interface ChainHead {
   seq: number;

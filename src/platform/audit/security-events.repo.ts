@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { chunks } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { SecurityEventsTable } from '../../db/schema.js';
 
@@ -9,12 +10,7 @@ const ROWS_PER_STATEMENT = 1_000;
 
 /** Adds security events, in the transaction of the audit events they announce. */
 export async function insertSecurityEvents(db: Queryable, events: readonly SecurityEventsTable[]): Promise<void> {
-  for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
-    await db
-      .insertInto('security_events')
-      .values(events.slice(start, start + ROWS_PER_STATEMENT))
-      .execute();
-  }
+  for (const chunk of chunks(events, ROWS_PER_STATEMENT)) await db.insertInto('security_events').values(chunk).execute();
 }
 
 /** The oldest events not yet dispatched, at most `limit`. */

@@ -1,6 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import { chunks } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
-import type { DataKeysTable } from '../../db/schema.js';
+import type { Database, DataKeysTable } from '../../db/schema.js';
 
 export type DataKeyRow = Selectable<DataKeysTable>;
 
@@ -12,12 +13,6 @@ export interface DataKeyRef {
 /** Rows per statement: 5 parameters a row stays far below both backends' limits. */
 const ROWS_PER_STATEMENT = 1_000;
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
-}
-
 /** Inserts new data keys, one multi-row statement per thousand. */
 export async function insertDataKeys(db: Queryable, rows: readonly DataKeyRow[]): Promise<void> {
   for (const chunk of chunks(rows, ROWS_PER_STATEMENT)) {
@@ -25,21 +20,19 @@ export async function insertDataKeys(db: Queryable, rows: readonly DataKeyRow[])
   }
 }
 
+/** The data keys `refs` name, by primary key. */
+const atKeys = (refs: readonly DataKeyRef[]) => (eb: ExpressionBuilder<Database, 'data_keys'>) =>
+  eb(
+    eb.refTuple('account_id', 'id'),
+    'in',
+    refs.map((ref) => eb.tuple(ref.accountId, ref.id)),
+  );
+
 /** The data keys named by `refs` that exist, in no particular order. */
 export async function readDataKeys(db: Queryable, refs: readonly DataKeyRef[]): Promise<DataKeyRow[]> {
   const rows: DataKeyRow[] = [];
   for (const chunk of chunks(refs, ROWS_PER_STATEMENT)) {
-    const found = await db
-      .selectFrom('data_keys')
-      .selectAll()
-      .where((eb) =>
-        eb(
-          eb.refTuple('account_id', 'id'),
-          'in',
-          chunk.map((ref) => eb.tuple(ref.accountId, ref.id)),
-        ),
-      )
-      .execute();
+    const found = await db.selectFrom('data_keys').selectAll().where(atKeys(chunk)).execute();
     rows.push(...found);
   }
   return rows;
@@ -138,13 +131,7 @@ export async function retireDataKeys(db: Queryable, places: readonly SealedPlace
   for (const chunk of chunks(live, ROWS_PER_STATEMENT)) {
     await db
       .deleteFrom('data_keys')
-      .where((eb) =>
-        eb(
-          eb.refTuple('account_id', 'id'),
-          'in',
-          chunk.map((key) => eb.tuple(key.account_id, key.id)),
-        ),
-      )
+      .where(atKeys(chunk.map((key) => ({ accountId: key.account_id, id: key.id }))))
       .execute();
   }
 }

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
+import { chunks } from '../../../db/bulk-insert.js';
 import { locksRows, type Queryable } from '../../../db/database.js';
 import type {
   Database,
@@ -58,8 +59,7 @@ export async function flaggedCredentialsNotKept(
   keys: ReadonlyArray<{ accountId: number; userId: number }>,
 ): Promise<FlaggedCredential[]> {
   const found: FlaggedCredential[] = [];
-  for (let start = 0; start < keys.length; start += 500) {
-    const chunk = keys.slice(start, start + 500);
+  for (const chunk of chunks(keys, 500)) {
     const rows = await db
       .selectFrom('password_credentials')
       .select(['account_id', 'user_id', 'must_change_incident_id', 'password_hash'])
