@@ -126,9 +126,7 @@ export class PopulationWriter {
   }
 
   async take(item: PopulationItem): Promise<void> {
-    const due = this.queue(item);
-    if (due === 'flush') await this.flush();
-    else if (due === 'commit') await this.commit();
+    await this.takeAll([item]);
   }
 
   /** `take` for each of `items`, awaiting only when a batch is full or a commit is due. */
@@ -165,13 +163,18 @@ export class PopulationWriter {
 
   /** Which of `subdomains` name accounts of the database, looked up in the writer's transaction. */
   async existingAccounts(subdomains: readonly string[]): Promise<Set<string>> {
-    const unresolved = subdomains.filter((subdomain) => !this.accounts.has(subdomain));
-    if (unresolved.length > 0) {
-      const target = await this.open();
-      const existing = await findAccountIdsBySubdomains(target.db, unresolved, target.maxParameters);
-      for (const [subdomain, accountId] of existing) this.accounts.set(subdomain, newTally(accountId, false));
-    }
+    await this.lookUpAccounts(subdomains);
     return new Set(subdomains.filter((subdomain) => this.accounts.has(subdomain)));
+  }
+
+  /** Looks up, in the writer's transaction, those of `subdomains` not resolved yet; returns the ones found, by id. */
+  private async lookUpAccounts(subdomains: Iterable<string>): Promise<ReadonlyMap<string, number>> {
+    const unresolved = [...new Set(subdomains)].filter((subdomain) => !this.accounts.has(subdomain));
+    if (unresolved.length === 0) return new Map();
+    const target = await this.open();
+    const existing = await findAccountIdsBySubdomains(target.db, unresolved, target.maxParameters);
+    for (const [subdomain, accountId] of existing) this.accounts.set(subdomain, newTally(accountId, false));
+    return existing;
   }
 
   /** Rolls back the open transaction: nothing it wrote remains. */
@@ -247,11 +250,7 @@ export class PopulationWriter {
     accounts: readonly ImportedAccount[],
     users: readonly ImportedUser[],
   ): Promise<void> {
-    const named = new Set([...accounts.map((a) => a.subdomain), ...users.map((u) => u.account)]);
-    const unresolved = [...named].filter((subdomain) => !this.accounts.has(subdomain));
-    if (unresolved.length === 0) return;
-    const existing = await findAccountIdsBySubdomains(target.db, unresolved, target.maxParameters);
-    for (const [subdomain, accountId] of existing) this.accounts.set(subdomain, newTally(accountId, false));
+    const existing = await this.lookUpAccounts([...accounts.map((a) => a.subdomain), ...users.map((u) => u.account)]);
     this.summary.accounts.unchanged += accounts.filter((account) => existing.has(account.subdomain)).length;
     const fresh = new Map(accounts.filter((a) => !this.accounts.has(a.subdomain)).map((a) => [a.subdomain, a]));
     if (fresh.size === 0) return;
