@@ -1,6 +1,6 @@
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, sql, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import pg from 'pg';
 import { failoverPool } from './failover.js';
 import { ensurePrivateDirectory, ensurePrivateFile, refuseSharedIfPresent } from './private-files.js';
@@ -29,6 +29,17 @@ export type Queryable = Kysely<Database>;
 
 /** Whether `SELECT … FOR UPDATE` locks rows here: PostgreSQL does; SQLite has one writer, which serialises writers already. */
 export const locksRows = (db: Queryable): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/**
+ * For the statements that read or write a campaign's whole target set at once
+ * (its dry run and its freeze), in the caller's transaction: on PostgreSQL no
+ * JIT compilation, which costs more than it saves on a statement run once
+ * (0.1 s of a 0.9 s dry run over a million users), and sorts and hashes in
+ * memory up to 64 MB rather than spilled to disk. SQLite: nothing to set.
+ */
+export async function tuneForSetStatements(tx: Queryable): Promise<void> {
+  if (locksRows(tx)) await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(tx);
+}
 
 export interface DatabaseHandle {
   db: Db;

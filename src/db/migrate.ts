@@ -29,6 +29,7 @@ import * as identityChanges from './migrations/0026-identity-changes.js';
 import * as rateLimitWindows from './migrations/0027-rate-limit-windows.js';
 import * as distributionKeys from './migrations/0028-distribution-keys.js';
 import * as exposedHashesKeptOnReplace from './migrations/0029-exposed-hashes-kept-on-replace.js';
+import * as campaignTargetsRoomToFlag from './migrations/0030-campaign-targets-room-to-flag.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -60,6 +61,7 @@ const migrations: Record<string, Migration> = {
   '0027-rate-limit-windows': rateLimitWindows,
   '0028-distribution-keys': distributionKeys,
   '0029-exposed-hashes-kept-on-replace': exposedHashesKeptOnReplace,
+  '0030-campaign-targets-room-to-flag': campaignTargetsRoomToFlag,
 };
 
 /** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */

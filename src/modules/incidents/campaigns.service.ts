@@ -1,3 +1,4 @@
+import { tuneForSetStatements } from '../../db/database.js';
 import { reserveIds } from '../../db/sequences.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import {
@@ -236,7 +237,11 @@ export async function createCampaign(deps: Deps, input: CreateCampaignInput): Pr
     const actor = input.actor ?? SYSTEM_ACTOR;
     return startAt === undefined ? campaign : scheduleDraft(tx, deps, Number(campaign.id), startAt, actor, now);
   });
-  return { ...viewOf(row, deps.clock.now()), dryRun: await dryRun(deps.db, selector, cutoff, hashesAsOf(incident, cutoff)) };
+  const counted = await deps.db.transaction().execute(async (tx) => {
+    await tuneForSetStatements(tx);
+    return dryRun(tx, selector, cutoff, hashesAsOf(incident, cutoff));
+  });
+  return { ...viewOf(row, deps.clock.now()), dryRun: counted };
 }
 
 async function loadCampaign(db: Tx, id: number): Promise<CampaignRow> {
@@ -302,6 +307,7 @@ async function freezeIntoBatches(tx: Tx, campaign: CampaignRow, to: CampaignStat
   const incident: Pick<IncidentRow, 'exposure_starts_at'> = (await findIncident(tx, Number(campaign.incident_id))) ?? {
     exposure_starts_at: null,
   };
+  await tuneForSetStatements(tx);
   const total = await freezeTargets(tx, campaign, JSON.parse(campaign.selector) as Selector, hashesAsOf(incident, campaign.cutoff));
   const { byTier, batches } = await frozenTargetsByTier(tx, Number(campaign.id));
   const counted = await moveCampaign(tx, Number(campaign.id), [to], { total, batches, targets_by_tier: JSON.stringify(byTier) });
