@@ -3,6 +3,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, sql, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import pg from 'pg';
 import { failoverPool } from './failover.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import { ensurePrivateDirectory, ensurePrivateFile, refuseSharedIfPresent } from './private-files.js';
 import type { Database } from './schema.js';
 
@@ -142,6 +143,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('secure_delete = ON');
   // ANALYZE after a bulk load samples each index (SQLite's advice for PRAGMA optimize): 30 ms instead of 0.7 s for 1M users.
   sqlite.pragma('analysis_limit = 1000');
+  const checkpointer = startCheckpointer(file, sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
@@ -151,6 +153,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     flushDeletedData: () => {
       sqlite.pragma('wal_checkpoint(TRUNCATE)');
     },
-    close: () => db.destroy(),
+    // The checkpointer's connection goes first, so the writer's close, the last, empties the log into the file.
+    close: async () => {
+      await checkpointer.stop();
+      await db.destroy();
+    },
   };
 }
