@@ -28,8 +28,10 @@ export type Tx = Transaction<Database>;
 /** A database handle or a transaction: repos accept either. */
 export type Queryable = Kysely<Database>;
 
+export const isPostgres = (db: Queryable): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
 /** Whether `SELECT … FOR UPDATE` locks rows here: PostgreSQL does; SQLite has one writer, which serialises writers already. */
-export const locksRows = (db: Queryable): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+export const locksRows = isPostgres;
 
 /**
  * For the statements that read or write a campaign's whole target set at once
@@ -39,7 +41,7 @@ export const locksRows = (db: Queryable): boolean => db.getExecutor().adapter in
  * memory up to 64 MB rather than spilled to disk. SQLite: nothing to set.
  */
 export async function tuneForSetStatements(tx: Queryable): Promise<void> {
-  if (locksRows(tx)) await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(tx);
+  if (isPostgres(tx)) await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(tx);
 }
 
 export interface DatabaseHandle {

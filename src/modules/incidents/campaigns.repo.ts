@@ -1,5 +1,5 @@
 import { expressionBuilder, sql, type Expression, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
-import type { Queryable } from '../../db/database.js';
+import { isPostgres, type Queryable } from '../../db/database.js';
 import type { CampaignTargetsTable, Database, RotationCampaignsTable } from '../../db/schema.js';
 import { exposedHashTierSql } from '../auth/passwords/hash-strength.repo.js';
 import { isHashTier, noHashTiers, type HashTier, type HashTierCounts } from '../auth/passwords/hash-strength.js';
@@ -163,6 +163,8 @@ const batchesOf = (count: RawBuilder<number>, size: number) => sql<number>`((${c
  * `weakest_first` every critical target's batches first, then high, then
  * moderate, each batch of one tier only (window functions number each tier
  * from the batches the weaker tiers take). Returns how many were frozen.
+ * In the caller's transaction (on PostgreSQL the numbered targets pass
+ * through a temporary table dropped at its commit).
  */
 export async function freezeTargets(
   db: Queryable,
@@ -213,6 +215,14 @@ export async function freezeTargets(
             sql<number>`(row_number() over (${keyOrder}) - 1) / ${size}`.as('batch'),
             'ranked.hash_tier',
           ]);
+  if (isPostgres(db)) {
+    // PostgreSQL runs no part of an INSERT … SELECT in parallel, but does a CREATE TABLE … AS: the targets
+    // are read and numbered by parallel workers into a table of this transaction, then inserted at once.
+    await sql`create temporary table frozen_targets on commit drop as ${targets}`.execute(db);
+    const inserted = await sql`insert into campaign_targets (campaign_id, account_id, user_id, batch, hash_tier)
+      select campaign_id, account_id, user_id, batch, hash_tier from frozen_targets`.execute(db);
+    return Number(inserted.numAffectedRows ?? 0);
+  }
   const result = await db
     .insertInto('campaign_targets')
     .columns(['campaign_id', 'account_id', 'user_id', 'batch', 'hash_tier'])
