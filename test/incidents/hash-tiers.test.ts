@@ -9,7 +9,8 @@ import { hashBcrypt, hashPbkdf2Sha256, hashSaltedSha1, hashSaltedSha256 } from '
 import { hashPassword } from '../../src/modules/auth/passwords/password-hashing.js';
 import { wrapLegacyPasswords } from '../../src/modules/auth/passwords/password-wrap.service.js';
 import { changePassword } from '../../src/modules/auth/passwords/passwords.service.js';
-import { applyCampaignBatch, getCampaign } from '../../src/modules/incidents/campaigns.service.js';
+import { getCampaign } from '../../src/modules/incidents/campaigns.service.js';
+import { applyCampaignBatch } from '../../src/modules/incidents/rotation-batch.service.js';
 import { rotationBatchJob } from '../../src/modules/incidents/rotation-batch.job.js';
 import type { DraftedCampaignWire } from '../../src/modules/incidents/campaigns-ops.schema.js';
 import type { SecurityIncidentsWire } from '../../src/modules/incidents/customer-view.schema.js';

@@ -11,7 +11,6 @@ import { FixedClock } from '../../platform/clock.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { changePassword } from '../auth/passwords/passwords.service.js';
 import {
-  applyCampaignBatch,
   campaignCompletion,
   cancelCampaign,
   createCampaign,
@@ -20,6 +19,7 @@ import {
   resumeCampaign,
   startCampaign,
 } from './campaigns.service.js';
+import { applyCampaignBatch } from './rotation-batch.service.js';
 import { declareIncident, getIncident } from './incidents.service.js';
 
 const CUTOFF = '2016-11-01T00:00:00.000Z';

@@ -1,43 +1,31 @@
 import { tuneForSetStatements } from '../../db/database.js';
 import { reserveIds } from '../../db/sequences.js';
 import { AppError, invalid, notFound } from '../../errors.js';
-import {
-  PLATFORM_ACCOUNT_ID,
-  recordAudit,
-  type Actor,
-  type AuditEventInput,
-  type AuditWriter,
-} from '../../platform/audit/audit.service.js';
+import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor, type AuditEventInput } from '../../platform/audit/audit.service.js';
 import { recordCampaignWork } from '../staff-access/staff-work.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { enqueuePendingBatches } from './rotation-batch.job.js';
+import { finishIfComplete, SYSTEM_ACTOR, timelineEvent } from './campaign-events.js';
 import { rotationAnnouncementJob, rotationAnnouncementKey } from './rotation-announcement.job.js';
 import { scheduledStartJob, scheduledStartKey } from './scheduled-start.job.js';
 import {
   CAMPAIGN_ID_SEQUENCE,
   completionByAccount,
   findCampaign,
-  flagBatchCredentials,
   freezeTargets,
   frozenTargetsByTier,
   insertCampaign,
-  markBatchFlagged,
   moveCampaign,
-  openBatch,
-  revokeBatchSessions,
   revokeTargetsApiPasswords,
-  settleChangedTargets,
   type CampaignRow,
   type CampaignState,
 } from './campaigns.repo.js';
-import { appendIncidentEvent, findIncident, touchIncident } from './incidents.repo.js';
-import { actorLabel } from './incident-history.js';
+import { findIncident } from './incidents.repo.js';
 import { parseSelector, type Selector } from './selectors/selector.model.js';
 import { dryRun, type DryRun } from './campaign-dry-run.js';
 import { normaliseTimestamp } from '../../platform/timestamps.js';
-import { HASH_TIERS, type HashTier, type HashTierCounts } from '../auth/passwords/hash-strength.js';
+import type { HashTier, HashTierCounts } from '../auth/passwords/hash-strength.js';
 import { hashesAsOf, parseHashTiers } from './scope.service.js';
-import { keepHashesOfCredentialsLeavingAnotherIncident } from '../auth/exposed-passwords/exposed-passwords.service.js';
 import type { IncidentRow } from './incidents.repo.js';
 
 export { EXEMPT_REASONS, type DryRun, type ExemptReason } from './campaign-dry-run.js';
@@ -47,8 +35,6 @@ type Tx = Deps['db'];
 
 /** Targets per batch when the caller does not say: big enough to amortise a transaction, small enough to pause promptly. */
 export const DEFAULT_BATCH_SIZE = 10_000;
-const SESSION_REVOKED_REASON = 'password_rotation';
-const SYSTEM_ACTOR: Actor = { type: 'system' };
 
 /** How a campaign orders its batches: key order, or every critical target's batches first, then high, then moderate. */
 export const BATCH_ORDERS = ['by_account', 'weakest_first'] as const;
@@ -250,41 +236,6 @@ async function loadCampaign(db: Tx, id: number): Promise<CampaignRow> {
   return row;
 }
 
-async function timelineEvent(tx: Tx, row: CampaignRow, kind: string, summary: string, actor: Actor, now: string): Promise<void> {
-  await touchIncident(tx, Number(row.incident_id), { updated_at: now });
-  await appendIncidentEvent(tx, {
-    incident_id: Number(row.incident_id),
-    occurred_at: now,
-    kind,
-    summary,
-    data: JSON.stringify({ campaign_id: Number(row.id), done: Number(row.done), total: Number(row.total) }),
-    actor: actorLabel(actor),
-  });
-}
-
-/** Marks a running campaign done once every target is flagged; in the caller's transaction. */
-async function finishIfComplete(tx: Tx, writer: AuditWriter, row: CampaignRow, now: string): Promise<CampaignRow> {
-  if (row.state !== 'running' || Number(row.done) < Number(row.total)) return row;
-  const finished = await moveCampaign(tx, Number(row.id), ['running'], { state: 'done', finished_at: now });
-  if (finished === undefined) return row;
-  await timelineEvent(
-    tx,
-    finished,
-    'campaign_finished',
-    `Rotation campaign ${finished.id} done: ${finished.total} users must change their password`,
-    SYSTEM_ACTOR,
-    now,
-  );
-  await recordAudit(tx, writer, {
-    accountId: PLATFORM_ACCOUNT_ID,
-    actor: SYSTEM_ACTOR,
-    action: 'rotation_campaign.finished',
-    target: { type: 'rotation_campaign', id: Number(finished.id) },
-    data: { total: Number(finished.total) },
-  });
-  return finished;
-}
-
 /** A scheduled start as given: an ISO 8601 time after `now`, normalised. */
 function futureStart(raw: string, now: Date): string {
   const startAt = normaliseTimestamp(raw);
@@ -438,25 +389,6 @@ async function revokeApiPasswordsAtStart(tx: Tx, deps: Deps, campaign: CampaignR
   return moved;
 }
 
-/** Targets of the tiers up to and including `tier`, weakest first: where a `weakest_first` campaign's batches of that tier end. */
-function targetsThrough(byTier: HashTierCounts, tier: HashTier): number {
-  return HASH_TIERS.slice(0, HASH_TIERS.indexOf(tier) + 1).reduce((sum, each) => sum + byTier[each], 0);
-}
-
-/**
- * A `weakest_first` campaign queues one tier's batches at a time: when this
- * batch was the last of its tier (every target of that tier and the weaker
- * ones settled: `done` reaches their total), the next tier's pending batches
- * are queued, in the batch's transaction.
- */
-async function queueNextTier(tx: Tx, jobs: Deps['jobs'], campaign: CampaignRow): Promise<void> {
-  const byTier = parseHashTiers(campaign.targets_by_tier);
-  if (campaign.batch_order !== 'weakest_first' || byTier === null) return;
-  const done = Number(campaign.done);
-  if (done >= Number(campaign.total)) return;
-  if (HASH_TIERS.some((tier) => targetsThrough(byTier, tier) === done)) await enqueuePendingBatches(jobs, tx, campaign);
-}
-
 /**
  * The scheduled start's job: starts the campaign if it is still scheduled
  * (not started by hand or cancelled meanwhile); otherwise does nothing.
@@ -471,56 +403,6 @@ export async function startScheduledCampaign(deps: Deps, id: number): Promise<Ca
     if (error instanceof AppError && error.code === 'IllegalTransition') return undefined;
     throw error;
   }
-}
-
-export type BatchOutcome =
-  { applied: false } | { applied: true; users: number; credentials: number; sessions: number; changedBeforeRotation: number };
-
-/**
- * Applies one batch in one transaction: flags the batch's unflagged targets
- * (one UPDATE), revokes their sessions (one UPDATE, when the campaign says
- * so), marks them flagged, counts progress and writes one audit event per
- * account. Idempotent: a second run finds nothing unflagged and changes
- * nothing; a campaign that is not running is left alone.
- */
-export async function applyCampaignBatch(
-  deps: Pick<Deps, 'db' | 'clock' | 'keyring' | 'jobs'>,
-  campaignId: number,
-  batch: number,
-): Promise<BatchOutcome> {
-  const now = deps.clock.now().toISOString();
-  return deps.db.transaction().execute(async (tx): Promise<BatchOutcome> => {
-    const campaign = await openBatch(tx, campaignId, batch);
-    if (campaign === undefined) return { applied: false };
-    const changedBeforeRotation = await settleChangedTargets(tx, campaign, batch, now);
-    // A flagged user's live hash is the exposed one until it is replaced, which keeps it (exposed-passwords.service.ts);
-    // only a flag of another incident about to be replaced keeps its hash now.
-    await keepHashesOfCredentialsLeavingAnotherIncident(tx, deps, campaign, batch);
-    const credentials = await flagBatchCredentials(tx, campaign, batch);
-    const revoke = campaign.revoke_sessions === 1;
-    const sessions = revoke ? await revokeBatchSessions(tx, campaignId, batch, now, SESSION_REVOKED_REASON) : 0;
-    // Each statement above touched only targets still unflagged; none left means the batch ran already.
-    const byAccount = await markBatchFlagged(tx, campaignId, batch, now);
-    const users = byAccount.reduce((sum, account) => sum + account.users, 0);
-    if (users === 0) {
-      if (changedBeforeRotation === 0) return { applied: false };
-      await queueNextTier(tx, deps.jobs, campaign);
-      await finishIfComplete(tx, deps, campaign, now);
-      return { applied: true, users: 0, credentials: 0, sessions: 0, changedBeforeRotation };
-    }
-    const actor: Actor = { type: 'system', id: `rotation_campaign:${campaignId}` };
-    const events: AuditEventInput[] = byAccount.map((account) => ({
-      accountId: account.accountId,
-      actor,
-      action: 'password.rotation_forced',
-      target: { type: 'rotation_campaign', id: campaignId },
-      data: { incident_id: Number(campaign.incident_id), batch, users: account.users, sessions_revoked: revoke },
-    }));
-    await recordAudit(tx, deps, ...events);
-    await queueNextTier(tx, deps.jobs, campaign);
-    await finishIfComplete(tx, deps, campaign, now);
-    return { applied: true, users, credentials, sessions, changedBeforeRotation };
-  });
 }
 
 /** Pauses a running campaign: the batch in flight finishes, no other starts until `resumeCampaign`. */
