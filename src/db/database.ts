@@ -28,10 +28,17 @@ export type Tx = Transaction<Database>;
 /** A database handle or a transaction: repos accept either. */
 export type Queryable = Kysely<Database>;
 
-export const isPostgres = (db: Queryable): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+const isPostgres = (db: Queryable): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
 /** Whether `SELECT … FOR UPDATE` locks rows here: PostgreSQL does; SQLite has one writer, which serialises writers already. */
 export const locksRows = isPostgres;
+
+/**
+ * Whether a large read runs on parallel workers when it fills a new table
+ * (`CREATE TABLE … AS`) though not when it feeds an `INSERT … SELECT`:
+ * PostgreSQL's case. SQLite reads on one thread either way.
+ */
+export const readsInParallelOnlyIntoNewTables = isPostgres;
 
 /**
  * For the statements that read or write a campaign's whole target set at once

@@ -3,14 +3,8 @@ import type { ServiceDeps } from '../../platform/service-deps.js';
 import { HASH_TIERS, type HashTier, type HashTierCounts } from '../auth/passwords/hash-strength.js';
 import { keepHashesOfCredentialsLeavingAnotherIncident } from '../auth/exposed-passwords/exposed-passwords.service.js';
 import { finishIfComplete } from './campaign-events.js';
-import {
-  flagBatchCredentials,
-  markBatchFlagged,
-  openBatch,
-  revokeBatchSessions,
-  settleChangedTargets,
-  type CampaignRow,
-} from './campaigns.repo.js';
+import type { CampaignRow } from './campaigns.repo.js';
+import { flagBatchCredentials, markBatchFlagged, openBatch, revokeBatchSessions, settleChangedTargets } from './rotation-batch.repo.js';
 import { enqueuePendingBatches } from './rotation-batch.job.js';
 import { parseHashTiers } from './scope.service.js';
 
