@@ -39,6 +39,10 @@ import {
   type WritePopulationOptions,
 } from './population.writer.js';
 import { findAccountIdsBySubdomains } from '../accounts/accounts.repo.js';
+import { UsersCheckThread } from './users-check.thread.js';
+
+/** Checked batches of users the checking thread may send ahead of the writes: enough to keep both threads busy, few enough to keep memory flat. */
+const USER_BATCHES_AHEAD = 4;
 
 export type { ImportProblem } from '../../platform/json-lines/line-problems.js';
 export type { ImportProgress } from './import.validation.js';
@@ -193,11 +197,13 @@ interface UsersPassOptions {
 }
 
 /**
- * One read of users.jsonl, a batch of lines at a time: each batch is
- * checked, the accounts outside accounts.jsonl that it names are looked up,
- * then its users are written, all in the writer's one transaction. At the
- * first problem that transaction is rolled back and the rest of the file is
- * only checked. Nothing is committed before every line has passed.
+ * One read of users.jsonl, on a thread of its own (`UsersCheckThread`) that
+ * checks each line and hands over the users that passed, a batch at a time:
+ * here the accounts outside accounts.jsonl that a batch names are looked up,
+ * then its users written, all in the writer's one transaction, while the
+ * thread checks the next lines. At the first problem that transaction is
+ * rolled back and the rest of the file is only checked. Nothing is committed
+ * before every line has passed.
  */
 async function importUsersInOnePass(
   handle: DatabaseHandle,
@@ -208,41 +214,39 @@ async function importUsersInOnePass(
 ): Promise<PopulationSummary> {
   options.validating.end();
   const importing = byteProgress('importing', sizeOfFiles(usersFile), options.onProgress);
-  const users = new UsersCheck(check.accountLines, check.problems);
   // One transaction: no boundary is ever given, whatever the commit size.
   const writer = new PopulationWriter(handle, { ...writing, rowsPerTransaction: Number.POSITIVE_INFINITY });
   const accounts = new AccountsInOrder(check.accounts);
   let writes = !options.anyProblem();
+  // Looked up in the writer's transaction while it writes; once it is abandoned, in the database.
+  const existing = (subdomains: readonly string[]): Promise<ReadonlySet<string>> =>
+    writes ? writer.existingAccounts(subdomains) : accountsInDatabase(handle)(subdomains);
   try {
-    // Writes the batch once the accounts it names are settled; false, the transaction rolled back, after any problem.
-    const write = async (batch: readonly ImportedUser[]): Promise<boolean> => {
-      await settleAccounts(users, (subdomains) => writer.existingAccounts(subdomains));
-      if (options.anyProblem()) {
-        // Free the database now; the rest of the file is only checked.
-        await writer.abandon();
-        return false;
-      }
-      await writer.takeAll(accounts.withUsers(batch));
-      return true;
-    };
     if (usersFile !== undefined) {
-      for await (const lines of readJsonLineBatches(usersFile)) {
-        let batch: ImportedUser[] = [];
-        for (const entry of lines) {
-          importing(entry.chars);
-          if (users.needsEarlierLines(entry)) await users.readEarlierLines(usersFile, entry.line);
-          const user = users.check(entry);
-          if (user !== undefined && writes) batch.push(user);
-          // A writer's batch at a time, so that rows are written while they are young (ROWS_PER_FLUSH).
-          if (batch.length >= ROWS_PER_FLUSH) {
-            writes = await write(batch);
-            batch = [];
+      const thread = UsersCheckThread.start({
+        usersFile,
+        accountLines: [...check.accountLines],
+        rowsPerBatch: ROWS_PER_FLUSH,
+        batchesAhead: USER_BATCHES_AHEAD,
+        sendRows: writes,
+      });
+      try {
+        for await (const batch of thread.batches()) {
+          importing(batch.chars, batch.lines);
+          const unknownAccounts = await thread.settle(batch.named, existing);
+          if (writes && (unknownAccounts > 0 || batch.problems > 0 || options.anyProblem())) {
+            // Free the database now; the rest of the file is only checked.
+            writes = false;
+            await writer.abandon();
+            thread.stopRows();
           }
+          if (writes) await writer.takeAll(accounts.withUsers(batch.users));
         }
-        if (writes) writes = await write(batch);
+        check.problems.absorb(await thread.finish(existing));
+      } finally {
+        await thread.close();
       }
     }
-    await settleAccounts(users, writes ? (subdomains) => writer.existingAccounts(subdomains) : accountsInDatabase(handle));
     options.refuseIfAnyProblem();
     await writer.takeAll(accounts.notNamed().map((account) => ({ kind: 'account' as const, account })));
     importing.end();

@@ -244,6 +244,30 @@ describe.each(backends)('import on %s', (backend) => {
     expect(Object.values(dump).every((rows) => rows.length === 0)).toBe(true);
   });
 
+  it('looks up accounts outside accounts.jsonl whichever batch names them, and names every line of one that does not exist', async () => {
+    await importPopulation(database, writeFiles({ 'accounts.jsonl': [account('acme'), account('globex')] }), {
+      clock,
+      keyring: testKeyring(database),
+    });
+    // Many batches of the checking thread; globex is first named deep in the file.
+    const inDatabase = Array.from({ length: 12_000 }, (_, i) => user(i < 9_000 ? 'acme' : 'globex', `u${i}@example.test`));
+    const summary = await importPopulation(database, writeFiles({ 'users.jsonl': inDatabase }), { clock, keyring: testKeyring(database) });
+    expect(summary).toMatchObject({ accounts: { created: 0 }, users: { created: 12_000 }, auditEvents: 2 });
+
+    const unknownAt = [3, 5_000, 11_999];
+    const lines = Array.from({ length: 12_000 }, (_, i) =>
+      unknownAt.includes(i + 1) ? user('umbrella', `x${i}@umbrella.test`) : user('acme', `v${i}@example.test`),
+    );
+    const error = await refusal(
+      importPopulation(database, writeFiles({ 'users.jsonl': lines }), { clock, keyring: testKeyring(database) }),
+    );
+    expect((error.details?.problems as ImportProblem[]).map((problem) => [problem.line, problem.field])).toEqual(
+      unknownAt.map((line) => [line, 'account']),
+    );
+    const users = await database.db.selectFrom('users').select('email').where('email', 'like', 'v%').execute();
+    expect(users).toEqual([]);
+  });
+
   it('finds a repeated email when an account’s lines come back, once or many times, after others', async () => {
     // Only the account whose lines run keeps its emails; the first to come back has the ended ones read again.
     const lines = [

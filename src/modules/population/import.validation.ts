@@ -55,6 +55,12 @@ export class ProblemList {
     this.total += 1;
     if (this.kept.length < KEPT_PROBLEMS) this.kept.push(problem);
   }
+
+  /** Adds another list's problems (a thread's): its kept ones while room remains, all of its count. */
+  absorb(other: { kept: readonly ImportProblem[]; total: number }): void {
+    for (const problem of other.kept) if (this.kept.length < KEPT_PROBLEMS) this.kept.push(problem);
+    this.total += other.total;
+  }
 }
 
 const located = (file: string, line: number, problems: ReadonlyArray<{ field?: string; message: string }>): ImportProblem[] =>
@@ -100,8 +106,8 @@ export function locateImportFiles(dir: string, readInstallations: boolean): Impo
   return { accountsFile, usersFile, appsFile, installationsFile, notices };
 }
 
-/** Counts a line read (its length with its newline) towards the progress of a phase counted in bytes. */
-export type LineProgress = (chars: number) => void;
+/** Counts a line read (its length with its newline), or `count` lines of `chars` in all, towards the progress of a phase counted in bytes. */
+export type LineProgress = (chars: number, count?: number) => void;
 
 /**
  * Checks every file but `users.jsonl`, each read once end to end: every
@@ -154,10 +160,12 @@ export function byteProgress(
 ): LineProgress & { end: () => void } {
   let done = 0;
   let lines = 0;
-  const progress = (chars: number): void => {
+  const progress = (chars: number, count = 1): void => {
     done += chars;
-    lines += 1;
-    if (lines % PROGRESS_EVERY === 0) onProgress?.({ phase, done: Math.min(done, total), total });
+    const before = lines;
+    lines += count;
+    if (Math.floor(lines / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY))
+      onProgress?.({ phase, done: Math.min(done, total), total });
   };
   return Object.assign(progress, { end: () => onProgress?.({ phase, done: total, total }) });
 }
@@ -334,9 +342,15 @@ export class UsersCheck {
     return [...this.unsettled.keys()];
   }
 
-  /** Settles the accounts `unsettledAccounts` gave: the lines naming one that `existing` lacks are problems. */
-  settleAccounts(existing: ReadonlySet<string>): void {
-    for (const [subdomain, lines] of this.unsettled) {
+  /**
+   * Settles the accounts `unsettledAccounts` gave (by default all of them; else those `looked` up): the lines
+   * naming one that `existing` lacks are problems.
+   */
+  settleAccounts(existing: ReadonlySet<string>, looked: readonly string[] = this.unsettledAccounts()): void {
+    for (const subdomain of looked) {
+      const lines = this.unsettled.get(subdomain);
+      if (lines === undefined) continue;
+      this.unsettled.delete(subdomain);
       if (existing.has(subdomain)) {
         this.inDatabase.add(subdomain);
         continue;
@@ -344,7 +358,6 @@ export class UsersCheck {
       this.unknown.add(subdomain);
       for (const line of lines) this.unknownAccount(subdomain, line);
     }
-    this.unsettled.clear();
   }
 
   /**
