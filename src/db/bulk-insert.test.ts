@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
-import { insertPrepared } from './bulk-insert.js';
+import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { bulkWriteTarget, insertPrepared, insertRows } from './bulk-insert.js';
 
-/** `insertPrepared` is SQLite's bulk path (PostgreSQL takes Kysely's multi-row inserts). */
+/** `insertPrepared` is SQLite's bulk path (PostgreSQL takes one array per column: `insertRows`). */
 describe('prepared bulk inserts on SQLite', () => {
   let database: TestDatabase;
   beforeEach(async () => {
@@ -30,5 +30,39 @@ describe('prepared bulk inserts on SQLite', () => {
       expect(written.map((row) => Number(row.next_id))).toEqual(rows.map((row) => row.next_id));
       expect(written.map((row) => row.name)).toEqual(rows.map((row) => row.name));
     }
+  });
+});
+
+describe.each(backends)('insertRows on %s', (backend) => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await openTestDatabase(backend);
+  });
+  afterEach(() => database.dispose());
+
+  it('writes every value as given: nulls, empty text, quotes, commas, braces, backslashes and non-ASCII text', async () => {
+    // Text a column array must carry through PostgreSQL's array syntax unchanged.
+    const awkward = ['', 'NULL', 'a,b', '{x}', '"quoted"', 'back\\slash', "it's", 'Zoë Ω 東京', ' spaced '];
+    const rows = awkward.map((subdomain, index) => ({
+      id: index + 1,
+      subdomain: `s${index}`,
+      name: subdomain,
+      status: 'active' as const,
+      activated_at: index % 2 === 0 ? null : '2020-01-01T00:00:00.000Z',
+      host_mapping: null,
+      owner_email: `owner${index}@example.test`,
+      owner_user_id: null,
+      security_contact_email: index === 0 ? '' : null,
+      locale: 'en',
+      products_mask: 2 ** 20 + index,
+      password_api_access: 1 as const,
+      created_at: '2020-01-01T00:00:00.000Z',
+      updated_at: '2020-01-01T00:00:00.000Z',
+    }));
+    const transaction = await database.db.startTransaction().execute();
+    await insertRows(bulkWriteTarget(database, transaction), 'accounts', Object.keys(rows[0]!) as Array<keyof (typeof rows)[number]>, rows);
+    await transaction.commit().execute();
+    const written = await database.db.selectFrom('accounts').selectAll().orderBy('id').execute();
+    expect(written.map((row) => ({ ...row, id: Number(row.id), products_mask: Number(row.products_mask) }))).toEqual(rows);
   });
 });

@@ -1,4 +1,4 @@
-import { chunks, insertPrepared, rowsPerStatement, type BulkWriteTarget } from '../../db/bulk-insert.js';
+import { chunks, insertRows, rowsPerStatement, type BulkWriteTarget } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { Account, AccountsTable, NewAccount } from '../../db/schema.js';
 
@@ -66,21 +66,9 @@ const ACCOUNT_COLUMNS = [
 const everyAccountColumn: Record<Exclude<keyof AccountsTable, (typeof ACCOUNT_COLUMNS)[number]>, never> = {};
 void everyAccountColumn;
 
-/** Inserts accounts in multi-row statements; the caller owns the transaction and the ids. */
+/** Inserts accounts (`insertRows`); the caller owns the transaction and the ids. */
 export async function insertAccounts(target: BulkWriteTarget, rows: readonly Required<NewAccount>[]): Promise<void> {
-  if (rows.length === 0) return;
-  if (target.preparedStatements !== undefined) {
-    insertPrepared(
-      { preparedStatements: target.preparedStatements, maxParameters: target.maxParameters },
-      'accounts',
-      ACCOUNT_COLUMNS,
-      rows,
-    );
-    return;
-  }
-  for (const batch of chunks(rows, rowsPerStatement(ACCOUNT_COLUMNS.length, target.maxParameters))) {
-    await target.db.insertInto('accounts').values(batch).execute();
-  }
+  await insertRows(target, 'accounts', ACCOUNT_COLUMNS, rows);
 }
 
 export async function countAccounts(db: Queryable): Promise<number> {

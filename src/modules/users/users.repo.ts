@@ -1,5 +1,5 @@
 import type { ExpressionBuilder, Insertable, Selectable } from 'kysely';
-import { chunks, insertPrepared, rowsPerStatement, type BulkWriteTarget } from '../../db/bulk-insert.js';
+import { insertRows, type BulkWriteTarget } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { Database, NewUser, PasswordCredentialsTable, User, UsersTable } from '../../db/schema.js';
 
@@ -89,33 +89,14 @@ void everyCredentialColumn;
 
 export type NewPasswordCredential = Required<Insertable<PasswordCredentialsTable>>;
 
-/** Inserts users in multi-row statements; the caller owns the transaction and the ids. */
+/** Inserts users (`insertRows`); the caller owns the transaction and the ids. */
 export async function insertUsers(target: BulkWriteTarget, rows: readonly Required<NewUser>[]): Promise<void> {
-  if (rows.length === 0) return;
-  if (target.preparedStatements !== undefined) {
-    insertPrepared({ preparedStatements: target.preparedStatements, maxParameters: target.maxParameters }, 'users', USER_COLUMNS, rows);
-    return;
-  }
-  for (const batch of chunks(rows, rowsPerStatement(USER_COLUMNS.length, target.maxParameters))) {
-    await target.db.insertInto('users').values(batch).execute();
-  }
+  await insertRows(target, 'users', USER_COLUMNS, rows);
 }
 
-/** Inserts password credentials (one per user) in multi-row statements. */
+/** Inserts password credentials, one per user (`insertRows`). */
 export async function insertPasswordCredentials(target: BulkWriteTarget, rows: readonly NewPasswordCredential[]): Promise<void> {
-  if (rows.length === 0) return;
-  if (target.preparedStatements !== undefined) {
-    insertPrepared(
-      { preparedStatements: target.preparedStatements, maxParameters: target.maxParameters },
-      'password_credentials',
-      CREDENTIAL_COLUMNS,
-      rows,
-    );
-    return;
-  }
-  for (const batch of chunks(rows, rowsPerStatement(CREDENTIAL_COLUMNS.length, target.maxParameters))) {
-    await target.db.insertInto('password_credentials').values(batch).execute();
-  }
+  await insertRows(target, 'password_credentials', CREDENTIAL_COLUMNS, rows);
 }
 
 export async function findUserById(db: Queryable, accountId: number, userId: number): Promise<User | undefined> {
