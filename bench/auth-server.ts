@@ -8,8 +8,10 @@
  *            argument sets RIPOSTE_PASSWORD_REFUSAL_DELAY_MS
  *   riposte-no-events  the same as riposte with sign-in events not recorded: the baseline of their cost
  *   argon2   no server: hashes with Riposte's argon2id parameters, as fast as the thread pool allows
- * Replies to the parent over IPC: its port, then event-loop delay and hash computations on request.
+ * Replies to the parent over IPC: its port, then event-loop delay, hash computations and CPU time per
+ * request answered (since `reset-cpu`) on request.
  */
+import type { Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.js';
@@ -17,7 +19,12 @@ import { openRuntime } from '../src/main.js';
 import { hashPassword, passwordHashComputations } from '../src/modules/auth/passwords/password-hashing.js';
 
 type Message =
-  { type: 'reset-delay' } | { type: 'report-delay' } | { type: 'report-hashes' } | { type: 'argon2'; seconds: number; concurrency: number };
+  | { type: 'reset-delay' }
+  | { type: 'report-delay' }
+  | { type: 'report-hashes' }
+  | { type: 'reset-cpu' }
+  | { type: 'report-cpu' }
+  | { type: 'argon2'; seconds: number; concurrency: number };
 
 const mode = process.argv[2];
 const dataDir = process.argv[3] ?? './data';
@@ -27,6 +34,15 @@ const send = (message: unknown): void => {
 
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
+
+// CPU time per request answered, since the last reset: steadier than requests a second on a machine shared with others.
+let requestsAnswered = 0;
+let cpuFrom = { usage: process.cpuUsage(), requests: 0 };
+const countRequests = (server: Server): void => {
+  server.on('request', () => {
+    requestsAnswered += 1;
+  });
+};
 
 async function hashFor(seconds: number, concurrency: number): Promise<number> {
   const deadline = performance.now() + seconds * 1000;
@@ -46,6 +62,7 @@ async function listen(): Promise<number> {
   if (mode === 'hello') {
     const app = Fastify({ logger: false });
     app.get('/hello', () => ({ hello: 'world' }));
+    countRequests(app.server);
     await app.listen({ port: 0, host: '127.0.0.1' });
     return (app.server.address() as { port: number }).port;
   }
@@ -60,6 +77,7 @@ async function listen(): Promise<number> {
   // The baseline of the events' cost: every attempt is dropped where the log would take it.
   if (mode === 'riposte-no-events') runtime.signInEvents.record = () => undefined;
   const app = await buildApp(runtime);
+  countRequests(app.server);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return (app.server.address() as { port: number }).port;
 }
@@ -69,6 +87,11 @@ process.on('message', (message: Message) => {
   if (message.type === 'report-delay')
     send({ type: 'delay', p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 });
   if (message.type === 'report-hashes') send({ type: 'hashes', computed: passwordHashComputations() });
+  if (message.type === 'reset-cpu') cpuFrom = { usage: process.cpuUsage(), requests: requestsAnswered };
+  if (message.type === 'report-cpu') {
+    const used = process.cpuUsage(cpuFrom.usage);
+    send({ type: 'cpu', microsecondsPerRequest: (used.user + used.system) / Math.max(1, requestsAnswered - cpuFrom.requests) });
+  }
   if (message.type === 'argon2') void hashFor(message.seconds, message.concurrency).then((rate) => send({ type: 'argon2', rate }));
 });
 

@@ -4,8 +4,10 @@
  * Each figure is printed next to a baseline measured in the same run on the
  * same machine, as a ratio:
  * 1. API-token requests a second (`GET /api/v2/users/me`, `email/token:TOKEN`)
- *    against a bare Fastify hello world, then their latency (p50, p95, p99)
- *    at a fixed load of half that peak; `--only api-token` stops there;
+ *    against a bare Fastify hello world, then the server's CPU time per
+ *    request against the hello world's (both loaded in turn), then their
+ *    latency (p50, p95, p99) at a fixed load of half that peak;
+ *    `--only api-token` stops there;
  * 2. password sign-ins a second (`POST /access/sign_in`) against raw argon2id
  *    hashes a second with the same parameters, in a process of its own with as
  *    many hashes in flight as the thread pool has threads, measured before and
@@ -84,6 +86,28 @@ async function argon2RateNow(): Promise<number> {
 }
 
 const perSecond = (result: autocannon.Result): number => result.requests.average;
+
+/**
+ * The server's CPU time (its process, every thread) per request answered,
+ * Riposte's against the hello world's: both servers up side by side, loaded
+ * in turn for two seconds at a time, six rounds each, and the medians
+ * compared. Whatever else the machine runs then weighs on both alike, which
+ * requests a second, measured one server after the other, cannot promise.
+ */
+async function cpuPerRequest(servers: Array<{ server: Child; request: autocannon.Options }>): Promise<number[]> {
+  const rounds = 6;
+  const samples: number[][] = servers.map(() => []);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [index, { server, request }] of servers.entries()) {
+      server.process.send({ type: 'reset-cpu' });
+      await load({ ...request, duration: 2 });
+      samples[index]!.push(
+        (await server.request<{ microsecondsPerRequest: number }>({ type: 'report-cpu' }, 'cpu')).microsecondsPerRequest,
+      );
+    }
+  }
+  return samples.map((each) => each.sort((a, b) => a - b)[Math.floor(rounds / 2)]!);
+}
 
 /** Latency percentiles (ms) of requests sent at a fixed overall rate, from every response's own time. */
 async function latencyAtRate(options: autocannon.Options, rate: number) {
@@ -172,20 +196,29 @@ async function main(): Promise<void> {
   console.log(`bench:auth on ${os.cpus().length} CPUs, ${SECONDS}s per measurement, 32 connections; thread pool ${THREADPOOL}\n`);
 
   const hello = await startChild('hello', dataDir);
-  const helloResult = await load({ url: `http://127.0.0.1:${hello.port}/hello` });
-  await stop(hello);
+  const helloRequest = { url: `http://127.0.0.1:${hello.port}/hello` };
+  const helloResult = await load(helloRequest);
 
   const riposte = await startChild('riposte', dataDir);
   const authorization = `Basic ${Buffer.from(`ada@acme.test/token:${token}`).toString('base64')}`;
   const tokenRequest = { url: `http://127.0.0.1:${riposte.port}/api/v2/users/me.json`, headers: { host: HOST, authorization } };
   const tokenResult = await load(tokenRequest);
   if (tokenResult.non2xx > 0) throw new Error(`API-token requests failed: ${tokenResult.non2xx} non-2xx answers`);
+  const [tokenCpu, helloCpu] = await cpuPerRequest([
+    { server: riposte, request: tokenRequest },
+    { server: hello, request: helloRequest },
+  ]);
+  await stop(hello);
   const halfPeak = Math.round(perSecond(tokenResult) / 2);
   const tokenLatency = await latencyAtRate(tokenRequest, halfPeak);
   const printTokens = (): void => {
     console.log('measure                                   rate/s      baseline/s   ratio');
     console.log(
       `API-token GET /api/v2/users/me           ${fmt(perSecond(tokenResult)).padStart(8)}    ${fmt(perSecond(helloResult)).padStart(8)} (Fastify hello world)   ${ratio(perSecond(tokenResult), perSecond(helloResult))}`,
+    );
+    console.log(
+      `  server CPU per request (both servers loaded in turn, 2 s at a time, medians of 6): ${tokenCpu!.toFixed(1)} µs vs ${helloCpu!.toFixed(1)} µs ` +
+        `(hello world): ${ratio(helloCpu!, tokenCpu!)}`,
     );
     console.log(
       `  at half that peak (${fmt(halfPeak)} req/s asked, ${fmt(tokenLatency.rate)} served): latency p50 ${tokenLatency.p50.toFixed(1)} ms, ` +
