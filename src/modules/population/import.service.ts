@@ -25,7 +25,6 @@ import {
   refusal,
   sizeOfFiles,
   USERS_FILE,
-  UsersCheck,
   type ImportCheck,
   type ImportProgress,
 } from './import.validation.js';
@@ -40,6 +39,7 @@ import {
 } from './population.writer.js';
 import { findAccountIdsBySubdomains } from '../accounts/accounts.repo.js';
 import { UsersCheckThread } from './users-check.thread.js';
+import { UsersCheck } from './users-check.js';
 
 /** Checked batches of users the checking thread may send ahead of the writes: enough to keep both threads busy, few enough to keep memory flat. */
 const USER_BATCHES_AHEAD = 4;

@@ -7,7 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readJsonLineBatches } from '../../platform/json-lines/json-lines.js';
 import type { ImportedUser } from './import-lines.parser.js';
-import { ProblemList, UsersCheck } from './import.validation.js';
+import { ProblemList } from './import-problems.js';
+import { UsersCheck } from './users-check.js';
 import type { FromUsersCheck, ToUsersCheck, UsersCheckStart } from './users-check.thread.js';
 
 const port = parentPort!;
