@@ -56,9 +56,9 @@ import { describeErrorResponses } from './platform/http/openapi-errors.js';
 import { installNulRefusal } from './platform/http/nul-refusal.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { sharedRateLimitStore } from './platform/http/shared-rate-limits.js';
-import { loggerOptions } from './platform/http/logging.js';
+import { loggerOptions, logsAt, RequestLogger } from './platform/http/logging.js';
 import { fastifyTrustProxy } from './platform/http/trust-proxy.js';
-import { installSecurityHeaders } from './platform/http/security-headers.js';
+import { installResponseHeaders } from './platform/http/security-headers.js';
 import { installTransportSecurity } from './modules/certificates/transport-security.js';
 import { endpointNotFound } from './platform/http/route-shapes.js';
 import { installOperatorHostGuard } from './modules/staff/operator-host.js';
@@ -83,7 +83,7 @@ class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (this.isLogDisabled(request)) return;
+    if (this.isLogDisabled(request) || !logsAt(reply.log, error ? 'error' : 'info')) return;
     if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
     else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
@@ -111,11 +111,9 @@ function createFastify(deps: AppDeps): FastifyInstance {
     // Zendesk clients call `/api/v2/users.json`; routes are declared without the suffix.
     rewriteUrl: (request) => (request.url ?? '/').replace(/\.json(?=\?|$)/, ''),
     logController: new OneLinePerRequest(),
+    childLoggerFactory: (logger, bindings, options) => new RequestLogger(logger, bindings, options),
   });
-  app.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header('x-request-id', request.id);
-    done(null, payload);
-  });
+  installResponseHeaders(app);
   return app;
 }
 
@@ -125,7 +123,6 @@ function createFastify(deps: AppDeps): FastifyInstance {
  */
 export async function buildWorkerApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = createFastify(deps);
-  installSecurityHeaders(app);
   installErrorHandler(app);
   installMetrics(app, deps.config);
   await app.register(healthRoutes(deps.db, deps.handle.capabilities.kind));
@@ -146,7 +143,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   deps = { ...deps, log: deps.log ?? app.log };
   if (deps.observeRoutes !== undefined) app.addHook('onRoute', deps.observeRoutes);
 
-  installSecurityHeaders(app);
   installTransportSecurity(app, deps.config, deps.db);
   // Links default to the configured public origin; the customers' tenancy hook narrows it to the account's.
   app.decorateRequest('publicOrigin', new URL(deps.config.publicUrl).origin);
@@ -200,9 +196,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     identityChanges.stop();
     done();
   });
-  app.addHook('onSend', async (request, _reply, payload) => {
-    if (!SAFE_METHODS.has(request.method)) await identityChanges.check();
-    return payload;
+  // A callback hook, not an async one: reads, nearly every request, pass without a promise.
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    if (SAFE_METHODS.has(request.method)) return done(null, payload);
+    identityChanges.check().then(() => done(null, payload), done);
   });
   await app.register(async (customers) => {
     await customers.register(tenancyPlugin, {

@@ -140,6 +140,19 @@ describe.each(backends)('HTTP foundation on %s', (backend) => {
     for (const secret of ['tok-secret-1', 'c2VjcmV0OnNlY3JldA', 'sess-secret-2', 'pw-secret-3']) expect(logs).not.toContain(secret);
   });
 
+  it('logs one line per answered request, carrying its request id, and none for a route logged at warn', async () => {
+    const before = logLines.length;
+    await app.inject({ url: '/probe/account', headers: { host: 'acme.localhost', 'x-request-id': 'req-line-0001' } });
+    await app.inject({ url: '/probe/crash', headers: { 'x-request-id': 'req-line-0002' } });
+    await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}`, 'x-request-id': 'req-line-0003' } });
+    const lines = logLines.slice(before).map((line) => JSON.parse(line) as { reqId?: string; msg: string; res?: { statusCode: number } });
+    expect(lines.filter((line) => line.reqId === 'req-line-0001')).toEqual([
+      expect.objectContaining({ msg: 'request completed', res: { statusCode: 200 } }),
+    ]);
+    expect(lines.filter((line) => line.reqId === 'req-line-0002').map((line) => line.msg)).toEqual(['request failed', 'request completed']);
+    expect(lines.filter((line) => line.reqId === 'req-line-0003')).toEqual([]);
+  });
+
   it('resolves the account from the Host header', async () => {
     const read = async (host: string) =>
       (await app.inject({ url: '/probe/account', headers: { host } })).json<{ subdomain?: string; error?: string }>();

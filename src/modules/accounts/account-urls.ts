@@ -3,6 +3,14 @@ import type { Account } from '../../db/schema.js';
 /** Which of its names a request used for its account: its subdomain of the base domain, or its mapped domain. */
 export type AccountHostKind = 'subdomain' | 'mapped';
 
+let lastPublicUrl: { text: string; url: URL } | undefined;
+
+/** The configured public URL, parsed once rather than on every request that names an account. */
+function parsedPublicUrl(text: string): URL {
+  if (lastPublicUrl?.text !== text) lastPublicUrl = { text, url: new URL(text) };
+  return lastPublicUrl.url;
+}
+
 /**
  * The origin of an account's pages, from configuration alone: the scheme and
  * host of `RIPOSTE_PUBLIC_URL` under the account's subdomain, or the account's
@@ -18,7 +26,7 @@ export function accountOrigin(
   account: Pick<Account, 'subdomain' | 'host_mapping'>,
   via: AccountHostKind = 'subdomain',
 ): string {
-  const base = new URL(publicUrl);
+  const base = parsedPublicUrl(publicUrl);
   if (via === 'mapped' && account.host_mapping !== null && account.host_mapping !== '')
     return `${base.protocol}//${account.host_mapping}${base.port === '' ? '' : `:${base.port}`}`;
   return `${base.protocol}//${account.subdomain}.${base.host}`;

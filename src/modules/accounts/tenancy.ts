@@ -57,6 +57,9 @@ export function parseHost(hostHeader: string | undefined, baseDomain: string): H
 
 const CACHE_MS = 5_000;
 
+const cacheKeyOf = (name: Exclude<HostName, { kind: 'none' }>): string =>
+  name.kind === 'subdomain' ? `s:${name.subdomain}` : `h:${name.host}`;
+
 /** Host → account, cached briefly so a request costs no lookup on the hot path. */
 export class AccountResolver {
   private readonly cache = new Map<string, { account: Account | null; expires: number }>();
@@ -69,11 +72,17 @@ export class AccountResolver {
     return this.resolveName(parseHost(hostHeader, this.baseDomain));
   }
 
-  async resolveName(name: HostName): Promise<Account | null> {
+  /** The account `name` names when known without a query (none, or cached); undefined when it must be looked up. */
+  known(name: HostName): Account | null | undefined {
     if (name.kind === 'none') return null;
-    const key = name.kind === 'subdomain' ? `s:${name.subdomain}` : `h:${name.host}`;
-    const cached = this.cache.get(key);
-    if (cached !== undefined && cached.expires > Date.now()) return cached.account;
+    const cached = this.cache.get(cacheKeyOf(name));
+    return cached !== undefined && cached.expires > Date.now() ? cached.account : undefined;
+  }
+
+  async resolveName(name: HostName): Promise<Account | null> {
+    const known = this.known(name);
+    if (known !== undefined || name.kind === 'none') return known ?? null;
+    const key = cacheKeyOf(name);
     const account =
       (name.kind === 'subdomain'
         ? await findAccountBySubdomain(this.db, name.subdomain)
@@ -102,12 +111,18 @@ export function requireHostAccount(request: FastifyRequest): Account {
 export const tenancyPlugin = fp(
   (app: FastifyInstance, options: { resolver: AccountResolver; baseDomain: string; publicUrl: string }, done: (error?: Error) => void) => {
     app.decorateRequest('account', null);
-    app.addHook('onRequest', async (request) => {
+    // A callback hook: a host already resolved, nearly every request, is answered without a promise.
+    app.addHook('onRequest', (request, _reply, done) => {
       const name = parseHost(request.headers.host, options.baseDomain);
-      const account = await options.resolver.resolveName(name);
-      request.account = account;
-      if (account !== null)
-        request.publicOrigin = accountOrigin(options.publicUrl, account, name.kind === 'mapped' ? 'mapped' : 'subdomain');
+      const settle = (account: Account | null): void => {
+        request.account = account;
+        if (account !== null)
+          request.publicOrigin = accountOrigin(options.publicUrl, account, name.kind === 'mapped' ? 'mapped' : 'subdomain');
+        done();
+      };
+      const known = options.resolver.known(name);
+      if (known !== undefined) return settle(known);
+      options.resolver.resolveName(name).then(settle, done);
     });
     done();
   },

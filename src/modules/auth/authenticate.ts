@@ -13,8 +13,8 @@ import { missingScope, type Principal } from '../accounts/principal.js';
 export interface Authenticators {
   /** `Authorization: Basic email:password`. */
   password(request: FastifyRequest, hostAccount: Account | null, email: string, password: string): Promise<Principal>;
-  /** `Authorization: Basic email/token:TOKEN`. */
-  apiToken(request: FastifyRequest, hostAccount: Account | null, email: string, token: string): Promise<Principal>;
+  /** `Authorization: Basic email/token:TOKEN`; answered at once (not a promise) for a token this process already verified. */
+  apiToken(request: FastifyRequest, hostAccount: Account | null, email: string, token: string): Principal | Promise<Principal>;
   /** `Authorization: Bearer TOKEN`. */
   oauthToken(request: FastifyRequest, hostAccount: Account | null, token: string): Promise<Principal>;
   /** The session cookie; also checks CSRF on unsafe methods. */
@@ -46,8 +46,12 @@ function decodeBasic(encoded: string): { user: string; secret: string } {
   return { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
-/** Resolves `request.principal` from whichever credential the request carries. */
-export async function resolvePrincipal(request: FastifyRequest, authenticators: Authenticators): Promise<Principal | null> {
+/**
+ * The principal of whichever credential the request carries: at once when its
+ * channel answers at once (an API token already verified, nearly every API
+ * call), else a promise. Throws, or rejects, with the channel's refusal.
+ */
+export function resolvePrincipal(request: FastifyRequest, authenticators: Authenticators): Principal | null | Promise<Principal | null> {
   const header = request.headers.authorization;
   const hostAccount = request.account;
   if (header !== undefined && header !== '') {
@@ -84,13 +88,24 @@ export const authenticationPlugin = fp(
     app.decorateRequest('principal', null);
     app.decorateRequest('sessionToken', null);
     app.decorateRequest('csrfRejected', false);
-    app.addHook('preHandler', async (request) => {
-      const principal = await resolvePrincipal(request, options.authenticators);
+    const admit = (request: FastifyRequest, principal: Principal | null): void => {
       const write = !SAFE_METHODS.has(request.method) && request.routeOptions.config.revokesOwnCredential !== true;
       if (principal !== null && write && !principal.scopes.has('write')) throw missingScope('write');
       request.principal = principal;
       // A token names its account where the host names none: its links then lead to that account's configured origin.
       if (principal !== null && request.account === null) request.publicOrigin = accountOrigin(options.publicUrl, principal.account);
+    };
+    // A callback hook: a principal known at once is admitted without a promise.
+    app.addHook('preHandler', (request, _reply, done) => {
+      let principal: ReturnType<typeof resolvePrincipal>;
+      try {
+        principal = resolvePrincipal(request, options.authenticators);
+        if (!(principal instanceof Promise)) admit(request, principal);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (!(principal instanceof Promise)) return done();
+      principal.then((resolved) => admit(request, resolved)).then(() => done(), done);
     });
     done();
   },

@@ -14,6 +14,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * cannot exhaust the stack.
  */
 export function findNul(part: string, value: unknown): string | undefined {
+  // Most requests' parts are empty or absent: answered without the walk's allocations.
+  if (typeof value === 'string') return value.includes('\u0000') ? part : undefined;
+  if (!isRecord(value) || Object.keys(value).length === 0) return undefined;
   const pending: Located[] = [{ where: part, value }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { where, value: current } = next;

@@ -56,13 +56,17 @@ describe.each(backends)('the sign-in event log on %s', (backend) => {
     const errors: unknown[] = [];
     const log = new SignInEventLog(database.db, clock, { flushIntervalMs: 60_000, onError: (error) => errors.push(error) });
     await sql`alter table sign_in_events rename to sign_in_events_away`.execute(database.db);
+    const first = clock.now().toISOString();
     log.record(attempt());
     await log.flush();
     expect(errors).toHaveLength(1);
     await sql`alter table sign_in_events_away rename to sign_in_events`.execute(database.db);
+    clock.advance(5_000);
     log.record(attempt());
     await log.close();
-    expect((await rows()).map((row) => Number(row.attempts))).toEqual([2]);
+    expect((await rows()).map((row) => [Number(row.attempts), row.occurred_at, row.last_at])).toEqual([
+      [2, first, clock.now().toISOString()],
+    ]);
   });
 });
 

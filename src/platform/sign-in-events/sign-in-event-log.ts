@@ -43,11 +43,16 @@ export interface SignInEventLogOptions {
 export const SIGN_IN_EVENT_FLUSH_MS = 1_000;
 const DEFAULT_MAX_PENDING = 2_000;
 
+type PendingRow = Omit<Insertable<SignInEventsTable>, 'id'>;
+
+/** An attempt waiting for the next flush, with when the last of its repeats came (made ISO text only at the flush). */
 interface Pending {
-  row: Omit<Insertable<SignInEventsTable>, 'id'>;
+  row: PendingRow;
+  lastAt: Date;
 }
 
-const keyOf = (row: Pending['row']): string =>
+/** What two attempts must share to fold into one row. */
+const keyOf = (row: Omit<PendingRow, 'occurred_at' | 'last_at' | 'attempts'>): string =>
   JSON.stringify([
     row.account_id,
     row.user_id,
@@ -61,7 +66,7 @@ const keyOf = (row: Pending['row']): string =>
   ]);
 
 /** Called in a flush's transaction with its attempts (`SignInEventLog.onFlush`). */
-export type SignInFlushListener = (tx: Db, attempts: ReadonlyArray<Pending['row']>) => Promise<void>;
+export type SignInFlushListener = (tx: Db, attempts: ReadonlyArray<PendingRow>) => Promise<void>;
 
 /**
  * The sign-in event log: every authentication attempt is handed to `record`,
@@ -75,7 +80,7 @@ export type SignInFlushListener = (tx: Db, attempts: ReadonlyArray<Pending['row'
  * deps.signInEvents.record({ accountId, userId, channel: 'web', outcome: 'failed', reason: 'wrong_password', ip, userAgent });
  */
 export class SignInEventLog {
-  private pending = new Map<string, Pending['row']>();
+  private pending = new Map<string, Pending>();
   private readonly flushListeners = new Set<SignInFlushListener>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -93,12 +98,9 @@ export class SignInEventLog {
   }
 
   record(attempt: SignInAttempt): void {
-    const at = this.clock.now().toISOString();
-    const row: Pending['row'] = {
+    const at = this.clock.now();
+    const fields = {
       account_id: attempt.accountId,
-      occurred_at: at,
-      last_at: at,
-      attempts: 1,
       user_id: attempt.userId,
       channel: attempt.channel,
       outcome: attempt.outcome,
@@ -108,12 +110,15 @@ export class SignInEventLog {
       identifier: attempt.identifier == null ? null : attempt.identifier.slice(0, MAX_IDENTIFIER).toLowerCase(),
       credential_id: attempt.credentialId ?? null,
     };
-    const key = keyOf(row);
+    const key = keyOf(fields);
     const same = this.pending.get(key);
-    if (same === undefined) this.pending.set(key, row);
-    else {
-      same.attempts = (same.attempts ?? 1) + 1;
-      same.last_at = at;
+    // A repeat (an API token's every use) only counts: its row and ISO time are made once per flush.
+    if (same !== undefined) {
+      same.row.attempts = (same.row.attempts ?? 1) + 1;
+      same.lastAt = at;
+    } else {
+      const occurredAt = at.toISOString();
+      this.pending.set(key, { row: { ...fields, occurred_at: occurredAt, last_at: occurredAt, attempts: 1 }, lastAt: at });
     }
     if (this.pending.size >= this.maxPending) void this.flush();
     else if (this.timer === undefined && !this.closed) {
@@ -136,7 +141,7 @@ export class SignInEventLog {
   flush(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = [...this.pending.values()];
+    const batch = [...this.pending.values()].map(({ row, lastAt }) => ({ ...row, last_at: lastAt.toISOString() }));
     this.pending = new Map();
     this.flushing = this.flushing.then(() => (batch.length === 0 ? undefined : this.write(batch)));
     return this.flushing;
@@ -148,7 +153,7 @@ export class SignInEventLog {
     await this.flush();
   }
 
-  private async write(batch: Array<Pending['row']>): Promise<void> {
+  private async write(batch: PendingRow[]): Promise<void> {
     try {
       await this.db.transaction().execute(async (tx) => {
         const first = await reserveIds(tx, 'sign_in_events', batch.length);
@@ -165,7 +170,9 @@ export class SignInEventLog {
         const newer = this.pending.get(key);
         this.pending.set(
           key,
-          newer === undefined ? row : { ...row, attempts: (row.attempts ?? 1) + (newer.attempts ?? 1), last_at: newer.last_at },
+          newer === undefined
+            ? { row, lastAt: new Date(row.last_at ?? row.occurred_at) }
+            : { row: { ...row, attempts: (row.attempts ?? 1) + (newer.row.attempts ?? 1) }, lastAt: newer.lastAt },
         );
       }
       this.options.onError?.(error);

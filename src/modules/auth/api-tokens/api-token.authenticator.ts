@@ -7,8 +7,8 @@ import { type Principal, type Scope } from '../../accounts/principal.js';
 import { hashSecretToken } from '../secret-tokens.js';
 import { findApiTokenCredentialForVerification } from './api-tokens.repo.js';
 import { AppError } from '../../../errors.js';
-import { tokenAttemptRecorder } from '../../../platform/sign-in-events/token-attempts.js';
-import { recordApiTokenUses, VerifiedApiTokens } from './verified-api-tokens.js';
+import { tokenAttemptRecorder, type TokenAttemptRecorder } from '../../../platform/sign-in-events/token-attempts.js';
+import { recordApiTokenUses, VerifiedApiTokens, type VerifiedApiToken } from './verified-api-tokens.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'signInEvents'>;
 
@@ -43,45 +43,17 @@ const refused = (): AppError =>
  */
 export function authenticateApiToken(deps: Deps, verified: VerifiedApiTokens) {
   deps.signInEvents.onFlush(recordApiTokenUses);
-  return async (request: FastifyRequest, hostAccount: Account | null, email: string, token: string): Promise<Principal> => {
-    const attempt = tokenAttemptRecorder(deps.signInEvents, request, 'api_token', email);
-    const hostId = hostAccount === null ? undefined : Number(hostAccount.id);
-    if (token === '' || token.length > MAX_TOKEN_LENGTH || email.length > MAX_EMAIL_LENGTH) {
-      attempt(hostId, 'failed', 'invalid_token', null, null);
-      throw refused();
-    }
-    const tokenHash = hashSecretToken(token);
-    const normalizedEmail = email.trim().toLowerCase();
-    const key = VerifiedApiTokens.key(tokenHash, normalizedEmail);
-    const foreignHost = (tokenAccountId: number, userId: number, tokenId: number): AppError => {
-      // Told to both: the host's account saw a foreign token, the token's account saw its token used elsewhere.
-      attempt(hostId, 'failed', 'wrong_account', null, null);
-      attempt(tokenAccountId, 'failed', 'wrong_account', userId, tokenId);
-      return refused();
-    };
-    let entry = verified.get(key);
-    if (entry === undefined) {
-      const generation = verified.generation;
-      const found = await findApiTokenCredentialForVerification(deps.db, tokenHash, API_REALM, normalizedEmail);
-      if (found === undefined) {
-        attempt(hostId, 'failed', 'invalid_token', null, null);
-        throw refused();
-      }
-      const { user, tokenId, tokenAccountId } = found;
-      if (hostId !== undefined && hostId !== tokenAccountId) throw foreignHost(tokenAccountId, Number(user.id), tokenId);
-      if (!mayAuthenticate({ user, deletedAt: found.userDeletedAt }) || (user.role !== 'agent' && user.role !== 'admin')) {
-        attempt(tokenAccountId, 'failed', 'inactive_user', Number(user.id), tokenId);
-        throw refused();
-      }
-      const account = await findAccountById(deps.db, tokenAccountId);
-      if (account === undefined) throw refused();
-      entry = { credential: found, account };
-      verified.remember(key, entry, generation);
-    }
+  const refuseForeignHost = (attempt: TokenAttemptRecorder, hostId: number, tokenAccountId: number, userId: number, tokenId: number) => {
+    // Told to both: the host's account saw a foreign token, the token's account saw its token used elsewhere.
+    attempt(hostId, 'failed', 'wrong_account', null, null);
+    attempt(tokenAccountId, 'failed', 'wrong_account', userId, tokenId);
+    return refused();
+  };
+  const admit = (attempt: TokenAttemptRecorder, hostAccount: Account | null, entry: VerifiedApiToken): Principal => {
     const { credential } = entry;
     const userId = Number(credential.user.id);
-    if (hostId !== undefined && hostId !== credential.tokenAccountId)
-      throw foreignHost(credential.tokenAccountId, userId, credential.tokenId);
+    if (hostAccount !== null && Number(hostAccount.id) !== credential.tokenAccountId)
+      throw refuseForeignHost(attempt, Number(hostAccount.id), credential.tokenAccountId, userId, credential.tokenId);
     attempt(credential.tokenAccountId, 'succeeded', null, userId, credential.tokenId);
     return {
       account: hostAccount ?? entry.account,
@@ -90,5 +62,40 @@ export function authenticateApiToken(deps: Deps, verified: VerifiedApiTokens) {
       scopes: API_TOKEN_SCOPES,
       credentialId: credential.tokenId,
     };
+  };
+  /** The database's answer for a token this process has not verified yet (or not since the last identity change). */
+  const verify = async (attempt: TokenAttemptRecorder, hostAccount: Account | null, tokenHash: string, email: string, key: string) => {
+    const hostId = hostAccount === null ? undefined : Number(hostAccount.id);
+    const generation = verified.generation;
+    const found = await findApiTokenCredentialForVerification(deps.db, tokenHash, API_REALM, email);
+    if (found === undefined) {
+      attempt(hostId, 'failed', 'invalid_token', null, null);
+      throw refused();
+    }
+    const { user, tokenId, tokenAccountId } = found;
+    if (hostId !== undefined && hostId !== tokenAccountId)
+      throw refuseForeignHost(attempt, hostId, tokenAccountId, Number(user.id), tokenId);
+    if (!mayAuthenticate({ user, deletedAt: found.userDeletedAt }) || (user.role !== 'agent' && user.role !== 'admin')) {
+      attempt(tokenAccountId, 'failed', 'inactive_user', Number(user.id), tokenId);
+      throw refused();
+    }
+    const account = await findAccountById(deps.db, tokenAccountId);
+    if (account === undefined) throw refused();
+    const entry = { credential: found, account };
+    verified.remember(key, entry, generation);
+    return admit(attempt, hostAccount, entry);
+  };
+  // Not async: a token already verified, nearly every API call, is answered without a promise.
+  return (request: FastifyRequest, hostAccount: Account | null, email: string, token: string): Principal | Promise<Principal> => {
+    const attempt = tokenAttemptRecorder(deps.signInEvents, request, 'api_token', email);
+    if (token === '' || token.length > MAX_TOKEN_LENGTH || email.length > MAX_EMAIL_LENGTH) {
+      attempt(hostAccount === null ? undefined : Number(hostAccount.id), 'failed', 'invalid_token', null, null);
+      throw refused();
+    }
+    const tokenHash = hashSecretToken(token);
+    const normalizedEmail = email.trim().toLowerCase();
+    const key = VerifiedApiTokens.key(tokenHash, normalizedEmail);
+    const entry = verified.get(key);
+    return entry === undefined ? verify(attempt, hostAccount, tokenHash, normalizedEmail, key) : admit(attempt, hostAccount, entry);
   };
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { baseUrlOf, errorResponses, idParamsSchema, type IdParams } from '../../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../../platform/service-deps.js';
 import { requirePrincipal } from '../../accounts/principal.js';
-import { presentUser, userViewSchema } from '../../users/users.schema.js';
+import { presentUser, userViewSchema, type UserView } from '../../users/users.schema.js';
 import { csrfTokenFor } from './session-cookie.js';
 import { listSessions, revokeUserSessions } from './sessions.service.js';
 
@@ -30,10 +30,9 @@ export function sessionRoutes(deps: ServiceDeps) {
       { schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: userBody, ...errors } } },
       (request) => {
         const principal = requirePrincipal(request);
-        const user = {
-          ...presentUser(principal.user, baseUrlOf(request)),
-          ...(request.sessionToken === null ? {} : { authenticity_token: csrfTokenFor(request.sessionToken) }),
-        };
+        // Added to the view rather than spread into a copy: every API client calls this route.
+        const user: UserView & { authenticity_token?: string } = presentUser(principal.user, baseUrlOf(request));
+        if (request.sessionToken !== null) user.authenticity_token = csrfTokenFor(request.sessionToken);
         return { user };
       },
     );
