@@ -111,18 +111,23 @@ export function requireHostAccount(request: FastifyRequest): Account {
 export const tenancyPlugin = fp(
   (app: FastifyInstance, options: { resolver: AccountResolver; baseDomain: string; publicUrl: string }, done: (error?: Error) => void) => {
     app.decorateRequest('account', null);
+    const settle = (request: FastifyRequest, name: HostName, account: Account | null): void => {
+      request.account = account;
+      if (account !== null)
+        request.publicOrigin = accountOrigin(options.publicUrl, account, name.kind === 'mapped' ? 'mapped' : 'subdomain');
+    };
     // A callback hook: a host already resolved, nearly every request, is answered without a promise.
     app.addHook('onRequest', (request, _reply, done) => {
       const name = parseHost(request.headers.host, options.baseDomain);
-      const settle = (account: Account | null): void => {
-        request.account = account;
-        if (account !== null)
-          request.publicOrigin = accountOrigin(options.publicUrl, account, name.kind === 'mapped' ? 'mapped' : 'subdomain');
-        done();
-      };
       const known = options.resolver.known(name);
-      if (known !== undefined) return settle(known);
-      options.resolver.resolveName(name).then(settle, done);
+      if (known !== undefined) {
+        settle(request, name, known);
+        return done();
+      }
+      options.resolver.resolveName(name).then((account) => {
+        settle(request, name, account);
+        done();
+      }, done);
     });
     done();
   },

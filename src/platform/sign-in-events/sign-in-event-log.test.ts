@@ -42,6 +42,27 @@ describe.each(backends)('the sign-in event log on %s', (backend) => {
     ]);
   });
 
+  it('folds only attempts alike in every field, whatever their identifier and user agent hold', async () => {
+    const log = new SignInEventLog(database.db, clock, { flushIntervalMs: 60_000 });
+    const distinct: Array<Partial<SignInAttempt>> = [
+      { identifier: 'a|b', userAgent: 'c' },
+      { identifier: 'a', userAgent: 'b|c' },
+      { identifier: '1:a', userAgent: null },
+      { identifier: null, userAgent: '-' },
+      { identifier: null, userAgent: null },
+      { identifier: null, userAgent: '' },
+      { identifier: '', userAgent: '=' },
+      { identifier: 'a|b', userAgent: 'c', userId: null },
+      { identifier: 'a|b', userAgent: 'c', reason: null },
+    ];
+    for (const fields of [...distinct, ...distinct]) log.record(attempt(fields));
+    await log.close();
+    const stored = await rows();
+    expect(stored).toHaveLength(distinct.length);
+    expect(stored.map((row) => Number(row.attempts))).toEqual(distinct.map(() => 2));
+    expect(stored.map((row) => [row.identifier, row.user_agent])).toEqual(distinct.map((fields) => [fields.identifier, fields.userAgent]));
+  });
+
   it('writes on its own after the interval, and at once when too many are pending', async () => {
     const timed = new SignInEventLog(database.db, clock, { flushIntervalMs: 20 });
     timed.record(attempt());
