@@ -4,9 +4,10 @@
  * Each figure is printed next to a baseline measured in the same run on the
  * same machine, as a ratio:
  * 1. API-token requests a second (`GET /api/v2/users/me`, `email/token:TOKEN`)
- *    against a bare Fastify hello world, then the server's CPU time per
- *    request against the hello world's (both loaded in turn), then their
- *    latency (p50, p95, p99) at a fixed load of half that peak;
+ *    against a bare Fastify hello world, measured one after the other, then
+ *    again with both loaded in turn (with the server's CPU time per request
+ *    against the hello world's), then their latency (p50, p95, p99) at a
+ *    fixed load of half that peak;
  *    `--only api-token` stops there;
  * 2. password sign-ins a second (`POST /access/sign_in`) against raw argon2id
  *    hashes a second with the same parameters, in a process of its own with as
@@ -88,25 +89,26 @@ async function argon2RateNow(): Promise<number> {
 const perSecond = (result: autocannon.Result): number => result.requests.average;
 
 /**
- * The server's CPU time (its process, every thread) per request answered,
- * Riposte's against the hello world's: both servers up side by side, loaded
- * in turn for two seconds at a time, six rounds each, and the medians
- * compared. Whatever else the machine runs then weighs on both alike, which
- * requests a second, measured one server after the other, cannot promise.
+ * Requests a second and the server's CPU time (its process, every thread) per
+ * request answered, Riposte's against the hello world's: both servers up side
+ * by side, loaded in turn for two seconds at a time, six rounds each, and the
+ * medians compared. Whatever else the machine runs then weighs on both alike,
+ * which requests a second, measured one server after the other, cannot promise.
  */
-async function cpuPerRequest(servers: Array<{ server: Child; request: autocannon.Options }>): Promise<number[]> {
+async function loadedInTurn(servers: Array<{ server: Child; request: autocannon.Options }>) {
   const rounds = 6;
-  const samples: number[][] = servers.map(() => []);
+  const cpu: number[][] = servers.map(() => []);
+  const rates: number[][] = servers.map(() => []);
   for (let round = 0; round < rounds; round += 1) {
     for (const [index, { server, request }] of servers.entries()) {
       server.process.send({ type: 'reset-cpu' });
-      await load({ ...request, duration: 2 });
-      samples[index]!.push(
-        (await server.request<{ microsecondsPerRequest: number }>({ type: 'report-cpu' }, 'cpu')).microsecondsPerRequest,
-      );
+      const result = await load({ ...request, duration: 2 });
+      rates[index]!.push(perSecond(result));
+      cpu[index]!.push((await server.request<{ microsecondsPerRequest: number }>({ type: 'report-cpu' }, 'cpu')).microsecondsPerRequest);
     }
   }
-  return samples.map((each) => each.sort((a, b) => a - b)[Math.floor(rounds / 2)]!);
+  const median = (each: number[]): number => each.sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
+  return { cpu: cpu.map(median), rates: rates.map(median) };
 }
 
 /** Latency percentiles (ms) of requests sent at a fixed overall rate, from every response's own time. */
@@ -204,10 +206,12 @@ async function main(): Promise<void> {
   const tokenRequest = { url: `http://127.0.0.1:${riposte.port}/api/v2/users/me.json`, headers: { host: HOST, authorization } };
   const tokenResult = await load(tokenRequest);
   if (tokenResult.non2xx > 0) throw new Error(`API-token requests failed: ${tokenResult.non2xx} non-2xx answers`);
-  const [tokenCpu, helloCpu] = await cpuPerRequest([
+  const inTurn = await loadedInTurn([
     { server: riposte, request: tokenRequest },
     { server: hello, request: helloRequest },
   ]);
+  const [tokenCpu, helloCpu] = inTurn.cpu;
+  const [tokenRateInTurn, helloRateInTurn] = inTurn.rates;
   await stop(hello);
   const halfPeak = Math.round(perSecond(tokenResult) / 2);
   const tokenLatency = await latencyAtRate(tokenRequest, halfPeak);
@@ -217,8 +221,9 @@ async function main(): Promise<void> {
       `API-token GET /api/v2/users/me           ${fmt(perSecond(tokenResult)).padStart(8)}    ${fmt(perSecond(helloResult)).padStart(8)} (Fastify hello world)   ${ratio(perSecond(tokenResult), perSecond(helloResult))}`,
     );
     console.log(
-      `  server CPU per request (both servers loaded in turn, 2 s at a time, medians of 6): ${tokenCpu!.toFixed(1)} µs vs ${helloCpu!.toFixed(1)} µs ` +
-        `(hello world): ${ratio(helloCpu!, tokenCpu!)}`,
+      `  both servers loaded in turn, 2 s at a time, medians of 6: ${fmt(tokenRateInTurn!)} vs ${fmt(helloRateInTurn!)} req/s: ` +
+        `${ratio(tokenRateInTurn!, helloRateInTurn!)}; server CPU per request ${tokenCpu!.toFixed(1)} µs vs ${helloCpu!.toFixed(1)} µs: ` +
+        `${ratio(helloCpu!, tokenCpu!)}`,
     );
     console.log(
       `  at half that peak (${fmt(halfPeak)} req/s asked, ${fmt(tokenLatency.rate)} served): latency p50 ${tokenLatency.p50.toFixed(1)} ms, ` +
