@@ -3,7 +3,7 @@ import type { Account } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { notePasswordApiUse } from './passwords/password-api-use.js';
-import { verifyPasswordSignIn } from './passwords/passwords.service.js';
+import { verifyPasswordSignIn } from './passwords/password-sign-in.service.js';
 import type { Principal } from '../accounts/principal.js';
 import { invalidCredentials } from './sessions/sign-in.service.js';
 

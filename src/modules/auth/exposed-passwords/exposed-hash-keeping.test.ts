@@ -14,7 +14,8 @@ import { declareIncident } from '../../incidents/incidents.service.js';
 import { hashBcrypt, hashSaltedSha1 } from '../password-formats.js';
 import { hashPassword } from '../passwords/password-hashing.js';
 import { wrapLegacyPasswords } from '../passwords/password-wrap.service.js';
-import { changePassword, verifyPasswordSignIn } from '../passwords/passwords.service.js';
+import { verifyPasswordSignIn } from '../passwords/password-sign-in.service.js';
+import { changePassword } from '../passwords/passwords.service.js';
 import { exposedHashPlace } from './exposed-passwords.repo.js';
 
 const CUTOFF = '2016-11-01T00:00:00.000Z';

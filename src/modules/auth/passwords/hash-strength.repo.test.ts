@@ -10,7 +10,8 @@ import { hashPassword, wrapLegacyHash } from './password-hashing.js';
 import { hashStrength } from './hash-strength.js';
 import { exposedHashTierSql, storedHashTierSql } from './hash-strength.repo.js';
 import { wrapLegacyPasswords } from './password-wrap.service.js';
-import { changePassword, verifyPasswordSignIn } from './passwords.service.js';
+import { verifyPasswordSignIn } from './password-sign-in.service.js';
+import { changePassword } from './passwords.service.js';
 
 const salt = crypto.randomBytes(16);
 const password = 'correct horse battery staple';

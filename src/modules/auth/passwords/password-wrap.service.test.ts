@@ -10,7 +10,8 @@ import { hashBcrypt, hashPbkdf2Sha256, hashSaltedSha1, hashSaltedSha256 } from '
 import { hashPassword } from './password-hashing.js';
 import { wrapLegacyPasswords, type WrapProgress } from './password-wrap.service.js';
 import { replacePasswordHashes } from './passwords.repo.js';
-import { verifyPasswordSignIn, type PasswordServiceDeps } from './passwords.service.js';
+import { verifyPasswordSignIn } from './password-sign-in.service.js';
+import type { PasswordServiceDeps } from './passwords.service.js';
 
 const salt = Buffer.from('0123456789abcdef');
 const passwordOf = (email: string): string => `pw-of-${email}-long-enough`;

@@ -16,7 +16,8 @@ import {
   verifyStoredPassword,
   wrapLegacyHash,
 } from './password-hashing.js';
-import { changePassword, verifyPasswordSignIn, type PasswordServiceDeps, type PasswordSignInInput } from './passwords.service.js';
+import { verifyPasswordSignIn, type PasswordSignInInput } from './password-sign-in.service.js';
+import { changePassword, type PasswordServiceDeps } from './passwords.service.js';
 
 const PASSWORD = 'tulip-orbit-canal-92';
 const WRONG = 'tulip-orbit-canal-93';
