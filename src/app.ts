@@ -58,7 +58,7 @@ import { healthRoutes } from './platform/http/health.routes.js';
 import { sharedRateLimitStore } from './platform/http/shared-rate-limits.js';
 import { loggerOptions, logsAt, RequestLogger } from './platform/http/logging.js';
 import { fastifyTrustProxy } from './platform/http/trust-proxy.js';
-import { installResponseHeaders } from './platform/http/security-headers.js';
+import { installResponseHeaders } from './platform/http/response-headers.js';
 import { installTransportSecurity } from './modules/certificates/transport-security.js';
 import { endpointNotFound } from './platform/http/route-shapes.js';
 import { installOperatorHostGuard } from './modules/staff/operator-host.js';

@@ -80,8 +80,9 @@ export class AccountResolver {
   }
 
   async resolveName(name: HostName): Promise<Account | null> {
+    if (name.kind === 'none') return null;
     const known = this.known(name);
-    if (known !== undefined || name.kind === 'none') return known ?? null;
+    if (known !== undefined) return known;
     const key = cacheKeyOf(name);
     const account =
       (name.kind === 'subdomain'
