@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
-import { bulkWriteTarget, insertPrepared, insertRows } from './bulk-insert.js';
+import { bulkWriteTarget, bulkWriteTargetOf, insertPrepared, insertRows } from './bulk-insert.js';
 
 /** `insertPrepared` is SQLite's bulk path (PostgreSQL takes one array per column: `insertRows`). */
 describe('prepared bulk inserts on SQLite', () => {
@@ -64,5 +64,20 @@ describe.each(backends)('insertRows on %s', (backend) => {
     await transaction.commit().execute();
     const written = await database.db.selectFrom('accounts').selectAll().orderBy('id').execute();
     expect(written.map((row) => ({ ...row, id: Number(row.id), products_mask: Number(row.products_mask) }))).toEqual(rows);
+  });
+
+  it("finds a transaction's bulk target from the database it runs on, whose writes commit or roll back with it", async () => {
+    const sequence = (name: string) => [{ name, next_id: 1 }];
+    const rolledBack = await database.db.startTransaction().execute();
+    const target = bulkWriteTargetOf(rolledBack);
+    expect(target.preparedStatements).toBe(database.sqlite);
+    expect(target.maxParameters).toBe(database.capabilities.maxParameters);
+    await insertRows(target, 'id_sequences', ['name', 'next_id'], sequence('bulk-rolled-back'));
+    await rolledBack.rollback().execute();
+    const committed = await database.db.startTransaction().execute();
+    await insertRows(bulkWriteTargetOf(committed), 'id_sequences', ['name', 'next_id'], sequence('bulk-committed'));
+    await committed.commit().execute();
+    const written = await database.db.selectFrom('id_sequences').select('name').where('name', 'like', 'bulk-%').execute();
+    expect(written.map((row) => row.name)).toEqual(['bulk-committed']);
   });
 });

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import type { DatabaseHandle, Queryable } from './database.js';
+import { openedDatabaseOf, type DatabaseHandle, type Queryable } from './database.js';
 
 /**
  * Where a repo's bulk writes go: a transaction, the parameter limit of one
@@ -28,6 +28,11 @@ export interface BulkWriteTarget {
 /** The bulk target of a transaction opened on `handle`. */
 export function bulkWriteTarget(handle: Pick<DatabaseHandle, 'capabilities' | 'sqlite'>, transaction: Queryable): BulkWriteTarget {
   return { db: transaction, maxParameters: handle.capabilities.maxParameters, preparedStatements: handle.sqlite };
+}
+
+/** The bulk target of a transaction (or a handle's `db`), found from the database it runs on. */
+export function bulkWriteTargetOf(transaction: Queryable): BulkWriteTarget {
+  return bulkWriteTarget(openedDatabaseOf(transaction), transaction);
 }
 
 /** Rows of `columnCount` values that fit in one statement. */

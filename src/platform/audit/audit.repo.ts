@@ -1,10 +1,10 @@
-import { chunks } from '../../db/bulk-insert.js';
+import { bulkWriteTargetOf, chunks, insertRows } from '../../db/bulk-insert.js';
 import { locksRows, type Queryable } from '../../db/database.js';
 import type { AuditEventRow } from '../../db/schema.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Rows a multi-row statement carries: 16 parameters an event stays far below both backends' limits. */
+/** Accounts one statement carries when taking or moving heads: far below both backends' parameter limits. */
 const ROWS_PER_STATEMENT = 1_000;
 
 export interface ChainHead {
@@ -40,13 +40,32 @@ export async function takeHeads(db: Queryable, accountIds: readonly number[]): P
   return heads;
 }
 
+const AUDIT_EVENT_COLUMNS: ReadonlyArray<keyof AuditEventRow> = [
+  'account_id',
+  'seq',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'action',
+  'target_type',
+  'target_id',
+  'data',
+  'prev_hash',
+  'hash',
+  'subject_user_id',
+  'personal_data',
+  'personal_salt',
+  'personal_digest',
+  'hash_key_version',
+];
+
 /** Writes events, then moves each account's head (taken with `takeHeads`) to its last event. */
 export async function appendEvents(
   db: Queryable,
   events: readonly AuditEventRow[],
   heads: ReadonlyArray<ChainHead & { account_id: number }>,
 ): Promise<void> {
-  for (const chunk of chunks(events, ROWS_PER_STATEMENT)) await db.insertInto('audit_events').values(chunk).execute();
+  await insertRows(bulkWriteTargetOf(db), 'audit_events', AUDIT_EVENT_COLUMNS, events);
   for (const chunk of chunks(heads, ROWS_PER_STATEMENT)) {
     await db
       .insertInto('audit_heads')

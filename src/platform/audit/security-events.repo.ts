@@ -1,16 +1,23 @@
 import type { Selectable } from 'kysely';
-import { chunks } from '../../db/bulk-insert.js';
+import { bulkWriteTargetOf, insertRows } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { SecurityEventsTable } from '../../db/schema.js';
 
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
 
-/** Rows a multi-row insert carries: 7 parameters an event stays far below both backends' limits. */
-const ROWS_PER_STATEMENT = 1_000;
+const SECURITY_EVENT_COLUMNS: ReadonlyArray<keyof SecurityEventsTable> = [
+  'account_id',
+  'audit_seq',
+  'event_id',
+  'type',
+  'occurred_at',
+  'body',
+  'dispatched_at',
+];
 
 /** Adds security events, in the transaction of the audit events they announce. */
 export async function insertSecurityEvents(db: Queryable, events: readonly SecurityEventsTable[]): Promise<void> {
-  for (const chunk of chunks(events, ROWS_PER_STATEMENT)) await db.insertInto('security_events').values(chunk).execute();
+  await insertRows(bulkWriteTargetOf(db), 'security_events', SECURITY_EVENT_COLUMNS, events);
 }
 
 /** The oldest events not yet dispatched, at most `limit`. */
