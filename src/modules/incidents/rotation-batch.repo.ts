@@ -1,3 +1,4 @@
+import { chunks } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { CampaignRow } from './campaigns.repo.js';
 
@@ -36,36 +37,95 @@ export async function openBatch(db: Queryable, campaignId: number, batch: number
 }
 
 /**
- * ONE UPDATE: settles the batch's unflagged targets who no longer hold a
- * password set before the cutoff (they set a new one after the targets were
- * frozen), marking them changed before rotation so the batch leaves them alone.
+ * A batch target the batch does not simply flag: its exposed password is
+ * gone (no credential, or one set at or after the cutoff: `changed`), or its
+ * credential carries another incident's flag, which the batch takes over
+ * (`other_incident_id`, with the hash it holds).
+ */
+export interface BatchException {
+  account_id: number;
+  user_id: number;
+  changed: boolean;
+  other_incident_id: number | null;
+  password_hash: string | null;
+}
+
+/**
+ * ONE read of the batch's unflagged targets and their credentials, returning
+ * only the exceptions: usually none, so one pass over the batch answers both
+ * which targets changed their password since the freeze and which take over
+ * another incident's flag.
+ */
+export async function batchExceptions(
+  db: Queryable,
+  campaign: Pick<CampaignRow, 'id' | 'incident_id' | 'cutoff'>,
+  batch: number,
+): Promise<BatchException[]> {
+  const incidentId = Number(campaign.incident_id);
+  const rows = await db
+    .selectFrom('campaign_targets as target')
+    .leftJoin('password_credentials as credential', (join) =>
+      join.onRef('credential.account_id', '=', 'target.account_id').onRef('credential.user_id', '=', 'target.user_id'),
+    )
+    .select([
+      'target.account_id',
+      'target.user_id',
+      'credential.password_changed_at',
+      'credential.must_change_incident_id',
+      'credential.password_hash',
+    ])
+    .where('target.campaign_id', '=', Number(campaign.id))
+    .where('target.batch', '=', batch)
+    .where('target.flagged_at', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb('credential.user_id', 'is', null),
+        eb('credential.password_changed_at', '>=', campaign.cutoff),
+        eb.and([eb('credential.must_change_incident_id', 'is not', null), eb('credential.must_change_incident_id', '!=', incidentId)]),
+      ]),
+    )
+    .execute();
+  return rows.map((row) => {
+    const changed = row.password_changed_at === null || row.password_changed_at >= campaign.cutoff;
+    return {
+      account_id: Number(row.account_id),
+      user_id: Number(row.user_id),
+      changed,
+      other_incident_id: changed || row.must_change_incident_id === null ? null : Number(row.must_change_incident_id),
+      password_hash: row.password_hash,
+    };
+  });
+}
+
+/**
+ * Settles these targets of the batch, whose password changed after the
+ * targets were frozen: marked changed before rotation, so the batch leaves
+ * them alone. Only those still unflagged; returns how many.
  */
 export async function settleChangedTargets(
   db: Queryable,
-  campaign: Pick<CampaignRow, 'id' | 'cutoff'>,
-  batch: number,
+  campaignId: number,
+  targets: ReadonlyArray<{ account_id: number; user_id: number }>,
   now: string,
 ): Promise<number> {
-  const result = await db
-    .updateTable('campaign_targets')
-    .set({ flagged_at: now, changed_before_rotation: 1 })
-    .where('campaign_id', '=', Number(campaign.id))
-    .where('batch', '=', batch)
-    .where('flagged_at', 'is', null)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('password_credentials as credential')
-            .select('credential.user_id')
-            .whereRef('credential.account_id', '=', 'campaign_targets.account_id')
-            .whereRef('credential.user_id', '=', 'campaign_targets.user_id')
-            .where('credential.password_changed_at', '<', campaign.cutoff),
+  let settled = 0;
+  for (const chunk of chunks(targets, 500)) {
+    const result = await db
+      .updateTable('campaign_targets')
+      .set({ flagged_at: now, changed_before_rotation: 1 })
+      .where('campaign_id', '=', campaignId)
+      .where('flagged_at', 'is', null)
+      .where((eb) =>
+        eb(
+          eb.refTuple('account_id', 'user_id'),
+          'in',
+          chunk.map((target) => eb.tuple(target.account_id, target.user_id)),
         ),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+      )
+      .executeTakeFirst();
+    settled += Number(result.numUpdatedRows);
+  }
+  return settled;
 }
 
 /**
@@ -87,7 +147,7 @@ export async function flagBatchCredentials(
     .where('target.campaign_id', '=', Number(campaign.id))
     .where('target.batch', '=', batch)
     .where('target.flagged_at', 'is', null)
-    // Checked again here: a password set since the batch settled its targets is not the exposed one.
+    // Checked again here: a password set since the batch read its exceptions is not the exposed one.
     .where('password_credentials.password_changed_at', '<', campaign.cutoff)
     .where((eb) =>
       eb.or([

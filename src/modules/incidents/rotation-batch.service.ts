@@ -1,10 +1,20 @@
 import { recordAudit, type Actor, type AuditEventInput } from '../../platform/audit/audit.service.js';
+import { tuneForBatchStatements } from '../../db/database.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { HASH_TIERS, type HashTier, type HashTierCounts } from '../auth/passwords/hash-strength.js';
 import { keepHashesOfCredentialsLeavingAnotherIncident } from '../auth/exposed-passwords/exposed-passwords.service.js';
 import { finishIfComplete } from './campaign-events.js';
 import type { CampaignRow } from './campaigns.repo.js';
-import { flagBatchCredentials, markBatchFlagged, openBatch, revokeBatchSessions, settleChangedTargets } from './rotation-batch.repo.js';
+import type { FlaggedCredential } from '../auth/exposed-passwords/exposed-passwords.repo.js';
+import {
+  batchExceptions,
+  flagBatchCredentials,
+  markBatchFlagged,
+  openBatch,
+  revokeBatchSessions,
+  settleChangedTargets,
+  type BatchException,
+} from './rotation-batch.repo.js';
 import { enqueuePendingBatches } from './rotation-batch.job.js';
 import { parseHashTiers } from './scope.service.js';
 
@@ -38,6 +48,22 @@ async function queueNextTier(tx: Tx, jobs: Deps['jobs'], campaign: CampaignRow):
   if (HASH_TIERS.some((tier) => targetsThrough(byTier, tier) === done)) await enqueuePendingBatches(jobs, tx, campaign);
 }
 
+/** The batch's targets whose credential another incident flagged: the flag the batch takes over, with the hash it holds. */
+function takenOverFlags(exceptions: readonly BatchException[]): FlaggedCredential[] {
+  return exceptions.flatMap((target) =>
+    target.other_incident_id === null || target.password_hash === null
+      ? []
+      : [
+          {
+            account_id: target.account_id,
+            user_id: target.user_id,
+            incident_id: target.other_incident_id,
+            password_hash: target.password_hash,
+          },
+        ],
+  );
+}
+
 export type BatchOutcome =
   { applied: false } | { applied: true; users: number; credentials: number; sessions: number; changedBeforeRotation: number };
 
@@ -53,10 +79,17 @@ export async function applyCampaignBatch(deps: Deps, campaignId: number, batch: 
   return deps.db.transaction().execute(async (tx): Promise<BatchOutcome> => {
     const campaign = await openBatch(tx, campaignId, batch);
     if (campaign === undefined) return { applied: false };
-    const changedBeforeRotation = await settleChangedTargets(tx, campaign, batch, now);
+    await tuneForBatchStatements(tx);
+    const exceptions = await batchExceptions(tx, campaign, batch);
+    const changedBeforeRotation = await settleChangedTargets(
+      tx,
+      campaignId,
+      exceptions.filter((target) => target.changed),
+      now,
+    );
     // A flagged user's live hash is the exposed one until it is replaced, which keeps it (exposed-passwords.service.ts);
     // only a flag of another incident about to be replaced keeps its hash now.
-    await keepHashesOfCredentialsLeavingAnotherIncident(tx, deps, campaign, batch);
+    await keepHashesOfCredentialsLeavingAnotherIncident(tx, deps, takenOverFlags(exceptions));
     const credentials = await flagBatchCredentials(tx, campaign, batch);
     const revoke = campaign.revoke_sessions === 1;
     const sessions = revoke ? await revokeBatchSessions(tx, campaignId, batch, now, SESSION_REVOKED_REASON) : 0;

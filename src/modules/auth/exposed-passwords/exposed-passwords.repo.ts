@@ -1,12 +1,6 @@
-import type { ExpressionBuilder } from 'kysely';
 import { chunks } from '../../../db/bulk-insert.js';
 import { locksRows, type Queryable } from '../../../db/database.js';
-import type {
-  Database,
-  ExposedPasswordAttemptsTable,
-  ExposedPasswordFingerprintsTable,
-  ExposedPasswordHashesTable,
-} from '../../../db/schema.js';
+import type { ExposedPasswordAttemptsTable, ExposedPasswordFingerprintsTable, ExposedPasswordHashesTable } from '../../../db/schema.js';
 
 export const EXPOSED_ATTEMPT_SEQUENCE = 'exposed_password_attempts';
 
@@ -25,19 +19,6 @@ export interface FlaggedCredential {
   incident_id: number;
   password_hash: string;
 }
-
-/** Whether the credential's user keeps no hash for the incident that flagged it (looked up by the primary key). */
-const hashNotKeptYet = (eb: ExpressionBuilder<Database, 'password_credentials'>) =>
-  eb.not(
-    eb.exists(
-      eb
-        .selectFrom('exposed_password_hashes as kept')
-        .select('kept.user_id')
-        .whereRef('kept.account_id', '=', 'password_credentials.account_id')
-        .whereRef('kept.user_id', '=', 'password_credentials.user_id')
-        .whereRef('kept.incident_id', '=', 'password_credentials.must_change_incident_id'),
-    ),
-  );
 
 const asFlagged = (row: { account_id: number; user_id: number; must_change_incident_id: number | null; password_hash: string }) => ({
   account_id: Number(row.account_id),
@@ -72,8 +53,15 @@ export async function flaggedCredentialsNotKept(
       )
       .$if(locksRows(db), (query) => query.forUpdate())
       .execute();
-    const flagged = rows.filter((row) => row.must_change_incident_id !== null).map(asFlagged);
-    if (flagged.length === 0) continue;
+    found.push(...(await hashesNotKeptYet(db, rows.filter((row) => row.must_change_incident_id !== null).map(asFlagged))));
+  }
+  return found;
+}
+
+/** Among these flagged credentials, those whose user keeps no hash yet for the incident that flagged them. */
+export async function hashesNotKeptYet(db: Queryable, flagged: readonly FlaggedCredential[]): Promise<FlaggedCredential[]> {
+  const found: FlaggedCredential[] = [];
+  for (const chunk of chunks(flagged, 500)) {
     const kept = await db
       .selectFrom('exposed_password_hashes')
       .select(['account_id', 'user_id', 'incident_id'])
@@ -81,51 +69,14 @@ export async function flaggedCredentialsNotKept(
         eb(
           eb.refTuple('account_id', 'user_id', 'incident_id'),
           'in',
-          flagged.map((credential) => eb.tuple(credential.account_id, credential.user_id, credential.incident_id)),
+          chunk.map((credential) => eb.tuple(credential.account_id, credential.user_id, credential.incident_id)),
         ),
       )
       .execute();
     const keptKeys = new Set(kept.map((row) => `${Number(row.account_id)}:${Number(row.user_id)}:${Number(row.incident_id)}`));
-    found.push(
-      ...flagged.filter((credential) => !keptKeys.has(`${credential.account_id}:${credential.user_id}:${credential.incident_id}`)),
-    );
+    found.push(...chunk.filter((credential) => !keptKeys.has(`${credential.account_id}:${credential.user_id}:${credential.incident_id}`)));
   }
   return found;
-}
-
-/**
- * The credentials a campaign batch is about to take from another incident's
- * flag (the same targets and conditions as `flagBatchCredentials`) whose hash
- * is not kept for that incident yet: the flag about to be replaced is what
- * would have kept it.
- */
-export async function credentialsLeavingAnotherIncident(
-  db: Queryable,
-  campaign: { id: number; incident_id: number; cutoff: string },
-  batch: number,
-): Promise<FlaggedCredential[]> {
-  const rows = await db
-    .selectFrom('password_credentials')
-    .innerJoin('campaign_targets', (join) =>
-      join
-        .onRef('password_credentials.account_id', '=', 'campaign_targets.account_id')
-        .onRef('password_credentials.user_id', '=', 'campaign_targets.user_id'),
-    )
-    .select([
-      'password_credentials.account_id',
-      'password_credentials.user_id',
-      'password_credentials.must_change_incident_id',
-      'password_credentials.password_hash',
-    ])
-    .where('campaign_targets.campaign_id', '=', Number(campaign.id))
-    .where('campaign_targets.batch', '=', batch)
-    .where('campaign_targets.flagged_at', 'is', null)
-    .where('password_credentials.password_changed_at', '<', campaign.cutoff)
-    .where('password_credentials.must_change_incident_id', 'is not', null)
-    .where('password_credentials.must_change_incident_id', '!=', Number(campaign.incident_id))
-    .where(hashNotKeptYet)
-    .execute();
-  return rows.map(asFlagged);
 }
 
 /** Stores sealed exposed hashes; a user already holding one for the incident keeps the first. */

@@ -13,8 +13,8 @@ import type { Hashing } from '../passwords/password-gate.js';
 import { verifyStoredPassword } from '../passwords/password-hashing.js';
 import { exposedAlertJob, exposedAlertKey } from './exposed-alert.job.js';
 import {
-  credentialsLeavingAnotherIncident,
   flaggedCredentialsNotKept,
+  hashesNotKeptYet,
   type FlaggedCredential,
   distinctUsersFromSource,
   EXPOSED_ATTEMPT_SEQUENCE,
@@ -93,16 +93,17 @@ export async function keepExposedHashesBeforeReplacing(
 
 /**
  * In a campaign batch's transaction, before its credentials are flagged:
- * keeps the hash of those still flagged by another incident, whose flag the
- * batch replaces (the user has not changed the password both exposed).
+ * keeps the hash of `credentials`, those still flagged by another incident
+ * whose flag the batch replaces (the user has not changed the password both
+ * exposed), where that incident keeps none yet.
  */
 export async function keepHashesOfCredentialsLeavingAnotherIncident(
   tx: Queryable,
   deps: Pick<ServiceDeps, 'keyring' | 'clock'>,
-  campaign: { id: number; incident_id: number; cutoff: string },
-  batch: number,
+  credentials: readonly FlaggedCredential[],
 ): Promise<number> {
-  return keepExposedHashes(tx, deps, await credentialsLeavingAnotherIncident(tx, campaign, batch));
+  if (credentials.length === 0) return 0;
+  return keepExposedHashes(tx, deps, await hashesNotKeptYet(tx, credentials));
 }
 
 /**
