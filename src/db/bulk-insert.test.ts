@@ -79,5 +79,6 @@ describe.each(backends)('insertRows on %s', (backend) => {
     await committed.commit().execute();
     const written = await database.db.selectFrom('id_sequences').select('name').where('name', 'like', 'bulk-%').execute();
     expect(written.map((row) => row.name)).toEqual(['bulk-committed']);
+    expect(() => bulkWriteTargetOf(database.db)).toThrow(/pass the transaction/);
   });
 });

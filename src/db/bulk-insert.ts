@@ -30,8 +30,14 @@ export function bulkWriteTarget(handle: Pick<DatabaseHandle, 'capabilities' | 's
   return { db: transaction, maxParameters: handle.capabilities.maxParameters, preparedStatements: handle.sqlite };
 }
 
-/** The bulk target of a transaction (or a handle's `db`), found from the database it runs on. */
+/**
+ * The bulk target of a transaction, found from the database it runs on. A
+ * transaction only: on SQLite the prepared statements run on the one
+ * connection, inside whichever transaction holds it, which outside ours could
+ * be another caller's.
+ */
 export function bulkWriteTargetOf(transaction: Queryable): BulkWriteTarget {
+  if (!transaction.isTransaction) throw new Error('bulk writes run in a transaction: pass the transaction, not the database');
   return bulkWriteTarget(openedDatabaseOf(transaction), transaction);
 }
 
