@@ -1,4 +1,3 @@
-import { chunks } from '../../db/bulk-insert.js';
 import type { Queryable } from '../../db/database.js';
 import type { CampaignRow } from './campaigns.repo.js';
 
@@ -98,34 +97,37 @@ export async function batchExceptions(
 }
 
 /**
- * Settles these targets of the batch, whose password changed after the
- * targets were frozen: marked changed before rotation, so the batch leaves
- * them alone. Only those still unflagged; returns how many.
+ * ONE UPDATE: settles the batch's unflagged targets who no longer hold a
+ * password set before the cutoff (they set a new one after the targets were
+ * frozen), marking them changed before rotation so the batch leaves them alone.
+ * Run only when `batchExceptions` found such targets.
  */
 export async function settleChangedTargets(
   db: Queryable,
-  campaignId: number,
-  targets: ReadonlyArray<{ account_id: number; user_id: number }>,
+  campaign: Pick<CampaignRow, 'id' | 'cutoff'>,
+  batch: number,
   now: string,
 ): Promise<number> {
-  let settled = 0;
-  for (const chunk of chunks(targets, 500)) {
-    const result = await db
-      .updateTable('campaign_targets')
-      .set({ flagged_at: now, changed_before_rotation: 1 })
-      .where('campaign_id', '=', campaignId)
-      .where('flagged_at', 'is', null)
-      .where((eb) =>
-        eb(
-          eb.refTuple('account_id', 'user_id'),
-          'in',
-          chunk.map((target) => eb.tuple(target.account_id, target.user_id)),
+  const result = await db
+    .updateTable('campaign_targets')
+    .set({ flagged_at: now, changed_before_rotation: 1 })
+    .where('campaign_id', '=', Number(campaign.id))
+    .where('batch', '=', batch)
+    .where('flagged_at', 'is', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('password_credentials as credential')
+            .select('credential.user_id')
+            .whereRef('credential.account_id', '=', 'campaign_targets.account_id')
+            .whereRef('credential.user_id', '=', 'campaign_targets.user_id')
+            .where('credential.password_changed_at', '<', campaign.cutoff),
         ),
-      )
-      .executeTakeFirst();
-    settled += Number(result.numUpdatedRows);
-  }
-  return settled;
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /**

@@ -81,12 +81,8 @@ export async function applyCampaignBatch(deps: Deps, campaignId: number, batch: 
     if (campaign === undefined) return { applied: false };
     await tuneForBatchStatements(tx);
     const exceptions = await batchExceptions(tx, campaign, batch);
-    const changedBeforeRotation = await settleChangedTargets(
-      tx,
-      campaignId,
-      exceptions.filter((target) => target.changed),
-      now,
-    );
+    // An announced rotation can leave most of a batch changed: settled by one statement over the batch, not by key.
+    const changedBeforeRotation = exceptions.some((target) => target.changed) ? await settleChangedTargets(tx, campaign, batch, now) : 0;
     // A flagged user's live hash is the exposed one until it is replaced, which keeps it (exposed-passwords.service.ts);
     // only a flag of another incident about to be replaced keeps its hash now.
     await keepHashesOfCredentialsLeavingAnotherIncident(tx, deps, takenOverFlags(exceptions));
