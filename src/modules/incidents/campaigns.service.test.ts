@@ -232,6 +232,48 @@ describe.each(backends)('rotation campaigns on %s', (backend) => {
     expect(timeline).toEqual(expect.arrayContaining(['campaign_started', 'campaign_finished']));
   });
 
+  it('flags a batch holding every exception in one run: settles the changed, takes over another incident’s flag, keeps its own', async () => {
+    const draft = await createCampaign(deps, { incidentId, selector: SELECTOR });
+    await startCampaign(deps, draft.id);
+    const other = await declareIncident(deps, {
+      title: 'Earlier',
+      becameAwareAt: '2026-05-01T09:00:00Z',
+      cutoff: CUTOFF,
+      actor: { type: 'cli' },
+    });
+    const [plain, changed, flaggedByOther, flaggedByThis] = people.targets;
+    const credentialOf = (user: User | undefined) =>
+      database.db
+        .updateTable('password_credentials')
+        .where('account_id', '=', Number(user?.account_id))
+        .where('user_id', '=', Number(user?.id));
+    await credentialOf(changed).set({ password_changed_at: '2026-05-31T00:00:00.000Z' }).execute();
+    await credentialOf(flaggedByOther).set({ must_change: 1, must_change_reason: 'incident', must_change_incident_id: other.id }).execute();
+    await credentialOf(flaggedByThis)
+      .set({ must_change: 1, must_change_reason: 'incident', must_change_incident_id: incidentId })
+      .execute();
+
+    expect(await applyCampaignBatch(deps, draft.id, 0)).toEqual({
+      applied: true,
+      users: 3,
+      credentials: 2,
+      sessions: 2,
+      changedBeforeRotation: 1,
+    });
+    expect(await flaggedUsers(database.db)).toEqual(
+      keysOf([plain, flaggedByOther, flaggedByThis].flatMap((u) => (u === undefined ? [] : [u]))).map((k) => ({
+        ...k,
+        incident: incidentId,
+      })),
+    );
+    const kept = await database.db.selectFrom('exposed_password_hashes').select(['user_id', 'incident_id']).execute();
+    expect(kept.map((row) => [Number(row.user_id), Number(row.incident_id)])).toEqual([[flaggedByOther?.id, other.id]]);
+    const settled = await database.db.selectFrom('campaign_targets').select('user_id').where('changed_before_rotation', '=', 1).execute();
+    expect(settled.map((row) => Number(row.user_id))).toEqual([changed?.id]);
+    expect(await getCampaign(deps, draft.id)).toMatchObject({ state: 'done', progress: { total: 4, done: 4 } });
+    expect(await applyCampaignBatch(deps, draft.id, 0)).toEqual({ applied: false });
+  });
+
   it('leaves sessions alone when told not to revoke them', async () => {
     const draft = await createCampaign(deps, { incidentId, selector: SELECTOR, revokeSessions: false });
     await startCampaign(deps, draft.id);

@@ -51,9 +51,9 @@ export interface BatchException {
 
 /**
  * ONE read of the batch's unflagged targets and their credentials, returning
- * only the exceptions: usually none, so one pass over the batch answers both
- * which targets changed their password since the freeze and which take over
- * another incident's flag.
+ * only the exceptions: one pass over the batch answers both which targets
+ * changed their password since the freeze and which take over another
+ * incident's flag. Run only when the plain flag left targets unflagged.
  */
 export async function batchExceptions(
   db: Queryable,
@@ -130,14 +130,29 @@ export async function settleChangedTargets(
   return Number(result.numUpdatedRows);
 }
 
+/** How many of the batch's targets are still unflagged: what its first flag compares against. */
+export async function countUnflaggedTargets(db: Queryable, campaignId: number, batch: number): Promise<number> {
+  const row = await db
+    .selectFrom('campaign_targets')
+    .select((eb) => eb.fn.countAll<number>().as('targets'))
+    .where('campaign_id', '=', campaignId)
+    .where('batch', '=', batch)
+    .where('flagged_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.targets);
+}
+
 /**
  * ONE UPDATE: forces a new password for the batch's unflagged targets, with
- * the incident as reason, skipping any already flagged for this incident.
+ * the incident as reason: `plain`, only those no incident has flagged (the
+ * usual case, needing no exception handled first); else all but those this
+ * incident flagged already (after `batchExceptions` was dealt with).
  */
 export async function flagBatchCredentials(
   db: Queryable,
   campaign: Pick<CampaignRow, 'id' | 'incident_id' | 'cutoff'>,
   batch: number,
+  which: 'plain' | 'all',
 ): Promise<number> {
   const incidentId = Number(campaign.incident_id);
   const result = await db
@@ -149,14 +164,16 @@ export async function flagBatchCredentials(
     .where('target.campaign_id', '=', Number(campaign.id))
     .where('target.batch', '=', batch)
     .where('target.flagged_at', 'is', null)
-    // Checked again here: a password set since the batch read its exceptions is not the exposed one.
+    // Checked again here: a password set since the freeze (or since the batch read its exceptions) is not the exposed one.
     .where('password_credentials.password_changed_at', '<', campaign.cutoff)
     .where((eb) =>
-      eb.or([
-        eb('password_credentials.must_change', '=', 0),
-        eb('password_credentials.must_change_incident_id', 'is', null),
-        eb('password_credentials.must_change_incident_id', '!=', incidentId),
-      ]),
+      which === 'plain'
+        ? eb('password_credentials.must_change_incident_id', 'is', null)
+        : eb.or([
+            eb('password_credentials.must_change', '=', 0),
+            eb('password_credentials.must_change_incident_id', 'is', null),
+            eb('password_credentials.must_change_incident_id', '!=', incidentId),
+          ]),
     )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

@@ -8,6 +8,7 @@ import type { CampaignRow } from './campaigns.repo.js';
 import type { FlaggedCredential } from '../auth/exposed-passwords/exposed-passwords.repo.js';
 import {
   batchExceptions,
+  countUnflaggedTargets,
   flagBatchCredentials,
   markBatchFlagged,
   openBatch,
@@ -68,8 +69,35 @@ export type BatchOutcome =
   { applied: false } | { applied: true; users: number; credentials: number; sessions: number; changedBeforeRotation: number };
 
 /**
+ * Flags the batch's unflagged targets: first, in one UPDATE, those no
+ * incident has flagged. Only when that leaves some of them (usually none)
+ * does one read find the exceptions: targets that set a new password since
+ * the freeze, settled as changed before rotation, and flags of another
+ * incident taken over, whose exposed hash is kept; then one UPDATE flags the rest.
+ */
+async function flagBatch(
+  tx: Tx,
+  deps: Deps,
+  campaign: CampaignRow,
+  batch: number,
+  now: string,
+): Promise<{ credentials: number; changedBeforeRotation: number }> {
+  const unflagged = await countUnflaggedTargets(tx, Number(campaign.id), batch);
+  const plain = unflagged === 0 ? 0 : await flagBatchCredentials(tx, campaign, batch, 'plain');
+  if (plain === unflagged) return { credentials: plain, changedBeforeRotation: 0 };
+  const exceptions = await batchExceptions(tx, campaign, batch);
+  // An announced rotation can leave most of a batch changed: settled by one statement over the batch, not by key.
+  const changedBeforeRotation = exceptions.some((target) => target.changed) ? await settleChangedTargets(tx, campaign, batch, now) : 0;
+  // A flagged user's live hash is the exposed one until it is replaced, which keeps it (exposed-passwords.service.ts);
+  // only a flag of another incident about to be replaced keeps its hash now.
+  await keepHashesOfCredentialsLeavingAnotherIncident(tx, deps, takenOverFlags(exceptions));
+  const rest = await flagBatchCredentials(tx, campaign, batch, 'all');
+  return { credentials: plain + rest, changedBeforeRotation };
+}
+
+/**
  * Applies one batch in one transaction: flags the batch's unflagged targets
- * (one UPDATE), revokes their sessions (one UPDATE, when the campaign says
+ * (`flagBatch`), revokes their sessions (one UPDATE, when the campaign says
  * so), marks them flagged, counts progress and writes one audit event per
  * account. Idempotent: a second run finds nothing unflagged and changes
  * nothing; a campaign that is not running is left alone.
@@ -80,13 +108,7 @@ export async function applyCampaignBatch(deps: Deps, campaignId: number, batch: 
     const campaign = await openBatch(tx, campaignId, batch);
     if (campaign === undefined) return { applied: false };
     await tuneForBatchStatements(tx);
-    const exceptions = await batchExceptions(tx, campaign, batch);
-    // An announced rotation can leave most of a batch changed: settled by one statement over the batch, not by key.
-    const changedBeforeRotation = exceptions.some((target) => target.changed) ? await settleChangedTargets(tx, campaign, batch, now) : 0;
-    // A flagged user's live hash is the exposed one until it is replaced, which keeps it (exposed-passwords.service.ts);
-    // only a flag of another incident about to be replaced keeps its hash now.
-    await keepHashesOfCredentialsLeavingAnotherIncident(tx, deps, takenOverFlags(exceptions));
-    const credentials = await flagBatchCredentials(tx, campaign, batch);
+    const { credentials, changedBeforeRotation } = await flagBatch(tx, deps, campaign, batch, now);
     const revoke = campaign.revoke_sessions === 1;
     const sessions = revoke ? await revokeBatchSessions(tx, campaignId, batch, now, SESSION_REVOKED_REASON) : 0;
     // Each statement above touched only targets still unflagged; none left means the batch ran already.
