@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ImportedUser } from './import-lines.parser.js';
+import { fromUserColumns, toUserColumns } from './user-columns.js';
 import { UsersCheckThread } from './users-check.thread.js';
 
 const user = (account: string, email: string): string =>
@@ -82,5 +84,43 @@ describe('UsersCheckThread', () => {
     } finally {
       await thread.close();
     }
+  });
+
+  it('carries every field of a user across as columns and back, products as the set they are', () => {
+    const users: ImportedUser[] = [
+      {
+        account: 'acme',
+        realm: 'core',
+        role: 'agent',
+        name: 'Ana',
+        email: 'ana@acme.test',
+        phone: '+1 555 0100',
+        locale: 'fr-CA',
+        created_at: '2015-01-01T00:00:00.000Z',
+        password_hash: '$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234',
+        password_changed_at: '2015-02-01T00:00:00.000Z',
+        sso: false,
+        active: true,
+        products: ['chat', 'support'],
+      },
+      {
+        account: 'globex',
+        realm: 'sell',
+        role: 'end-user',
+        name: 'Bo',
+        email: 'bo@globex.test',
+        phone: null,
+        locale: null,
+        created_at: '2016-01-01T00:00:00.000Z',
+        password_hash: null,
+        password_changed_at: null,
+        sso: true,
+        active: false,
+        products: [],
+      },
+    ];
+    const back = fromUserColumns(structuredClone(toUserColumns(users)));
+    expect(back).toEqual([{ ...users[0], products: ['support', 'chat'] }, users[1]]);
+    expect(fromUserColumns(toUserColumns([]))).toEqual([]);
   });
 });

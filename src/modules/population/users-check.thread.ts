@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ImportProblem } from '../../platform/json-lines/line-problems.js';
 import { startModuleWorker } from '../../platform/module-worker.js';
 import type { ImportedUser } from './import-lines.parser.js';
+import { fromUserColumns, type UserColumns } from './user-columns.js';
 
 /** What the checking thread starts from. */
 export interface UsersCheckStart {
@@ -23,7 +24,7 @@ export type FromUsersCheck =
   | {
       type: 'batch';
       /** The users that passed, in file order. */
-      users: ImportedUser[];
+      users: UserColumns;
       /** Characters and lines read since the last batch. */
       chars: number;
       lines: number;
@@ -35,7 +36,8 @@ export type FromUsersCheck =
   | { type: 'read'; named: string[] }
   | { type: 'done'; problems: { kept: ImportProblem[]; total: number } };
 
-type Batch = Extract<FromUsersCheck, { type: 'batch' }>;
+/** A batch as the writing thread takes it: its users as objects again. */
+type Batch = Omit<Extract<FromUsersCheck, { type: 'batch' }>, 'users'> & { users: ImportedUser[] };
 
 /** Which of the subdomains name accounts of the database. */
 export type ExistingAccounts = (subdomains: readonly string[]) => Promise<ReadonlySet<string>>;
@@ -83,7 +85,7 @@ export class UsersCheckThread {
         return;
       }
       if (message.type !== 'batch') throw new Error(`The users.jsonl check thread sent ${message.type} before it finished reading.`);
-      yield message;
+      yield { ...message, users: fromUserColumns(message.users) };
       this.post({ type: 'credit' });
     }
   }

@@ -10,6 +10,7 @@ import type { ImportedUser } from './import-lines.parser.js';
 import { ProblemList } from './import-problems.js';
 import { UsersCheck } from './users-check.js';
 import type { FromUsersCheck, ToUsersCheck, UsersCheckStart } from './users-check.thread.js';
+import { toUserColumns } from './user-columns.js';
 
 const port = parentPort!;
 const start = workerData as UsersCheckStart;
@@ -52,7 +53,7 @@ async function send(): Promise<void> {
   credits -= 1;
   const message: FromUsersCheck = {
     type: 'batch',
-    users: sendRows ? batch : [],
+    users: toUserColumns(sendRows ? batch : []),
     chars,
     lines,
     named: newlyNamed(),
