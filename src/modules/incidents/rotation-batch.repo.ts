@@ -7,6 +7,15 @@ import type { CampaignRow } from './campaigns.repo.js';
  * unflagged: that filter is what makes a batch run twice change nothing.
  */
 
+/** The count of the batch's targets still unflagged, as a query: `openBatch` adds it to `done`, `countUnflaggedTargets` reads it. */
+const unflaggedTargetCount = (db: Queryable, campaignId: number, batch: number) =>
+  db
+    .selectFrom('campaign_targets')
+    .select((eb) => eb.fn.countAll<number>().as('targets'))
+    .where('campaign_id', '=', campaignId)
+    .where('batch', '=', batch)
+    .where('flagged_at', 'is', null);
+
 /**
  * Opens a batch: while the campaign is running, adds the batch's unflagged
  * targets to `done` and returns the campaign as updated; undefined when it
@@ -17,18 +26,7 @@ import type { CampaignRow } from './campaigns.repo.js';
 export async function openBatch(db: Queryable, campaignId: number, batch: number): Promise<CampaignRow | undefined> {
   return db
     .updateTable('rotation_campaigns')
-    .set((eb) => ({
-      done: eb(
-        'done',
-        '+',
-        eb
-          .selectFrom('campaign_targets')
-          .select(eb.fn.countAll<number>().as('pending'))
-          .where('campaign_id', '=', campaignId)
-          .where('batch', '=', batch)
-          .where('flagged_at', 'is', null),
-      ),
-    }))
+    .set((eb) => ({ done: eb('done', '+', unflaggedTargetCount(db, campaignId, batch)) }))
     .where('id', '=', campaignId)
     .where('state', '=', 'running')
     .returningAll()
@@ -132,13 +130,7 @@ export async function settleChangedTargets(
 
 /** How many of the batch's targets are still unflagged: what its first flag compares against. */
 export async function countUnflaggedTargets(db: Queryable, campaignId: number, batch: number): Promise<number> {
-  const row = await db
-    .selectFrom('campaign_targets')
-    .select((eb) => eb.fn.countAll<number>().as('targets'))
-    .where('campaign_id', '=', campaignId)
-    .where('batch', '=', batch)
-    .where('flagged_at', 'is', null)
-    .executeTakeFirstOrThrow();
+  const row = await unflaggedTargetCount(db, campaignId, batch).executeTakeFirstOrThrow();
   return Number(row.targets);
 }
 
