@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
-import { tuneForSetStatements } from './database.js';
+import { preferJoinsByKey, tuneForSetStatements } from './database.js';
 
 const settings = sql<{ jit: string; work_mem: string }>`select current_setting('jit') as jit, current_setting('work_mem') as work_mem`;
 
@@ -23,6 +23,20 @@ describe.each(backends)('statements over a whole target set on %s', (backend) =>
     for (let i = 0; i < 3; i++) expect((await settings.execute(database.db)).rows[0]).toEqual(before);
   });
 
+  it.runIf(backend === 'postgres')('join by key in a dry run, for its transaction only', async () => {
+    const joins = sql<{
+      hash: string;
+      merge: string;
+    }>`select current_setting('enable_hashjoin') as hash, current_setting('enable_mergejoin') as merge`;
+    const inside = await database.db.transaction().execute(async (tx) => {
+      await preferJoinsByKey(tx);
+      return (await joins.execute(tx)).rows[0];
+    });
+    expect(inside).toEqual({ hash: 'off', merge: 'off' });
+    // Every other statement on the pooled connection may hash and merge again.
+    for (let i = 0; i < 3; i++) expect((await joins.execute(database.db)).rows[0]).toEqual({ hash: 'on', merge: 'on' });
+  });
+
   it.runIf(backend === 'postgres')('leave room on every page of campaign targets for the batch that flags them', async () => {
     const { rows } = await sql<{ options: string[] | null }>`
       select reloptions as options from pg_class where relname = 'campaign_targets'`.execute(database.db);
@@ -32,6 +46,7 @@ describe.each(backends)('statements over a whole target set on %s', (backend) =>
   it.runIf(backend === 'sqlite')('change nothing on SQLite', async () => {
     await database.db.transaction().execute(async (tx) => {
       await tuneForSetStatements(tx);
+      await preferJoinsByKey(tx);
       expect((await sql<{ n: number }>`select 1 as n`.execute(tx)).rows).toEqual([{ n: 1 }]);
     });
   });
