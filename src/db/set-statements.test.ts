@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, openTestDatabase, type TestDatabase } from '../../test/support/databases.js';
-import { preferJoinsByKey, tuneForSetStatements } from './database.js';
+import { tuneForSetStatements, withJoinPlan } from './database.js';
 
 const settings = sql<{ jit: string; work_mem: string }>`select current_setting('jit') as jit, current_setting('work_mem') as work_mem`;
 
@@ -23,18 +23,27 @@ describe.each(backends)('statements over a whole target set on %s', (backend) =>
     for (let i = 0; i < 3; i++) expect((await settings.execute(database.db)).rows[0]).toEqual(before);
   });
 
-  it.runIf(backend === 'postgres')('join by key in a dry run, for its transaction only', async () => {
-    const joins = sql<{
-      hash: string;
-      merge: string;
-    }>`select current_setting('enable_hashjoin') as hash, current_setting('enable_mergejoin') as merge`;
-    const inside = await database.db.transaction().execute(async (tx) => {
-      await preferJoinsByKey(tx);
-      return (await joins.execute(tx)).rows[0];
+  it.runIf(backend === 'postgres')('join as told for one read only, then as the server would', async () => {
+    const methods = sql<{ hash: string; merge: string; loop: string }>`select current_setting('enable_hashjoin') as hash,
+      current_setting('enable_mergejoin') as merge, current_setting('enable_nestloop') as loop`;
+    const seen = await database.db.transaction().execute(async (tx) => {
+      const byKey = await withJoinPlan(tx, 'by_key', async () => (await methods.execute(tx)).rows[0]);
+      const byHash = await withJoinPlan(tx, 'by_hash', async () => (await methods.execute(tx)).rows[0]);
+      return { byKey, byHash, after: (await methods.execute(tx)).rows[0] };
     });
-    expect(inside).toEqual({ hash: 'off', merge: 'off' });
-    // Every other statement on the pooled connection may hash and merge again.
-    for (let i = 0; i < 3; i++) expect((await joins.execute(database.db)).rows[0]).toEqual({ hash: 'on', merge: 'on' });
+    expect(seen).toEqual({
+      byKey: { hash: 'off', merge: 'off', loop: 'on' },
+      byHash: { hash: 'on', merge: 'on', loop: 'off' },
+      after: { hash: 'on', merge: 'on', loop: 'on' },
+    });
+    expect((await methods.execute(database.db)).rows[0]).toEqual({ hash: 'on', merge: 'on', loop: 'on' });
+  });
+
+  it.runIf(backend === 'postgres')('leave a failed read to end its transaction, switches and all', async () => {
+    const failing = database.db.transaction().execute((tx) => withJoinPlan(tx, 'by_hash', () => sql`select 1 / 0`.execute(tx)));
+    await expect(failing).rejects.toThrow(/division by zero/);
+    const loop = sql<{ loop: string }>`select current_setting('enable_nestloop') as loop`;
+    for (let i = 0; i < 3; i++) expect((await loop.execute(database.db)).rows[0]).toEqual({ loop: 'on' });
   });
 
   it.runIf(backend === 'postgres')('leave room on every page of campaign targets for the batch that flags them', async () => {
@@ -46,8 +55,7 @@ describe.each(backends)('statements over a whole target set on %s', (backend) =>
   it.runIf(backend === 'sqlite')('change nothing on SQLite', async () => {
     await database.db.transaction().execute(async (tx) => {
       await tuneForSetStatements(tx);
-      await preferJoinsByKey(tx);
-      expect((await sql<{ n: number }>`select 1 as n`.execute(tx)).rows).toEqual([{ n: 1 }]);
+      expect(await withJoinPlan(tx, 'by_hash', async () => (await sql<{ n: number }>`select 1 as n`.execute(tx)).rows)).toEqual([{ n: 1 }]);
     });
   });
 });
