@@ -102,6 +102,9 @@ const JOIN_METHODS_OFF: Record<JoinPlan, readonly string[]> = {
  * The switches hold for `read` alone and are back to the server's values
  * for the rest of the transaction (a read that fails aborts the transaction,
  * and them with it). SQLite plans its own joins: `read` runs as it is.
+ *
+ * @example
+ * const counted = await withJoinPlan(tx, 'by_key', () => dryRun(tx, selector, cutoff));
  */
 export async function withJoinPlan<T>(tx: Queryable, plan: JoinPlan, read: () => Promise<T>): Promise<T> {
   if (!isPostgres(tx)) return read();
