@@ -74,44 +74,27 @@ export async function tuneForSetStatements(tx: Queryable): Promise<void> {
   if (isPostgres(tx)) await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(tx);
 }
 
-/** How one large read of a campaign joins users to their credentials on PostgreSQL (`withJoinPlan`). */
-export type JoinPlan = 'by_key' | 'by_hash';
-
-const JOIN_METHODS_OFF: Record<JoinPlan, readonly string[]> = {
-  by_key: ['enable_hashjoin', 'enable_mergejoin'],
-  by_hash: ['enable_nestloop'],
-};
-
 /**
- * How one large read of a campaign joins users to their credentials, where
- * PostgreSQL's planner guesses wrong on a million users:
- * - `by_key`, for the dry run's left join (every user the selector keeps,
- *   with its credential if any): nested loops over the primary keys.
- *   PostgreSQL 15 cannot hash the kept users of a left join in parallel, so
- *   it hashed every credential instead: 525,000 (81 MB) for the 272,000 users
- *   the seed selector keeps, 1.1-1.3 s against 0.8-0.9 s by key, and the same
- *   time either way when a selector keeps every user.
- * - `by_hash`, for the freeze's inner join (credentials set before the
- *   cutoff, with their users): a parallel hash join of the credentials the
- *   cutoff keeps against one parallel scan of the users, rather than an
- *   index probe into the users' table per credential, each a random read:
- *   0.74-0.88 s against 1.0-1.08 s for the 86,000 the seed campaign's
- *   cutoff keeps. A cutoff that keeps 16,000 probes faster (0.38-0.43 s
- *   against 0.56-0.67 s): the large rotation, whose start is the one that
- *   takes long, is the one served.
- * The switches hold for `read` alone and are back to the server's values
- * for the rest of the transaction (a read that fails aborts the transaction,
- * and them with it). SQLite plans its own joins: `read` runs as it is.
+ * Runs a campaign's dry run with PostgreSQL joining each user the selector
+ * keeps to its account and credential by primary key (nested loops; hash and
+ * merge joins off for this read alone, then back to the server's values for
+ * the rest of the transaction). The dry run left-joins the kept users to
+ * their credentials, and PostgreSQL 15 cannot hash the kept side of a left
+ * join in parallel, so it hashed every credential instead: 525,000 (81 MB)
+ * for the 272,000 users the seed selector keeps of a million, 1.1-1.3 s
+ * against 0.8-0.9 s by key; over ten million users 7.9-8.1 s against
+ * 6.5-7.4 s. When a selector keeps every user the two plans take the same
+ * time. A read that fails aborts the transaction, and the switches with it.
+ * SQLite plans its own joins: `read` runs as it is.
  *
  * @example
- * const counted = await withJoinPlan(tx, 'by_key', () => dryRun(tx, selector, cutoff));
+ * const counted = await withJoinsByKey(tx, () => dryRun(tx, selector, cutoff));
  */
-export async function withJoinPlan<T>(tx: Queryable, plan: JoinPlan, read: () => Promise<T>): Promise<T> {
+export async function withJoinsByKey<T>(tx: Queryable, read: () => Promise<T>): Promise<T> {
   if (!isPostgres(tx)) return read();
-  const methods = JOIN_METHODS_OFF[plan];
-  await sql`select ${sql.join(methods.map((method) => sql`set_config(${method}, 'off', true)`))}`.execute(tx);
+  await sql`select set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`.execute(tx);
   const result = await read();
-  await sql`select set_config(name, reset_val, true) from pg_settings where name in (${sql.join(methods)})`.execute(tx);
+  await sql`select set_config(name, reset_val, true) from pg_settings where name in ('enable_hashjoin', 'enable_mergejoin')`.execute(tx);
   return result;
 }
 

@@ -1,5 +1,5 @@
 import { expressionBuilder, sql, type Expression, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
-import { readsInParallelOnlyIntoNewTables, withJoinPlan, type Queryable } from '../../db/database.js';
+import { readsInParallelOnlyIntoNewTables, type Queryable } from '../../db/database.js';
 import type { CampaignTargetsTable, Database, RotationCampaignsTable } from '../../db/schema.js';
 import { exposedHashTierSql } from '../auth/passwords/hash-strength.repo.js';
 import { isHashTier, noHashTiers, type HashTier, type HashTierCounts } from '../auth/passwords/hash-strength.js';
@@ -217,7 +217,7 @@ export async function freezeTargets(
           ]);
   if (readsInParallelOnlyIntoNewTables(db)) {
     // The targets are read and numbered by parallel workers into a table of this transaction, then inserted at once.
-    await withJoinPlan(db, 'by_hash', () => sql`create temporary table frozen_targets on commit drop as ${targets}`.execute(db));
+    await sql`create temporary table frozen_targets on commit drop as ${targets}`.execute(db);
     const inserted = await sql`insert into campaign_targets (campaign_id, account_id, user_id, batch, hash_tier)
       select campaign_id, account_id, user_id, batch, hash_tier from frozen_targets`.execute(db);
     return Number(inserted.numAffectedRows ?? 0);

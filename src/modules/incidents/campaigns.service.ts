@@ -1,4 +1,4 @@
-import { tuneForSetStatements, withJoinPlan } from '../../db/database.js';
+import { tuneForSetStatements, withJoinsByKey } from '../../db/database.js';
 import { reserveIds } from '../../db/sequences.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { PLATFORM_ACCOUNT_ID, recordAudit, type Actor, type AuditEventInput } from '../../platform/audit/audit.service.js';
@@ -225,7 +225,7 @@ export async function createCampaign(deps: Deps, input: CreateCampaignInput): Pr
   });
   const counted = await deps.db.transaction().execute(async (tx) => {
     await tuneForSetStatements(tx);
-    return withJoinPlan(tx, 'by_key', () => dryRun(tx, selector, cutoff, hashesAsOf(incident, cutoff)));
+    return withJoinsByKey(tx, () => dryRun(tx, selector, cutoff, hashesAsOf(incident, cutoff)));
   });
   return { ...viewOf(row, deps.clock.now()), dryRun: counted };
 }
