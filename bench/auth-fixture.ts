@@ -1,10 +1,11 @@
 /**
  * The population `bench:auth` signs in with: `acme`, with one admin with a
- * password and an API token; `beta`, a second account whose admin the flood
- * guesses at with `email:password`.
+ * password, an API token and a second token since deleted; `beta`, a second
+ * account whose admin the flood guesses at with `email:password`.
  */
 import { openRuntime } from '../src/main.js';
-import { createApiToken } from '../src/modules/auth/api-tokens/api-tokens.service.js';
+import type { Principal } from '../src/modules/accounts/principal.js';
+import { createApiToken, deleteApiToken } from '../src/modules/auth/api-tokens/api-tokens.service.js';
 import { hashPassword } from '../src/modules/auth/passwords/password-hashing.js';
 import { reserveIds } from '../src/db/sequences.js';
 import { productsToMask } from '../src/platform/products.js';
@@ -13,6 +14,8 @@ const PASSWORD = 'Bench-Lighthouse-Password-42';
 
 export interface AuthBenchPopulation {
   token: string;
+  /** A token of acme's admin that was deleted: what an integration keeps sending after a revocation. */
+  deletedToken: string;
   signInBody: string;
   /** The second account's host and admin, for the `email:password` flood. */
   floodHost: string;
@@ -79,13 +82,13 @@ export async function prepareAuthBench(dataDir: string): Promise<AuthBenchPopula
   try {
     const { account, user } = await insertAccountWithAdmin(runtime, 'acme', 'ada@acme.test');
     const flooded = await insertAccountWithAdmin(runtime, 'beta', 'bob@beta.test');
-    const { token } = await createApiToken(
-      runtime,
-      { account, user, via: 'session', scopes: new Set(['read', 'write']), credentialId: null },
-      { description: 'bench' },
-    );
+    const principal: Principal = { account, user, via: 'session', scopes: new Set(['read', 'write']), credentialId: null };
+    const { token } = await createApiToken(runtime, principal, { description: 'bench' });
+    const deleted = await createApiToken(runtime, principal, { description: 'bench, deleted' });
+    await deleteApiToken(runtime, principal, Number(deleted.row.id));
     return {
       token,
+      deletedToken: deleted.token,
       signInBody: JSON.stringify({ email: user.email, password: PASSWORD }),
       floodHost: `${flooded.account.subdomain}.localhost`,
       floodEmail: flooded.user.email,

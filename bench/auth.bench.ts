@@ -7,7 +7,9 @@
  *    against a bare Fastify hello world, measured one after the other, then
  *    again with both loaded in turn (with the server's CPU time per request
  *    against the hello world's), then their latency (p50, p95, p99) at a
- *    fixed load of half that peak;
+ *    fixed load of half that peak; then requests with a deleted token, sent
+ *    again and again as an integration does after a revocation, refused
+ *    (401), against the hello world again;
  *    `--only api-token` stops there;
  * 2. password sign-ins a second (`POST /access/sign_in`) against raw argon2id
  *    hashes a second with the same parameters, in a process of its own with as
@@ -194,7 +196,7 @@ const ratio = (a: number, b: number): string => (a / b).toFixed(2);
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-bench-auth-'));
   const population = await prepareAuthBench(dataDir);
-  const { token, signInBody } = population;
+  const { token, deletedToken, signInBody } = population;
   console.log(`bench:auth on ${os.cpus().length} CPUs, ${SECONDS}s per measurement, 32 connections; thread pool ${THREADPOOL}\n`);
 
   const hello = await startChild('hello', dataDir);
@@ -212,6 +214,10 @@ async function main(): Promise<void> {
   ]);
   const [tokenCpu, helloCpu] = inTurn.cpu;
   const [tokenRateInTurn, helloRateInTurn] = inTurn.rates;
+  const deletedAuthorization = `Basic ${Buffer.from(`ada@acme.test/token:${deletedToken}`).toString('base64')}`;
+  const refusedResult = await load({ ...tokenRequest, headers: { host: HOST, authorization: deletedAuthorization } });
+  if (refusedResult['2xx'] > 0) throw new Error(`a deleted API token was accepted ${refusedResult['2xx']} times`);
+  const helloAgain = await load(helloRequest);
   await stop(hello);
   const halfPeak = Math.round(perSecond(tokenResult) / 2);
   const tokenLatency = await latencyAtRate(tokenRequest, halfPeak);
@@ -228,6 +234,9 @@ async function main(): Promise<void> {
     console.log(
       `  at half that peak (${fmt(halfPeak)} req/s asked, ${fmt(tokenLatency.rate)} served): latency p50 ${tokenLatency.p50.toFixed(1)} ms, ` +
         `p95 ${tokenLatency.p95.toFixed(1)} ms, p99 ${tokenLatency.p99.toFixed(1)} ms; ${tokenLatency.failed} failed`,
+    );
+    console.log(
+      `API-token refused, a deleted token      ${fmt(perSecond(refusedResult)).padStart(8)}    ${fmt(perSecond(helloAgain)).padStart(8)} (Fastify hello world)   ${ratio(perSecond(refusedResult), perSecond(helloAgain))}`,
     );
   };
   if (ONLY_API_TOKEN) {

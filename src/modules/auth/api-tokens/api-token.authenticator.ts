@@ -5,7 +5,7 @@ import { findAccountById } from '../../accounts/accounts.repo.js';
 import { mayAuthenticate } from '../../users/user-standing.js';
 import { type Principal, type Scope } from '../../accounts/principal.js';
 import { hashSecretToken } from '../secret-tokens.js';
-import { findApiTokenCredentialForVerification } from './api-tokens.repo.js';
+import { findApiTokenCredentialForVerification, type ApiTokenCredential } from './api-tokens.repo.js';
 import { AppError } from '../../../errors.js';
 import { tokenAttemptRecorder, type TokenAttemptRecorder } from '../../../platform/sign-in-events/token-attempts.js';
 import { recordApiTokenUses, VerifiedApiTokens, type VerifiedApiToken } from './verified-api-tokens.js';
@@ -36,7 +36,9 @@ const refused = (): AppError =>
  * pending password change does not matter here (API tokens keep working
  * through a rotation). A token once verified is answered from this process's
  * memory, without a database read, until the identity generation moves
- * (`VerifiedApiTokens`); its last use is written with the sign-in events.
+ * (`VerifiedApiTokens`); its last use is written with the sign-in events. A
+ * refused one is decided again on the lookup kept from its refusal, for half
+ * a second, so a deleted token sent again and again costs no read either.
  *
  * @example
  * const authenticators = { ...others, apiToken: authenticateApiToken(deps, new VerifiedApiTokens(watch)) };
@@ -63,23 +65,36 @@ export function authenticateApiToken(deps: Deps, verified: VerifiedApiTokens) {
       credentialId: credential.tokenId,
     };
   };
-  /** The database's answer for a token this process has not verified yet (or not since the last identity change). */
-  const verify = async (attempt: TokenAttemptRecorder, hostAccount: Account | null, tokenHash: string, email: string, key: string) => {
+  /** Why `found` may not be used on this host, its attempt recorded; undefined when it may. */
+  const refusalOf = (attempt: TokenAttemptRecorder, hostAccount: Account | null, found: ApiTokenCredential | undefined) => {
     const hostId = hostAccount === null ? undefined : Number(hostAccount.id);
-    const generation = verified.generation;
-    const found = await findApiTokenCredentialForVerification(deps.db, tokenHash, API_REALM, email);
     if (found === undefined) {
       attempt(hostId, 'failed', 'invalid_token', null, null);
-      throw refused();
+      return refused();
     }
     const { user, tokenId, tokenAccountId } = found;
     if (hostId !== undefined && hostId !== tokenAccountId)
-      throw refuseForeignHost(attempt, hostId, tokenAccountId, Number(user.id), tokenId);
+      return refuseForeignHost(attempt, hostId, tokenAccountId, Number(user.id), tokenId);
     if (!mayAuthenticate({ user, deletedAt: found.userDeletedAt }) || (user.role !== 'agent' && user.role !== 'admin')) {
       attempt(tokenAccountId, 'failed', 'inactive_user', Number(user.id), tokenId);
-      throw refused();
+      return refused();
     }
-    const account = await findAccountById(deps.db, tokenAccountId);
+    return undefined;
+  };
+  /**
+   * The database's answer for a token this process has not verified yet (or
+   * not since the last identity change), or the one it refused lately, decided again.
+   */
+  const verify = async (attempt: TokenAttemptRecorder, hostAccount: Account | null, tokenHash: string, email: string, key: string) => {
+    const generation = verified.generation;
+    const kept = verified.refusedLookup(key);
+    const found = kept === undefined ? await findApiTokenCredentialForVerification(deps.db, tokenHash, API_REALM, email) : kept.found;
+    const refusal = refusalOf(attempt, hostAccount, found);
+    if (refusal !== undefined || found === undefined) {
+      if (kept === undefined) verified.rememberRefused(key, { found }, generation);
+      throw refusal ?? refused();
+    }
+    const account = await findAccountById(deps.db, found.tokenAccountId);
     if (account === undefined) throw refused();
     const entry = { credential: found, account };
     verified.remember(key, entry, generation);

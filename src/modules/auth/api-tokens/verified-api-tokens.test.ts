@@ -9,7 +9,7 @@ import { FixedClock } from '../../../platform/clock.js';
 import { SignInEventLog } from '../../../platform/sign-in-events/sign-in-event-log.js';
 import { hashSecretToken } from '../secret-tokens.js';
 import { authenticateApiToken } from './api-token.authenticator.js';
-import { VerifiedApiTokens } from './verified-api-tokens.js';
+import { REFUSAL_MEMORY_MS, VerifiedApiTokens } from './verified-api-tokens.js';
 
 const TOKEN = 'a-token-of-forty-characters-or-more-0123456789';
 const request = { ip: '203.0.113.9', headers: {} } as FastifyRequest;
@@ -19,6 +19,8 @@ describe.each(backends)('verified API tokens on %s', (backend) => {
   let watch: IdentityChangeWatch;
   let acme: Account;
   let authenticate: ReturnType<typeof authenticateApiToken>;
+  /** The verified tokens' clock (milliseconds), moved by hand. */
+  let now: number;
 
   beforeEach(async () => {
     database = await openTestDatabase(backend);
@@ -40,7 +42,8 @@ describe.each(backends)('verified API tokens on %s', (backend) => {
       })
       .execute();
     const signInEvents = new SignInEventLog(database.db, new FixedClock('2026-06-01T12:00:00.000Z'));
-    authenticate = authenticateApiToken({ db: database.db, signInEvents }, new VerifiedApiTokens(watch));
+    now = 0;
+    authenticate = authenticateApiToken({ db: database.db, signInEvents }, new VerifiedApiTokens(watch, () => now));
     await watch.check();
   });
   afterEach(() => database.dispose());
@@ -74,5 +77,46 @@ describe.each(backends)('verified API tokens on %s', (backend) => {
     await watch.check();
     verified.remember('key', { credential: {} as never, account: acme }, before);
     expect(verified.get('key')).toBeUndefined();
+  });
+
+  it('decides a refused token again on the lookup it kept, for REFUSAL_MEMORY_MS at most', async () => {
+    const refusedFor = (email: string) =>
+      expect(Promise.resolve().then(() => authenticate(request, acme, email, TOKEN))).rejects.toMatchObject({ code: 'Unauthorized' });
+    const generation = watch.generation;
+    await refusedFor('new-agent@acme.test');
+    // Creating a user moves no identity generation: the refusal kept answers, with no database read.
+    await insertUser(database.db, acme, 'new-agent@acme.test');
+    await watch.check();
+    expect(watch.generation).toBe(generation);
+    now += REFUSAL_MEMORY_MS - 1;
+    await refusedFor('new-agent@acme.test');
+    now += 1;
+    expect((await authenticate(request, acme, 'new-agent@acme.test', TOKEN)).user.email).toBe('new-agent@acme.test');
+  });
+
+  it('drops the refusals it kept when the identity generation moves', async () => {
+    await database.db.updateTable('users').set({ active: 0 }).execute();
+    await watch.check();
+    await expect(Promise.resolve().then(() => authenticate(request, acme, 'agent@acme.test', TOKEN))).rejects.toMatchObject({
+      code: 'Unauthorized',
+    });
+    await database.db.updateTable('users').set({ active: 1 }).execute();
+    await watch.check();
+    expect((await authenticate(request, acme, 'agent@acme.test', TOKEN)).user.email).toBe('agent@acme.test');
+  });
+
+  it('refuses a token on another account’s host, then accepts it on its own from the lookup it kept', async () => {
+    const other = await insertAccount(database.db, 'other');
+    await watch.check();
+    await expect(Promise.resolve().then(() => authenticate(request, other, 'agent@acme.test', TOKEN))).rejects.toMatchObject({
+      code: 'Unauthorized',
+    });
+    // The token goes, unseen by this process yet: the lookup kept from the refusal answers, no read, and on its own host accepts.
+    await database.db.deleteFrom('api_tokens').where('id', '=', 1).execute();
+    expect((await authenticate(request, acme, 'agent@acme.test', TOKEN)).credentialId).toBe(1);
+    await watch.check();
+    await expect(Promise.resolve().then(() => authenticate(request, acme, 'agent@acme.test', TOKEN))).rejects.toMatchObject({
+      code: 'Unauthorized',
+    });
   });
 });
