@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readIdentityGeneration } from '../../src/db/identity-changes.js';
 import type { Account, User } from '../../src/db/schema.js';
 import { hashPassword } from '../../src/modules/auth/passwords/password-hashing.js';
 import type { ImportedAccount, ImportedUser } from '../../src/modules/population/import-lines.parser.js';
@@ -171,5 +172,18 @@ describe.each(backends)('the account owner on %s, in order: each test builds on 
       .where('subdomain', '=', 'initech')
       .executeTakeFirstOrThrow();
     expect(row.owner_user_id).toBe(Number(bill.id));
+  });
+
+  it('creates a user without moving the identity generation when there is no owner to link', async () => {
+    // PostgreSQL runs the identity triggers once per statement, even one that changes no row: the link must not run then.
+    const before = await readIdentityGeneration(database.db);
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v2/users.json',
+      headers: ada.headers,
+      payload: { user: { name: 'Bea', email: 'bea@acme.test', role: 'agent' } },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(await readIdentityGeneration(database.db)).toBe(before);
   });
 });
