@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { randomDraws } from '../crypto/random-draws.js';
 import type { AuditEventRow, SecurityEventsTable } from '../../db/schema.js';
 
 /**
@@ -65,7 +65,9 @@ export interface SecurityEventBody {
   };
 }
 
-const newEventId = (): string => `evt_${crypto.randomBytes(16).toString('base64url')}`;
+// A rotation batch writes an event per account: ids come from the CSPRNG a block at a time.
+const drawEventIdBytes = randomDraws(16);
+const newEventId = (): string => `evt_${drawEventIdBytes().toString('base64url')}`;
 
 /** The security events among freshly written audit rows (none for most actions). */
 export function securityEventsOf(rows: readonly AuditEventRow[]): SecurityEventsTable[] {

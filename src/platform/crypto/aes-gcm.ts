@@ -1,4 +1,5 @@
 import crypto, { type KeyObject } from 'node:crypto';
+import { randomDraws } from './random-draws.js';
 
 /** AES-256-GCM with a 96-bit random nonce and the full 128-bit tag, as NIST SP 800-38D recommends. */
 const ALGORITHM = 'aes-256-gcm';
@@ -12,22 +13,8 @@ export interface AesGcmBox {
   tag: Buffer;
 }
 
-// Nonces come from the CSPRNG a block at a time: one call costs far more than
-// its 12 bytes, and sealing a campaign batch draws tens of thousands. Each
-// nonce is handed out once; they are not secret.
-const NONCES_PER_DRAW = 512;
-let nonces = Buffer.alloc(0);
-let nextNonce = 0;
-
-function freshNonce(): Buffer {
-  if (nextNonce + IV_BYTES > nonces.length) {
-    nonces = crypto.randomBytes(IV_BYTES * NONCES_PER_DRAW);
-    nextNonce = 0;
-  }
-  const iv = Buffer.from(nonces.subarray(nextNonce, nextNonce + IV_BYTES));
-  nextNonce += IV_BYTES;
-  return iv;
-}
+// Nonces come from the CSPRNG a block at a time: sealing a campaign batch draws tens of thousands. Not secret.
+const freshNonce = randomDraws(IV_BYTES);
 
 /**
  * Encrypts and authenticates `plaintext` together with `aad` (authenticated,
