@@ -37,8 +37,8 @@ const refused = (): AppError =>
  * through a rotation). A token once verified is answered from this process's
  * memory, without a database read, until the identity generation moves
  * (`VerifiedApiTokens`); its last use is written with the sign-in events. A
- * refused one is decided again on the lookup kept from its refusal, for half
- * a second, so a deleted token sent again and again costs no read either.
+ * refused one is decided again on the lookup kept from its refusal, for
+ * `REFUSAL_MEMORY_MS`, so a deleted token sent again and again costs no read either.
  *
  * @example
  * const authenticators = { ...others, apiToken: authenticateApiToken(deps, new VerifiedApiTokens(watch)) };

@@ -9,7 +9,7 @@ import { FixedClock } from '../../../platform/clock.js';
 import { SignInEventLog } from '../../../platform/sign-in-events/sign-in-event-log.js';
 import { hashSecretToken } from '../secret-tokens.js';
 import { authenticateApiToken } from './api-token.authenticator.js';
-import { REFUSAL_MEMORY_MS, VerifiedApiTokens } from './verified-api-tokens.js';
+import { MAX_REFUSED, REFUSAL_MEMORY_MS, VerifiedApiTokens } from './verified-api-tokens.js';
 
 const TOKEN = 'a-token-of-forty-characters-or-more-0123456789';
 const request = { ip: '203.0.113.9', headers: {} } as FastifyRequest;
@@ -118,5 +118,15 @@ describe.each(backends)('verified API tokens on %s', (backend) => {
     await expect(Promise.resolve().then(() => authenticate(request, acme, 'agent@acme.test', TOKEN))).rejects.toMatchObject({
       code: 'Unauthorized',
     });
+  });
+
+  it('starts its memory of refusals afresh past MAX_REFUSED, so a flood of made-up tokens cannot grow it', () => {
+    const verified = new VerifiedApiTokens(watch, () => now);
+    const generation = verified.generation;
+    for (let i = 0; i < MAX_REFUSED; i++) verified.rememberRefused(`made-up-${i}`, { found: undefined }, generation);
+    expect(verified.refusedLookup('made-up-0')).toBeDefined();
+    verified.rememberRefused('one-more', { found: undefined }, generation);
+    expect(verified.refusedLookup('made-up-0')).toBeUndefined();
+    expect(verified.refusedLookup('one-more')).toBeDefined();
   });
 });

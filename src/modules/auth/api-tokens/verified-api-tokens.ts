@@ -10,7 +10,7 @@ import { LAST_USED_GRANULARITY_MS } from './api-tokens.service.js';
 const MAX_VERIFIED = 50_000;
 
 /** Past this many refused lookups, a process starts their memory afresh: a flood of made-up tokens cannot grow it. */
-const MAX_REFUSED = 10_000;
+export const MAX_REFUSED = 10_000;
 
 /**
  * How long a refused lookup is reused. What turns a refusal into a success
