@@ -41,6 +41,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0028-distribution-keys',
       '0029-exposed-hashes-kept-on-replace',
       '0030-campaign-targets-room-to-flag',
+      '0031-identity-changes-when-rows-change',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

@@ -30,6 +30,7 @@ import * as rateLimitWindows from './migrations/0027-rate-limit-windows.js';
 import * as distributionKeys from './migrations/0028-distribution-keys.js';
 import * as exposedHashesKeptOnReplace from './migrations/0029-exposed-hashes-kept-on-replace.js';
 import * as campaignTargetsRoomToFlag from './migrations/0030-campaign-targets-room-to-flag.js';
+import * as identityChangesWhenRowsChange from './migrations/0031-identity-changes-when-rows-change.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -62,6 +63,7 @@ const migrations: Record<string, Migration> = {
   '0028-distribution-keys': distributionKeys,
   '0029-exposed-hashes-kept-on-replace': exposedHashesKeptOnReplace,
   '0030-campaign-targets-room-to-flag': campaignTargetsRoomToFlag,
+  '0031-identity-changes-when-rows-change': identityChangesWhenRowsChange,
 };
 
 /** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */

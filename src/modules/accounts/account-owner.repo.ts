@@ -46,19 +46,12 @@ const ownerCandidate = (eb: ExpressionBuilder<Database, 'accounts'>) =>
  */
 export async function linkAccountOwners(db: Queryable, accountIds: readonly number[] | undefined, maxParameters = 999): Promise<void> {
   const link = async (ids: readonly number[] | undefined): Promise<void> => {
-    const unlinked = db
-      .selectFrom('accounts')
-      .select('id')
-      .where('owner_user_id', 'is', null)
-      .where((eb) => eb.exists(ownerCandidate(eb).select('u.id')))
-      .$if(ids !== undefined, (query) => query.where('id', 'in', [...(ids ?? [])]));
-    // On PostgreSQL an UPDATE moves the identity generation even when it changes no row (a statement trigger),
-    // and with it every process drops its verified API tokens: only an account to link is worth one.
-    if ((await unlinked.limit(1).executeTakeFirst()) === undefined) return;
     await db
       .updateTable('accounts')
       .set((eb) => ({ owner_user_id: ownerCandidate(eb).select((inner) => inner.fn.min('u.id').as('id')) }))
-      .where('id', 'in', unlinked)
+      .where('owner_user_id', 'is', null)
+      .where((eb) => eb.exists(ownerCandidate(eb).select('u.id')))
+      .$if(ids !== undefined, (query) => query.where('id', 'in', [...(ids ?? [])]))
       .execute();
   };
   if (accountIds === undefined) return link(undefined);
