@@ -9,10 +9,9 @@ import {
   pauseCampaign,
   requeueCampaign,
   resumeCampaign,
-  scheduleCampaign,
-  startCampaign,
-  type CampaignView,
 } from '../modules/incidents/campaigns.service.js';
+import { scheduleCampaign, startCampaign } from '../modules/incidents/campaign-start.service.js';
+import type { CampaignView } from '../modules/incidents/campaign-view.js';
 import type { JobQueue } from '../platform/jobs/jobs.js';
 import {
   dataDirOption,

@@ -1,6 +1,7 @@
 import type { Db } from '../../src/db/database.js';
 import type { Account } from '../../src/db/schema.js';
-import { createCampaign, startCampaign } from '../../src/modules/incidents/campaigns.service.js';
+import { createCampaign } from '../../src/modules/incidents/campaigns.service.js';
+import { startCampaign } from '../../src/modules/incidents/campaign-start.service.js';
 import { addExposure } from '../../src/modules/incidents/exposures.service.js';
 import { declareIncident } from '../../src/modules/incidents/incidents.service.js';
 import type { ServiceDeps } from '../../src/platform/service-deps.js';

@@ -8,7 +8,8 @@ import { hashPassword, passwordArgon2idVerifications, wrapLegacyHash } from '../
 import { changePassword } from '../../src/modules/auth/passwords/passwords.service.js';
 import { exposedHashPlace } from '../../src/modules/auth/exposed-passwords/exposed-passwords.repo.js';
 import { decryptSecretsConfidential } from '../../src/platform/crypto/envelope.service.js';
-import { createCampaign, startCampaign } from '../../src/modules/incidents/campaigns.service.js';
+import { createCampaign } from '../../src/modules/incidents/campaigns.service.js';
+import { startCampaign } from '../../src/modules/incidents/campaign-start.service.js';
 import { applyCampaignBatch } from '../../src/modules/incidents/rotation-batch.service.js';
 import { addExposure } from '../../src/modules/incidents/exposures.service.js';
 import { declareIncident } from '../../src/modules/incidents/incidents.service.js';

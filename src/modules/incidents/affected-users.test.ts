@@ -21,7 +21,8 @@ import {
 import { AFFECTED_USERS_CSV_HEADER, affectedUsersCsv, ROTATION_TARGETS_CSV_HEADER, rotationTargetsCsv } from './affected-users.service.js';
 import { dryRunPredicates } from './campaign-dry-run.js';
 import { dryRunCounts } from './campaigns.repo.js';
-import { campaignCompletion, createCampaign, startCampaign } from './campaigns.service.js';
+import { campaignCompletion, createCampaign } from './campaigns.service.js';
+import { startCampaign } from './campaign-start.service.js';
 import { EXPOSURE_CATEGORIES, isAccountLevelCategory, type ExposureCategory } from './exposures.model.js';
 import { exposureOf, listActiveExposures } from './exposures.repo.js';
 import { addExposure } from './exposures.service.js';

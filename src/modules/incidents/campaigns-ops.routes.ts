@@ -1,18 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { idParamsSchema, type IdParams } from '../../platform/http/route-shapes.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import {
-  API_PASSWORD_REVOCATIONS,
-  BATCH_ORDERS,
-  campaignCompletion,
-  cancelCampaign,
-  createCampaign,
-  getCampaign,
-  pauseCampaign,
-  resumeCampaign,
-  scheduleCampaign,
-  startCampaign,
-} from './campaigns.service.js';
+import { campaignCompletion, cancelCampaign, createCampaign, getCampaign, pauseCampaign, resumeCampaign } from './campaigns.service.js';
+import { scheduleCampaign, startCampaign } from './campaign-start.service.js';
+import { API_PASSWORD_REVOCATIONS, BATCH_ORDERS } from './campaign-view.js';
 import { opsResponses, opsTags as tags } from '../../platform/http/ops-shapes.js';
 import { requireStaff } from '../staff/staff-auth.js';
 import { staffActor } from '../staff/staff.service.js';

@@ -1,12 +1,6 @@
 import { closedObject, wire, type FromSchema } from '../../platform/http/wire-schema.js';
-import {
-  API_PASSWORD_REVOCATIONS,
-  BATCH_ORDERS,
-  type CampaignCompletion,
-  type CampaignView,
-  type CreatedCampaign,
-  type DryRun,
-} from './campaigns.service.js';
+import { type CampaignCompletion, type CreatedCampaign, type DryRun } from './campaigns.service.js';
+import { API_PASSWORD_REVOCATIONS, BATCH_ORDERS, type CampaignView } from './campaign-view.js';
 import { hashTierCountsWireSchema } from './scope-ops.schema.js';
 import { selectorRef } from './selectors/selector.schema.js';
 

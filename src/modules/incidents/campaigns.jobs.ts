@@ -1,7 +1,7 @@
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { rotationBatchJob } from './rotation-batch.job.js';
 import { scheduledStartJob } from './scheduled-start.job.js';
-import { startScheduledCampaign } from './campaigns.service.js';
+import { startScheduledCampaign } from './campaign-start.service.js';
 import { applyCampaignBatch } from './rotation-batch.service.js';
 
 export { enqueuePendingBatches, rotationBatchJob } from './rotation-batch.job.js';

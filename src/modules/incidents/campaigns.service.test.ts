@@ -10,15 +10,8 @@ import { verifyAuditChains } from '../../platform/audit/audit.service.js';
 import { FixedClock } from '../../platform/clock.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { changePassword } from '../auth/passwords/passwords.service.js';
-import {
-  campaignCompletion,
-  cancelCampaign,
-  createCampaign,
-  getCampaign,
-  pauseCampaign,
-  resumeCampaign,
-  startCampaign,
-} from './campaigns.service.js';
+import { campaignCompletion, cancelCampaign, createCampaign, getCampaign, pauseCampaign, resumeCampaign } from './campaigns.service.js';
+import { startCampaign } from './campaign-start.service.js';
 import { applyCampaignBatch } from './rotation-batch.service.js';
 import { declareIncident, getIncident } from './incidents.service.js';
 

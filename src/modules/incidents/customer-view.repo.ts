@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/database.js';
 import type { IncidentRow } from './incidents.repo.js';
 import type { ScopeAccountRow } from './scope.repo.js';
 
-/** The web sessions a rotation campaign revoked carry this reason (campaigns.service.ts). */
+/** The web sessions a rotation campaign revoked carry this reason (rotation-batch.service.ts). */
 const ROTATION_SESSION_REASON = 'password_rotation';
 
 export type AffectingIncidentRow = IncidentRow &

@@ -9,7 +9,8 @@ import { buildScopePopulation, SCOPE_CUTOFF, SEED_SELECTOR, type ScopePopulation
 import type { User } from '../../db/schema.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { startSession } from '../auth/sessions/sessions.service.js';
-import { createCampaign, startCampaign } from './campaigns.service.js';
+import { createCampaign } from './campaigns.service.js';
+import { startCampaign } from './campaign-start.service.js';
 import { addExposure } from './exposures.service.js';
 import { declareIncident } from './incidents.service.js';
 import { renderEvidenceHtml } from './evidence.html.js';

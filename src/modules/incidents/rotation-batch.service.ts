@@ -22,7 +22,7 @@ import { parseHashTiers } from './scope.service.js';
 /*
  * A running campaign's batches: each flags its targets in one transaction
  * (`applyCampaignBatch`, run by the `campaign.rotation-batch` job); the
- * campaign's own transitions are in campaigns.service.ts.
+ * campaign's own transitions are in campaigns.service.ts and campaign-start.service.ts.
  */
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'keyring' | 'jobs'>;

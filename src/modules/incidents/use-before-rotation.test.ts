@@ -4,7 +4,8 @@ import { backends, openTestDatabase, type TestDatabase } from '../../../test/sup
 import { buildScopePopulation, SCOPE_CUTOFF, SEED_SELECTOR, type ScopePopulation } from '../../../test/support/scope-population.js';
 import type { User } from '../../db/schema.js';
 import type { SignInAttempt } from '../../platform/sign-in-events/sign-in-event-log.js';
-import { createCampaign, startCampaign } from './campaigns.service.js';
+import { createCampaign } from './campaigns.service.js';
+import { startCampaign } from './campaign-start.service.js';
 import { addExposure } from './exposures.service.js';
 import { findIncident } from './incidents.repo.js';
 import { declareIncident } from './incidents.service.js';

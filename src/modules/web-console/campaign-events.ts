@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
-import { campaignCompletion, getCampaign, type CampaignView } from '../incidents/campaigns.service.js';
+import { campaignCompletion, getCampaign } from '../incidents/campaigns.service.js';
+import type { CampaignView } from '../incidents/campaign-view.js';
 import { presentCampaign, presentCampaignWithCompletion, presentCompletion } from '../incidents/campaigns-ops.schema.js';
 import { findStaffPrincipal } from '../staff/staff.service.js';
 import type { CampaignEventName, CampaignEventWire } from './ops-console.schema.js';

@@ -6,7 +6,8 @@ import { buildScopePopulation, SEED_SELECTOR } from '../../../test/support/scope
 import type { FixedClock } from '../../platform/clock.js';
 import type { ServiceDeps } from '../../platform/service-deps.js';
 import { campaignWireSchema, completionWireSchema, draftedCampaignWireSchema } from '../incidents/campaigns-ops.schema.js';
-import { createCampaign, startCampaign } from '../incidents/campaigns.service.js';
+import { createCampaign } from '../incidents/campaigns.service.js';
+import { startCampaign } from '../incidents/campaign-start.service.js';
 import { declareIncident } from '../incidents/incidents.service.js';
 import { createStaffUser, type CreatedStaffUser } from '../staff/staff.service.js';
 import { totpCodeAt } from '../staff/totp.js';

@@ -7,7 +7,8 @@ import { insertPasswordCredential, insertUser } from '../../../../test/support/i
 import { IN_ORDER } from '../../../../test/support/in-order.js';
 import type { Account, User } from '../../../db/schema.js';
 import { decryptSecretsConfidential } from '../../../platform/crypto/envelope.service.js';
-import { createCampaign, startCampaign } from '../../incidents/campaigns.service.js';
+import { createCampaign } from '../../incidents/campaigns.service.js';
+import { startCampaign } from '../../incidents/campaign-start.service.js';
 import { applyCampaignBatch } from '../../incidents/rotation-batch.service.js';
 import { addExposure } from '../../incidents/exposures.service.js';
 import { declareIncident } from '../../incidents/incidents.service.js';
