@@ -1,5 +1,6 @@
 import { closedObject, wire, type FromSchema } from '../../platform/http/wire-schema.js';
-import { type CampaignCompletion, type CreatedCampaign, type DryRun } from './campaigns.service.js';
+import type { DryRun } from './campaign-dry-run.js';
+import { type CampaignCompletion, type CreatedCampaign } from './campaigns.service.js';
 import { API_PASSWORD_REVOCATIONS, BATCH_ORDERS, type CampaignView } from './campaign-view.js';
 import { hashTierCountsWireSchema } from './scope-ops.schema.js';
 import { selectorRef } from './selectors/selector.schema.js';
@@ -49,7 +50,7 @@ export const campaignWireSchema = closedObject({
 });
 export type CampaignWire = FromSchema<typeof campaignWireSchema>;
 
-/** By reason, each of the service's `EXEMPT_REASONS`. */
+/** By reason, each of the dry run's `EXEMPT_REASONS`. */
 const exemptWireSchema = closedObject({
   sso: wire.integer,
   changed_since_cutoff: wire.integer,

@@ -21,8 +21,6 @@ import { enqueuePendingBatches } from './rotation-batch.job.js';
 import { hashesAsOf } from './scope.service.js';
 import { parseSelector } from './selectors/selector.model.js';
 
-export { EXEMPT_REASONS, type DryRun, type ExemptReason } from './campaign-dry-run.js';
-
 /*
  * A campaign's draft (with its dry run) and its transitions once running:
  * pause, resume, cancel, requeue; starting is in campaign-start.service.ts.
