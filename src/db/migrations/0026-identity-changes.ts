@@ -33,7 +33,7 @@ export const WATCHED: readonly WatchedChange[] = [
 
 export const BUMP = 'update identity_changes set generation = generation + 1 where id = 1';
 
-export const eventOf = ({ event, columns }: WatchedChange): string => (columns === undefined ? event : `${event} of ${columns.join(', ')}`);
+const eventOf = ({ event, columns }: WatchedChange): string => (columns === undefined ? event : `${event} of ${columns.join(', ')}`);
 
 /** PostgreSQL's triggers as this migration made them: once per statement, whatever it changed. */
 export async function createStatementTriggers(db: Kysely<unknown>): Promise<void> {
@@ -49,11 +49,17 @@ export async function createStatementTriggers(db: Kysely<unknown>): Promise<void
   }
 }
 
-/** SQLite's triggers as this migration made them: once per row, for any row a watched column was set on. */
-export async function createRowTriggers(db: Kysely<unknown>): Promise<void> {
+/**
+ * SQLite's triggers: once per row. As this migration made them, for any row a
+ * watched column was set on; `when` narrows a trigger to the rows it names.
+ */
+export async function createRowTriggers(db: Kysely<unknown>, when: (watched: WatchedChange) => string = () => ''): Promise<void> {
   for (const watched of WATCHED) {
+    const condition = when(watched);
     await sql
-      .raw(`create trigger identity_${watched.name} after ${eventOf(watched)} on ${watched.table} for each row begin ${BUMP}; end`)
+      .raw(
+        `create trigger identity_${watched.name} after ${eventOf(watched)} on ${watched.table} for each row${condition === '' ? '' : ` when ${condition}`} begin ${BUMP}; end`,
+      )
       .execute(db);
   }
 }

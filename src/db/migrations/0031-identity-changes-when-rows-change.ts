@@ -1,13 +1,5 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
-import {
-  BUMP,
-  createRowTriggers,
-  createStatementTriggers,
-  dropTriggers,
-  eventOf,
-  WATCHED,
-  type WatchedChange,
-} from './0026-identity-changes.js';
+import { BUMP, createRowTriggers, createStatementTriggers, dropTriggers, WATCHED, type WatchedChange } from './0026-identity-changes.js';
 
 // Migration 0026's triggers moved the identity generation for statements that
 // changed nothing an authentication depends on: on PostgreSQL, a statement
@@ -59,18 +51,9 @@ async function createPostgresTriggers(db: Kysely<unknown>): Promise<void> {
   }
 }
 
-async function createSqliteTriggers(db: Kysely<unknown>): Promise<void> {
-  for (const watched of WATCHED) {
-    const changed = watchedUpdate(watched)
-      ? ` when ${watched.columns.map((column) => `old.${column} is not new.${column}`).join(' or ')}`
-      : '';
-    await sql
-      .raw(
-        `create trigger identity_${watched.name} after ${eventOf(watched)} on ${watched.table} for each row${changed} begin ${BUMP}; end`,
-      )
-      .execute(db);
-  }
-}
+/** On SQLite, an update trigger's rows whose watched values differ (`IS NOT` compares nulls as values). */
+const watchedValueChanged = (watched: WatchedChange): string =>
+  watchedUpdate(watched) ? watched.columns.map((column) => `old.${column} is not new.${column}`).join(' or ') : '';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await dropTriggers(db);
@@ -78,7 +61,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await sql`drop function riposte_identity_changed()`.execute(db);
     await createPostgresTriggers(db);
   } else {
-    await createSqliteTriggers(db);
+    await createRowTriggers(db, watchedValueChanged);
   }
 }
 
