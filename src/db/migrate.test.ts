@@ -42,6 +42,7 @@ describe.each(backends)('migrations on %s', (backend) => {
       '0029-exposed-hashes-kept-on-replace',
       '0030-campaign-targets-room-to-flag',
       '0031-identity-changes-when-rows-change',
+      '0032-identity-changes-off-sign-ins',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = (await database.db.introspection.getTables()).map((t) => t.name);

@@ -31,6 +31,7 @@ import * as distributionKeys from './migrations/0028-distribution-keys.js';
 import * as exposedHashesKeptOnReplace from './migrations/0029-exposed-hashes-kept-on-replace.js';
 import * as campaignTargetsRoomToFlag from './migrations/0030-campaign-targets-room-to-flag.js';
 import * as identityChangesWhenRowsChange from './migrations/0031-identity-changes-when-rows-change.js';
+import * as identityChangesOffSignIns from './migrations/0032-identity-changes-off-sign-ins.js';
 
 // Listed, not discovered on disk, so the built bundle and tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -64,6 +65,7 @@ const migrations: Record<string, Migration> = {
   '0029-exposed-hashes-kept-on-replace': exposedHashesKeptOnReplace,
   '0030-campaign-targets-room-to-flag': campaignTargetsRoomToFlag,
   '0031-identity-changes-when-rows-change': identityChangesWhenRowsChange,
+  '0032-identity-changes-off-sign-ins': identityChangesOffSignIns,
 };
 
 /** The migration that adds key versions to the audit trail; chains written before it are anchored once it runs. */

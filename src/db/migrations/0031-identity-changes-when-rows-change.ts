@@ -10,8 +10,32 @@ import { BUMP, createRowTriggers, createStatementTriggers, dropTriggers, WATCHED
 // PostgreSQL reads the statement's transition tables, SQLite's row triggers
 // compare old and new values.
 
-const watchedUpdate = (watched: WatchedChange): watched is WatchedChange & { columns: readonly string[] } =>
+export const watchedUpdate = (watched: WatchedChange): watched is WatchedChange & { columns: readonly string[] } =>
   watched.event === 'update' && watched.columns !== undefined;
+
+/**
+ * PostgreSQL: a statement trigger on a watched update that moves the generation
+ * when the watched columns' old and new values differ as multisets, which is
+ * exactly when some row's changed.
+ */
+export async function createUpdateTrigger(db: Kysely<unknown>, watched: WatchedChange & { columns: readonly string[] }): Promise<void> {
+  const columns = watched.columns.join(', ');
+  await sql
+    .raw(
+      `create function riposte_identity_${watched.name}() returns trigger language plpgsql as $$
+       begin
+         if exists (select ${columns} from new_rows except all select ${columns} from old_rows) then ${BUMP}; end if;
+         return null;
+       end $$`,
+    )
+    .execute(db);
+  await sql
+    .raw(
+      `create trigger identity_${watched.name} after update on ${watched.table} referencing old table as old_rows new table as new_rows
+       for each statement execute function riposte_identity_${watched.name}()`,
+    )
+    .execute(db);
+}
 
 async function createPostgresTriggers(db: Kysely<unknown>): Promise<void> {
   await sql
@@ -23,23 +47,7 @@ async function createPostgresTriggers(db: Kysely<unknown>): Promise<void> {
   for (const watched of WATCHED) {
     const on = `after ${watched.event} on ${watched.table}`;
     if (watchedUpdate(watched)) {
-      // The old and new values of the watched columns differ as multisets exactly when some row's changed.
-      const columns = watched.columns.join(', ');
-      await sql
-        .raw(
-          `create function riposte_identity_${watched.name}() returns trigger language plpgsql as $$
-           begin
-             if exists (select ${columns} from new_rows except all select ${columns} from old_rows) then ${BUMP}; end if;
-             return null;
-           end $$`,
-        )
-        .execute(db);
-      await sql
-        .raw(
-          `create trigger identity_${watched.name} ${on} referencing old table as old_rows new table as new_rows
-           for each statement execute function riposte_identity_${watched.name}()`,
-        )
-        .execute(db);
+      await createUpdateTrigger(db, watched);
       continue;
     }
     const rows = watched.event === 'delete' ? 'old table as changed_rows' : 'new table as changed_rows';
