@@ -122,10 +122,12 @@ describe.each(backends)('the identity generation on %s', (backend) => {
 
 describe.each(backends)('migration 0032 on %s', (backend) => {
   let database: TestDatabase;
+  beforeAll(async () => {
+    database = await openTestDatabase(backend);
+  });
   afterAll(() => database.dispose());
 
   it('goes down to 0031 and up again, each with the same outcomes', async () => {
-    database = await openTestDatabase(backend);
     const db = database.db;
     const acme = await insertAccount(db, 'acme');
     const ada = await insertUser(db, acme, 'ada@acme.test');

@@ -22,10 +22,8 @@ const MOVED = 'riposte.identity_generation_moved';
 
 const watchedUpdates = WATCHED.filter(watchedUpdate);
 
-const isPostgres = (db: Kysely<unknown>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
-
 export async function up(db: Kysely<unknown>): Promise<void> {
-  if (!isPostgres(db)) return;
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
   await sql
     .raw(
       `create function riposte_identity_moved_once() returns trigger language plpgsql as $$
@@ -54,7 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  if (!isPostgres(db)) return;
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
   for (const watched of watchedUpdates) {
     await sql.raw(`drop trigger identity_${watched.name} on ${watched.table}`).execute(db);
     await createUpdateTrigger(db, watched);
