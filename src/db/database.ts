@@ -12,7 +12,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { failoverPool } from './failover.js';
-import { startCheckpointer } from './sqlite-checkpointer.js';
+import { emptyWriteAheadLog, startCheckpointer } from './sqlite-checkpointer.js';
 import { ensurePrivateDirectory, ensurePrivateFile, refuseSharedIfPresent } from './private-files.js';
 import type { Database } from './schema.js';
 
@@ -122,7 +122,7 @@ export interface DatabaseHandle {
    * write-ahead log (which still holds pages as they were) into the database
    * and empties it; PostgreSQL needs nothing here.
    */
-  flushDeletedData(): void;
+  flushDeletedData(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -199,7 +199,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       capabilities,
       connectionString: options.databaseUrl,
       sqlite: undefined,
-      flushDeletedData: () => undefined,
+      flushDeletedData: () => Promise.resolve(),
       close: () => db.destroy(),
     };
   }
@@ -222,9 +222,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     capabilities,
     connectionString: undefined,
     sqlite,
-    flushDeletedData: () => {
-      sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    },
+    flushDeletedData: () => emptyWriteAheadLog(sqlite),
     // The checkpointer's connection goes first, so the writer's close, the last, empties the log into the file.
     close: async () => {
       await checkpointer.stop();

@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
+import { emptyWriteAheadLog } from './sqlite-checkpointer.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -52,5 +56,54 @@ describe('SQLite checkpoints on a thread of their own', () => {
     const reopened = openDatabase({ databaseUrl: undefined, dataDir: path.dirname(file) });
     expect((await sql<{ body: string }>`select body from notes`.execute(reopened.db)).rows).toEqual([{ body: 'kept' }]);
     await reopened.close();
+  });
+
+  it('let an erasure empty the log even while another connection is taking a checkpoint', async () => {
+    const { handle, file } = openInTempDir();
+    await sql`create table notes (body text)`.execute(handle.db);
+    // A second checkpointer that never pauses: SQLite answers busy at once to a checkpoint asked for meanwhile.
+    const rival = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+      const connection = new (require(workerData.driver))(workerData.file);
+      let stopping = false;
+      parentPort.on('message', () => { stopping = true; });
+      const spin = () => {
+        for (let i = 0; i < 200; i++) connection.pragma('wal_checkpoint(PASSIVE)');
+        if (!stopping) return setImmediate(spin);
+        connection.close();
+        parentPort.close();
+      };
+      parentPort.postMessage('spinning');
+      spin();`,
+      { eval: true, workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3') } },
+    );
+    await new Promise((resolve) => rival.once('message', resolve));
+    for (let round = 0; round < 20; round++) {
+      await sql`insert into notes (body) values (${`secret ${round}`})`.execute(handle.db);
+      await sql`delete from notes`.execute(handle.db);
+      await handle.flushDeletedData();
+      expect(fs.statSync(`${file}-wal`).size).toBe(0);
+    }
+    rival.postMessage('stop');
+    await new Promise((resolve) => rival.once('exit', resolve));
+    await handle.close();
+  });
+
+  it('say what to do when a reader keeps the log from being emptied', async () => {
+    const { handle, file } = openInTempDir();
+    await sql`create table notes (body text)`.execute(handle.db);
+    const reader = new SQLite(file);
+    reader.exec('begin');
+    reader.prepare('select count(*) from notes').get();
+    await sql`insert into notes (body) values ('after the reader began')`.execute(handle.db);
+    const writer = new SQLite(file);
+    writer.pragma('busy_timeout = 0');
+    await expect(emptyWriteAheadLog(writer, 50)).rejects.toThrow(/could not be emptied.*Stop any other process using this data directory/s);
+    reader.exec('rollback');
+    await emptyWriteAheadLog(writer, 50);
+    expect(fs.statSync(`${file}-wal`).size).toBe(0);
+    reader.close();
+    writer.close();
+    await handle.close();
   });
 });

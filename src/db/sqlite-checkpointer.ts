@@ -81,3 +81,28 @@ export function startCheckpointer(file: string, writer: SQLite.Database, interva
     },
   };
 }
+
+/** How long `emptyWriteAheadLog` keeps trying: SQLite's busy timeout for the writer is five seconds. */
+const EMPTY_LOG_DEADLINE_MS = 10_000;
+
+/**
+ * Copies the whole write-ahead log into the database file and truncates it,
+ * so pages as they were before a deletion leave the files. SQLite answers
+ * busy at once, without calling the busy handler, while another connection
+ * (the checkpointer's thread) holds the checkpoint lock, and reports it in
+ * the pragma's row rather than as an error: so this asks again until the row
+ * says done.
+ */
+export async function emptyWriteAheadLog(connection: SQLite.Database, deadlineMs = EMPTY_LOG_DEADLINE_MS): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const [outcome] = connection.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    if (outcome?.busy === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `SQLite's write-ahead log could not be emptied within ${deadlineMs / 1000} s: another connection keeps the database busy. ` +
+          'Stop any other process using this data directory, then run the same request again; it is safe to repeat.',
+      );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

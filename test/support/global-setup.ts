@@ -37,7 +37,7 @@ async function sqliteTemplate(): Promise<{ file: string; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-template-'));
   const handle = openDatabase({ databaseUrl: undefined, dataDir: dir });
   await migrateToLatest(handle.db);
-  handle.flushDeletedData(); // everything in the main file, so one copy is the whole database
+  await handle.flushDeletedData(); // everything in the main file, so one copy is the whole database
   await handle.close();
   return { file: path.join(dir, 'riposte.sqlite'), dir };
 }

@@ -99,7 +99,7 @@ export async function eraseDeletedUser(deps: ServiceDeps, account: Account, user
       });
     });
     await removeOutboxFiles(deps.config.dataDir, mailFiles);
-    deps.handle.flushDeletedData();
+    await deps.handle.flushDeletedData();
   }
   const erased = await findDeletedUser(deps.db, account.id, userId);
   if (erased === undefined) throw notFound('Deleted user');
