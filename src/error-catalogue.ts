@@ -104,6 +104,7 @@ export const ERROR_CATALOGUE = {
   InvalidSecretLocation: internal('Report it: a secret was sealed at an impossible place.'),
   DefaultCertificateUnusable: internal('Remove the default certificate directory and start again.'),
   OpensslFailed: internal('Install OpenSSL, or check the log for what it said.'),
+  DeletedDataNotFlushed: internal('Stop any other process using the data directory, then repeat the request; it is safe to repeat.'),
   CorruptExposure: internal('Restore the incident from a backup; a stored exposure was altered.'),
   TemplateDataInvalid: internal('Report it: a queued message does not fit its template.'),
   TemplateUnknown: internal('Report it: a queued message has no template.'),

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
+import { AppError } from '../errors.js';
 
 /** SQLite's own threshold for a checkpoint when the writer runs them: a thousand pages. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
@@ -82,7 +84,7 @@ export function startCheckpointer(file: string, writer: SQLite.Database, interva
   };
 }
 
-/** How long `emptyWriteAheadLog` keeps trying: SQLite's busy timeout for the writer is five seconds. */
+/** How long `emptyWriteAheadLog` keeps trying: two of the writer's five-second busy timeouts, which one try may spend waiting for readers. */
 const EMPTY_LOG_DEADLINE_MS = 10_000;
 
 /**
@@ -99,10 +101,11 @@ export async function emptyWriteAheadLog(connection: SQLite.Database, deadlineMs
     const [outcome] = connection.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
     if (outcome?.busy === 0) return;
     if (Date.now() > deadline)
-      throw new Error(
+      throw new AppError(
+        'DeletedDataNotFlushed',
         `SQLite's write-ahead log could not be emptied within ${deadlineMs / 1000} s: another connection keeps the database busy. ` +
           'Stop any other process using this data directory, then run the same request again; it is safe to repeat.',
       );
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
 }
