@@ -9,7 +9,7 @@
  *   riposte-no-events  the same as riposte with sign-in events not recorded: the baseline of their cost
  *   argon2   no server: hashes with Riposte's argon2id parameters, as fast as the thread pool allows
  * Replies to the parent over IPC: its port, then event-loop delay, hash computations and CPU time per
- * request answered (since `reset-cpu`) on request.
+ * request answered (since `reset-cpu`, in all and split into user and kernel time) on request.
  */
 import type { Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -90,7 +90,13 @@ process.on('message', (message: Message) => {
   if (message.type === 'reset-cpu') cpuFrom = { usage: process.cpuUsage(), requests: requestsAnswered };
   if (message.type === 'report-cpu') {
     const used = process.cpuUsage(cpuFrom.usage);
-    send({ type: 'cpu', microsecondsPerRequest: (used.user + used.system) / Math.max(1, requestsAnswered - cpuFrom.requests) });
+    const answered = Math.max(1, requestsAnswered - cpuFrom.requests);
+    send({
+      type: 'cpu',
+      microsecondsPerRequest: (used.user + used.system) / answered,
+      user: used.user / answered,
+      kernel: used.system / answered,
+    });
   }
   if (message.type === 'argon2') void hashFor(message.seconds, message.concurrency).then((rate) => send({ type: 'argon2', rate }));
 });

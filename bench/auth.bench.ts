@@ -90,27 +90,42 @@ async function argon2RateNow(): Promise<number> {
 
 const perSecond = (result: autocannon.Result): number => result.requests.average;
 
+/** A server's CPU time per request answered, µs: in all, and the medians of its user and kernel parts. */
+interface CpuPerRequest {
+  microsecondsPerRequest: number;
+  user: number;
+  kernel: number;
+}
+
+const cpuText = (cpu: CpuPerRequest): string =>
+  `${cpu.microsecondsPerRequest.toFixed(1)} µs (user ${cpu.user.toFixed(1)}, kernel ${cpu.kernel.toFixed(1)})`;
+
 /**
- * Requests a second and the server's CPU time (its process, every thread) per
- * request answered, Riposte's against the hello world's: both servers up side
- * by side, loaded in turn for two seconds at a time, six rounds each, and the
- * medians compared. Whatever else the machine runs then weighs on both alike,
+ * Requests a second and the server's CPU time (its process, every thread; in
+ * all, in user space and in the kernel) per request answered, Riposte's
+ * against the hello world's: both servers up side by side, loaded in turn for
+ * two seconds at a time, six rounds each, and the medians compared. Whatever else the machine runs then weighs on both alike,
  * which requests a second, measured one server after the other, cannot promise.
  */
 async function loadedInTurn(servers: Array<{ server: Child; request: autocannon.Options }>) {
   const rounds = 6;
-  const cpu: number[][] = servers.map(() => []);
+  const cpu: CpuPerRequest[][] = servers.map(() => []);
   const rates: number[][] = servers.map(() => []);
   for (let round = 0; round < rounds; round += 1) {
     for (const [index, { server, request }] of servers.entries()) {
       server.process.send({ type: 'reset-cpu' });
       const result = await load({ ...request, duration: 2 });
       rates[index]!.push(perSecond(result));
-      cpu[index]!.push((await server.request<{ microsecondsPerRequest: number }>({ type: 'report-cpu' }, 'cpu')).microsecondsPerRequest);
+      cpu[index]!.push(await server.request<CpuPerRequest>({ type: 'report-cpu' }, 'cpu'));
     }
   }
   const median = (each: number[]): number => each.sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
-  return { cpu: cpu.map(median), rates: rates.map(median) };
+  const medianCpu = (each: CpuPerRequest[]): CpuPerRequest => ({
+    microsecondsPerRequest: median(each.map((slice) => slice.microsecondsPerRequest)),
+    user: median(each.map((slice) => slice.user)),
+    kernel: median(each.map((slice) => slice.kernel)),
+  });
+  return { cpu: cpu.map(medianCpu), rates: rates.map(median) };
 }
 
 /** Latency percentiles (ms) of requests sent at a fixed overall rate, from every response's own time. */
@@ -228,8 +243,8 @@ async function main(): Promise<void> {
     );
     console.log(
       `  both servers loaded in turn, 2 s at a time, medians of 6: ${fmt(tokenRateInTurn!)} vs ${fmt(helloRateInTurn!)} req/s: ` +
-        `${ratio(tokenRateInTurn!, helloRateInTurn!)}; server CPU per request ${tokenCpu!.toFixed(1)} µs vs ${helloCpu!.toFixed(1)} µs: ` +
-        `${ratio(helloCpu!, tokenCpu!)}`,
+        `${ratio(tokenRateInTurn!, helloRateInTurn!)}; server CPU per request ${cpuText(tokenCpu!)} vs ${cpuText(helloCpu!)}: ` +
+        `${ratio(helloCpu!.microsecondsPerRequest, tokenCpu!.microsecondsPerRequest)}`,
     );
     console.log(
       `  at half that peak (${fmt(halfPeak)} req/s asked, ${fmt(tokenLatency.rate)} served): latency p50 ${tokenLatency.p50.toFixed(1)} ms, ` +
