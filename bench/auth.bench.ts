@@ -104,8 +104,9 @@ const cpuText = (cpu: CpuPerRequest): string =>
  * Requests a second and the server's CPU time (its process, every thread; in
  * all, in user space and in the kernel) per request answered, Riposte's
  * against the hello world's: both servers up side by side, loaded in turn for
- * two seconds at a time, six rounds each, and the medians compared. Whatever else the machine runs then weighs on both alike,
- * which requests a second, measured one server after the other, cannot promise.
+ * two seconds at a time, six rounds each, and the medians compared. Whatever
+ * else the machine runs then weighs on both alike, which requests a second,
+ * measured one server after the other, cannot promise.
  */
 async function loadedInTurn(servers: Array<{ server: Child; request: autocannon.Options }>) {
   const rounds = 6;
